@@ -1,0 +1,12 @@
+/**
+ * Loopline's shared definitions: the Model, Dataset and Pipeline kinds, their
+ * JSON Schemas, relations, permissions and the HTTP API's types.
+ *
+ * @packageDocumentation
+ */
+export * from './kinds';
+export * from './relations';
+export * from './references';
+export * from './permissions';
+export * from './api';
+export * from './schema';

@@ -1,0 +1,68 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+import { RESOURCE_TYPE_CATALOG_ENTITY } from '@backstage/plugin-catalog-common/alpha';
+
+/**
+ * Loopline's permissions. The ones that change ML state are resource
+ * permissions on the catalog entity they concern, so a policy can decide them
+ * with the catalog's own rules (e.g. `isEntityOwner`).
+ */
+
+/** Read ML state (versions, runs, deployments, lineage) of an entity. */
+export const mlopsEntityReadPermission = createPermission({
+  name: 'loopline.entity.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Register a new version of a Model. */
+export const modelVersionCreatePermission = createPermission({
+  name: 'loopline.model.version.create',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Move a Model version between stages (None, Staging, Production, Archived). */
+export const modelStageTransitionPermission = createPermission({
+  name: 'loopline.model.stage.transition',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Set or delete an alias (e.g. `champion`) on a Model version. */
+export const modelAliasManagePermission = createPermission({
+  name: 'loopline.model.alias.manage',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Send inference requests to a served Model. */
+export const modelInvokePermission = createPermission({
+  name: 'loopline.model.invoke',
+  attributes: {},
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Start, promote, pause, resume or roll back a Model's deployment. */
+export const deploymentManagePermission = createPermission({
+  name: 'loopline.deployment.manage',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Trigger a run of a Pipeline. */
+export const pipelineRunPermission = createPermission({
+  name: 'loopline.pipeline.run',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Every Loopline permission, for registration with the permissions registry. */
+export const mlopsPermissions = [
+  mlopsEntityReadPermission,
+  modelVersionCreatePermission,
+  modelStageTransitionPermission,
+  modelAliasManagePermission,
+  modelInvokePermission,
+  deploymentManagePermission,
+  pipelineRunPermission,
+];

@@ -1,0 +1,3 @@
+export { modelEntitySchema } from './model';
+export { datasetEntitySchema } from './dataset';
+export { pipelineEntitySchema } from './pipeline';

@@ -1,0 +1,78 @@
+import { PIPELINE_TYPES } from '../kinds';
+import { cronExpression, entityRef, entityRefList, kindSchema } from './common';
+
+/** JSON Schema of `loopline.dev/v1alpha1` `Pipeline`. */
+export const pipelineEntitySchema = kindSchema({
+  id: 'LooplinePipelineV1alpha1',
+  kind: 'Pipeline',
+  description:
+    'A data, training, evaluation or batch-inference pipeline: what it reads, what it writes, its steps and triggers.',
+  specRequired: [],
+  specProperties: {
+    type: { enum: [...PIPELINE_TYPES] },
+    schedule: cronExpression,
+    consumes: {
+      ...entityRefList,
+      description: 'Datasets the pipeline reads (kind defaults to Dataset).',
+    },
+    produces: {
+      ...entityRefList,
+      description: 'Models or Datasets the pipeline writes; name the kind (`model:x`).',
+    },
+    runner: {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: {
+        type: { enum: ['local', 'kubernetes'] },
+        image: { type: 'string', minLength: 1 },
+      },
+    },
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          description: { type: 'string' },
+          image: { type: 'string', minLength: 1 },
+          command: { type: 'array', items: { type: 'string' } },
+          dependsOn: { type: 'array', items: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
+    triggers: {
+      type: 'array',
+      items: {
+        oneOf: [
+          {
+            type: 'object',
+            required: ['type', 'cron'],
+            additionalProperties: false,
+            properties: { type: { const: 'schedule' }, cron: cronExpression },
+          },
+          {
+            type: 'object',
+            required: ['type', 'model'],
+            additionalProperties: false,
+            properties: { type: { const: 'drift' }, model: entityRef },
+          },
+          {
+            type: 'object',
+            required: ['type', 'dataset'],
+            additionalProperties: false,
+            properties: { type: { const: 'dataset-update' }, dataset: entityRef },
+          },
+          {
+            type: 'object',
+            required: ['type'],
+            additionalProperties: false,
+            properties: { type: { const: 'manual' } },
+          },
+        ],
+      },
+    },
+  },
+});
