@@ -1,0 +1,2 @@
+export { InfoService } from './InfoService';
+export { createInfoRouter } from './router';
