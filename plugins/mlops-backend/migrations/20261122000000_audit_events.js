@@ -14,8 +14,14 @@ exports.up = async function up(knex) {
       .string('entity_ref', 512)
       .notNullable()
       .comment('Ref of the catalog entity the action concerns');
-    table.string('action', 128).notNullable().comment('e.g. registry.stage.transition');
-    table.string('actor', 512).notNullable().comment('User entity ref or service subject');
+    table
+      .string('action', 128)
+      .notNullable()
+      .comment('e.g. registry.stage.transition');
+    table
+      .string('actor', 512)
+      .notNullable()
+      .comment('User entity ref or service subject');
     table.text('comment').nullable();
     table.text('details').notNullable().comment('JSON object');
     table

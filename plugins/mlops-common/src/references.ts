@@ -28,7 +28,7 @@ import {
 
 /** One reference from a Loopline entity's spec to another entity. */
 export interface MlopsReference {
-  /** Where in the entity the reference is written, e.g. `spec.trainedOn[1]`. */
+  /** Where in the entity the reference is written, as a JSON pointer (`/spec/trainedOn/1`), like schema errors. */
   field: string;
   target: CompoundEntityRef;
   /** Relation from the entity to the target. */
@@ -41,7 +41,7 @@ export interface MlopsReference {
 export class MlopsReferenceError extends Error {
   readonly field: string;
   constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+    super(`${field} ${message}`);
     this.name = 'MlopsReferenceError';
     this.field = field;
   }
@@ -60,7 +60,7 @@ interface FieldRule {
 function fieldRules(entity: MlopsEntity): FieldRule[] {
   const common: FieldRule[] = [
     {
-      path: 'spec.owner',
+      path: '/spec/owner',
       values: entity.spec.owner,
       defaultKind: 'Group',
       allowedKinds: ['Group', 'User'],
@@ -68,7 +68,7 @@ function fieldRules(entity: MlopsEntity): FieldRule[] {
       inverse: RELATION_OWNER_OF,
     },
     {
-      path: 'spec.system',
+      path: '/spec/system',
       values: entity.spec.system,
       defaultKind: 'System',
       allowedKinds: ['System'],
@@ -80,7 +80,7 @@ function fieldRules(entity: MlopsEntity): FieldRule[] {
     return [
       ...common,
       {
-        path: 'spec.trainedOn',
+        path: '/spec/trainedOn',
         values: entity.spec.trainedOn,
         defaultKind: DATASET_KIND,
         allowedKinds: [DATASET_KIND],
@@ -88,7 +88,7 @@ function fieldRules(entity: MlopsEntity): FieldRule[] {
         inverse: RELATION_USED_TO_TRAIN,
       },
       {
-        path: 'spec.producedBy',
+        path: '/spec/producedBy',
         values: entity.spec.producedBy,
         defaultKind: PIPELINE_KIND,
         allowedKinds: [PIPELINE_KIND],
@@ -101,7 +101,7 @@ function fieldRules(entity: MlopsEntity): FieldRule[] {
     return [
       ...common,
       {
-        path: 'spec.derivedFrom',
+        path: '/spec/derivedFrom',
         values: entity.spec.derivedFrom,
         defaultKind: DATASET_KIND,
         allowedKinds: [DATASET_KIND],
@@ -114,7 +114,7 @@ function fieldRules(entity: MlopsEntity): FieldRule[] {
     return [
       ...common,
       {
-        path: 'spec.consumes',
+        path: '/spec/consumes',
         values: entity.spec.consumes,
         defaultKind: DATASET_KIND,
         allowedKinds: [DATASET_KIND],
@@ -122,7 +122,7 @@ function fieldRules(entity: MlopsEntity): FieldRule[] {
         inverse: RELATION_DATASET_CONSUMED_BY,
       },
       {
-        path: 'spec.produces',
+        path: '/spec/produces',
         values: entity.spec.produces,
         allowedKinds: [MODEL_KIND, DATASET_KIND],
         type: RELATION_PRODUCES,
@@ -153,7 +153,7 @@ export function getMlopsReferences(entity: MlopsEntity): MlopsReference[] {
     const list = Array.isArray(rule.values) ? rule.values : [rule.values];
     list.forEach((value, index) => {
       const field = Array.isArray(rule.values)
-        ? `${rule.path}[${index}]`
+        ? `${rule.path}/${index}`
         : rule.path;
       let target: CompoundEntityRef;
       try {
@@ -177,7 +177,9 @@ export function getMlopsReferences(entity: MlopsEntity): MlopsReference[] {
       if (!allowed) {
         throw new MlopsReferenceError(
           field,
-          `"${value}" must refer to a ${rule.allowedKinds.join(' or ')}, not a ${target.kind}`,
+          `"${value}" must refer to a ${rule.allowedKinds.join(
+            ' or ',
+          )}, not a ${target.kind}`,
         );
       }
       references.push({

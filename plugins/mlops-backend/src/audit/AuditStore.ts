@@ -26,7 +26,10 @@ export class AuditStore {
   constructor(private readonly db: Knex) {}
 
   /** Appends an event, inside `trx` when the caller's change must commit with it. */
-  async append(event: NewAuditEvent, trx?: Knex.Transaction): Promise<AuditEvent> {
+  async append(
+    event: NewAuditEvent,
+    trx?: Knex.Transaction,
+  ): Promise<AuditEvent> {
     const [row] = await (trx ?? this.db)<AuditEventRow>(TABLE)
       .insert({
         entity_ref: event.entityRef,

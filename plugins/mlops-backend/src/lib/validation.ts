@@ -25,9 +25,7 @@ export function parseInput<T extends z.ZodTypeAny>(
 /** An entity reference in full form (`kind:namespace/name`), lower-cased the way the catalog stores it. */
 export const entityRefSchema = z.string().transform((value, ctx) => {
   try {
-    return stringifyEntityRef(parseEntityRef(value)).toLocaleLowerCase(
-      'en-US',
-    );
+    return stringifyEntityRef(parseEntityRef(value)).toLocaleLowerCase('en-US');
   } catch {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,

@@ -18,7 +18,8 @@ export const datasetEntitySchema = kindSchema({
     location: {
       type: 'string',
       pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*:.+',
-      description: 'URI of the data, e.g. `s3://bucket/wine/` or `file:data/wine.csv`.',
+      description:
+        'URI of the data, e.g. `s3://bucket/wine/` or `file:data/wine.csv`.',
     },
     format: { enum: [...DATASET_FORMATS] },
     schema: {
@@ -46,7 +47,8 @@ export const datasetEntitySchema = kindSchema({
     },
     derivedFrom: {
       ...entityRefList,
-      description: 'Datasets this one is derived from (kind defaults to Dataset).',
+      description:
+        'Datasets this one is derived from (kind defaults to Dataset).',
     },
     expectations: {
       type: 'array',

@@ -14,11 +14,13 @@ export const modelEntitySchema = kindSchema({
     type: { enum: [...MODEL_TYPES], description: 'The learning task.' },
     trainedOn: {
       ...entityRefList,
-      description: 'Datasets the model is trained on (kind defaults to Dataset).',
+      description:
+        'Datasets the model is trained on (kind defaults to Dataset).',
     },
     producedBy: {
       ...entityRef,
-      description: 'The Pipeline that trains the model (kind defaults to Pipeline).',
+      description:
+        'The Pipeline that trains the model (kind defaults to Pipeline).',
     },
     framework: { type: 'string', minLength: 1, examples: ['onnx', 'sklearn'] },
     modelCard: {

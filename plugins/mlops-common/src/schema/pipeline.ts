@@ -17,7 +17,8 @@ export const pipelineEntitySchema = kindSchema({
     },
     produces: {
       ...entityRefList,
-      description: 'Models or Datasets the pipeline writes; name the kind (`model:x`).',
+      description:
+        'Models or Datasets the pipeline writes; name the kind (`model:x`).',
     },
     runner: {
       type: 'object',
@@ -46,30 +47,28 @@ export const pipelineEntitySchema = kindSchema({
     triggers: {
       type: 'array',
       items: {
-        oneOf: [
+        type: 'object',
+        required: ['type'],
+        additionalProperties: false,
+        properties: {
+          type: { enum: ['schedule', 'drift', 'dataset-update', 'manual'] },
+          cron: cronExpression,
+          model: entityRef,
+          dataset: entityRef,
+        },
+        // if/then rather than oneOf, so that an error names the missing field.
+        allOf: [
           {
-            type: 'object',
-            required: ['type', 'cron'],
-            additionalProperties: false,
-            properties: { type: { const: 'schedule' }, cron: cronExpression },
+            if: { properties: { type: { const: 'schedule' } } },
+            then: { required: ['cron'] },
           },
           {
-            type: 'object',
-            required: ['type', 'model'],
-            additionalProperties: false,
-            properties: { type: { const: 'drift' }, model: entityRef },
+            if: { properties: { type: { const: 'drift' } } },
+            then: { required: ['model'] },
           },
           {
-            type: 'object',
-            required: ['type', 'dataset'],
-            additionalProperties: false,
-            properties: { type: { const: 'dataset-update' }, dataset: entityRef },
-          },
-          {
-            type: 'object',
-            required: ['type'],
-            additionalProperties: false,
-            properties: { type: { const: 'manual' } },
+            if: { properties: { type: { const: 'dataset-update' } } },
+            then: { required: ['dataset'] },
           },
         ],
       },
