@@ -14,7 +14,11 @@ const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
 const databases = TestDatabases.create({ ids: databaseIds });
 
 describe.each(databaseIds)('mlops backend plugin on %s', databaseId => {
-  async function start(permissionResult = AuthorizeResult.ALLOW) {
+  async function start(
+    permissionResult:
+      | AuthorizeResult.ALLOW
+      | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+  ) {
     const knex = await databases.init(databaseId);
     const { server } = await startTestBackend({
       features: [

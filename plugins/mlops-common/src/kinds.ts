@@ -92,36 +92,39 @@ export const DRIFT_METHODS = [
 ] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
-/** Fields every Loopline kind shares in its spec. */
-export interface MlopsSpecBase {
+/**
+ * Fields every Loopline kind shares in its spec. The spec's parts are type
+ * aliases, not interfaces, so that they stay assignable to `JsonObject`.
+ */
+export type MlopsSpecBase = {
   owner: string;
   lifecycle: string;
   system?: string;
-}
+};
 
-export interface ModelCard {
+export type ModelCard = {
   description?: string;
   intendedUse?: string;
   limitations?: string;
   ethicalConsiderations?: string;
   /** Names of the metrics that matter for this model, e.g. `rmse`. */
   metrics?: string[];
-}
+};
 
-export interface FairnessConfig {
+export type FairnessConfig = {
   sensitiveFeatures: string[];
   /** Largest tolerated value per fairness metric, e.g. `demographicParityDifference: 0.1`. */
   thresholds?: Record<string, number>;
-}
+};
 
-export interface ServiceLevelObjectives {
+export type ServiceLevelObjectives = {
   latencyP95Ms?: number;
   latencyP99Ms?: number;
   maxErrorRate?: number;
   minRequests?: number;
-}
+};
 
-export interface MonitoringConfig {
+export type MonitoringConfig = {
   drift?: {
     method: DriftMethod;
     threshold: number;
@@ -131,13 +134,13 @@ export interface MonitoringConfig {
     reference?: string;
   };
   slos?: ServiceLevelObjectives;
-}
+};
 
-export interface ServingConfig {
+export type ServingConfig = {
   runtime?: 'onnx';
   target?: 'embedded' | 'kserve';
   environments?: string[];
-}
+};
 
 export interface ModelEntityV1alpha1 extends Entity {
   apiVersion: typeof LOOPLINE_API_VERSION;
@@ -156,16 +159,16 @@ export interface ModelEntityV1alpha1 extends Entity {
   };
 }
 
-export interface DatasetField {
+export type DatasetField = {
   name: string;
   type: FieldType;
   nullable?: boolean;
   role?: FieldRole;
   description?: string;
-}
+};
 
 /** A Great-Expectations-like check on a dataset. */
-export interface DatasetExpectation {
+export type DatasetExpectation = {
   type: string;
   column?: string;
   min?: number;
@@ -174,7 +177,7 @@ export interface DatasetExpectation {
   regex?: string;
   /** Fraction of rows that must pass, 0..1. */
   mostly?: number;
-}
+};
 
 export interface DatasetEntityV1alpha1 extends Entity {
   apiVersion: typeof LOOPLINE_API_VERSION;
@@ -193,13 +196,13 @@ export interface DatasetEntityV1alpha1 extends Entity {
   };
 }
 
-export interface PipelineStep {
+export type PipelineStep = {
   name: string;
   description?: string;
   image?: string;
   command?: string[];
   dependsOn?: string[];
-}
+};
 
 export type PipelineTrigger =
   | { type: 'schedule'; cron: string }
