@@ -43,6 +43,17 @@ describe('the demo policy, through the permission and catalog backends', () => {
     }
   }
 
+  async function signIn(name: string): Promise<string> {
+    return poll(`${name} to sign in`, async () => {
+      const res = await request(server)
+        .get('/api/auth/demo/refresh')
+        .set(DEMO_USER_HEADER, name);
+      return res.status === 200
+        ? (res.body.backstageIdentity.token as string)
+        : undefined;
+    });
+  }
+
   beforeAll(async () => {
     ({ server } = await startTestBackend({
       features: [
@@ -94,14 +105,7 @@ describe('the demo policy, through the permission and catalog backends', () => {
       ],
     }));
     for (const name of ['alice', 'carol', 'pat']) {
-      tokens[name] = await poll(`${name} to sign in`, async () => {
-        const res = await request(server)
-          .get('/api/auth/demo/refresh')
-          .set(DEMO_USER_HEADER, name);
-        return res.status === 200
-          ? (res.body.backstageIdentity.token as string)
-          : undefined;
-      });
+      tokens[name] = await signIn(name);
     }
     // Conditions are applied to catalog entities, so wait for the demo to be in.
     await poll('the demo catalog', async () => {
