@@ -3,11 +3,102 @@ export interface Config {
   mlops?: {
     api?: {
       /**
-       * Largest JSON request body the native API accepts, in the notation of
-       * the `bytes` package (e.g. `1mb`). Larger bodies get a 413.
-       * Defaults to `1mb`.
+       * Largest JSON request body the native API and the MLflow routes
+       * accept, in the notation of the `bytes` package (e.g. `1mb`). Larger
+       * bodies get a 413. Defaults to `1mb`.
        */
       jsonBodyLimit?: string;
+    };
+    artifacts?: {
+      /**
+       * Folder of the default artifact store (model files and MLflow run
+       * artifacts). Defaults to `loopline/artifacts` under the OS's temporary
+       * folder, which suits the demo only: set it in production.
+       */
+      directory?: string;
+      /**
+       * Largest artifact accepted, in bytes (an upload over it gets a 413).
+       * Defaults to 104857600 (100 MiB).
+       */
+      maxSizeBytes?: number;
+    };
+    /** The embedded inference server (Open Inference Protocol v2 over onnxruntime-node). */
+    serving?: {
+      /** Largest inference request body; a larger one gets a 413. Defaults to `mlops.api.jsonBodyLimit`, else `1mb`. */
+      jsonBodyLimit?: string;
+      /** onnxruntime threads per inference session. Defaults to 1 (the server runs requests side by side). */
+      intraOpNumThreads?: number;
+      /** onnxruntime inter-op threads per session. Defaults to 1. */
+      interOpNumThreads?: number;
+      /** Sessions kept in memory; the least recently used is unloaded beyond it. Defaults to 16. */
+      maxLoadedModels?: number;
+      /** How long the routing (the version in Production) and registry lookups are cached, in ms. Defaults to 2000. */
+      routingCacheTtlMs?: number;
+      /**
+       * How long a caller's verified token and invoke decision are reused by
+       * the inference routes, in ms (never past the token's expiry); 0
+       * verifies and asks the policy on every request. Defaults to 5000.
+       */
+      permissionCacheTtlMs?: number;
+      /** Load the served versions at startup instead of on their first request. Defaults to false. */
+      preload?: boolean;
+      /**
+       * The OIP and predict routes also on a port of their own (the data
+       * plane, as KServe's predictor has), without the portal's browser
+       * middleware; same tokens, permission and inference log. Unset: only
+       * under /api/mlops.
+       */
+      dataPlane?: {
+        port: number;
+        /** Defaults to 0.0.0.0. */
+        host?: string;
+      };
+      log?: {
+        /** Share of successful requests written to the inference log, 0..1 (errors are always written). Defaults to 1. */
+        sampleRate?: number;
+        /** How often the buffered log is written, in ms. Defaults to 1000. */
+        flushIntervalMs?: number;
+        /** Largest number of rows per write. Defaults to 500. */
+        maxBatchSize?: number;
+        /** Largest number of events held while the database is slow; the oldest are dropped (and counted) beyond it. Defaults to 10000. */
+        maxBufferSize?: number;
+        /** Days the log and ground truth are kept. Defaults to 30. */
+        retentionDays?: number;
+        /** Longest request or response payload stored, in characters; a longer one is stored as a marker. Defaults to 262144. */
+        maxPayloadChars?: number;
+        /** How often old rows are purged (a Backstage HumanDuration). Defaults to `{ hours: 1 }`. */
+        purgeFrequency?: { [unit: string]: number };
+      };
+      kserveLogger?: {
+        /**
+         * Shared secret KServe's request logger sends as `?token=` in its URL
+         * (it cannot send an Authorization header). Unset: the route needs a
+         * Backstage token.
+         * @visibility secret
+         */
+        token?: string;
+        /** Largest CloudEvent body accepted. Defaults to `10mb`. */
+        bodyLimit?: string;
+      };
+      metrics?: {
+        /** Also export Node's default process metrics. Defaults to false. */
+        collectDefaultMetrics?: boolean;
+        /** Most distinct model labels before the rest are counted as `__other__`. Defaults to 1000. */
+        maxModels?: number;
+      };
+      stats?: {
+        /** Longest window the stats route accepts, in seconds. Defaults to 86400. */
+        maxWindowSeconds?: number;
+      };
+    };
+    demo?: {
+      /**
+       * When true, at startup the plugin trains the demo models from
+       * `examples/data`, logs their runs and registers two versions of each
+       * (one in Production, one in Staging), unless they exist already.
+       * For the embedded demo; defaults to false.
+       */
+      seed?: boolean;
     };
   };
 }

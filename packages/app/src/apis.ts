@@ -14,7 +14,13 @@ import {
   storageApiRef,
 } from '@backstage/core-plugin-api';
 import { UserSettingsStorage } from '@backstage/plugin-user-settings';
-import { signalApiRef } from '@backstage/plugin-signals-react';
+import {
+  ALL_RELATION_PAIRS,
+  ALL_RELATIONS,
+  catalogGraphApiRef,
+  DefaultCatalogGraphApi,
+} from '@backstage/plugin-catalog-graph';
+import { MLOPS_RELATION_PAIRS, MLOPS_RELATIONS } from '@loopline/mlops-common';
 
 export const apis: AnyApiFactory[] = [
   createApiFactory({
@@ -29,9 +35,19 @@ export const apis: AnyApiFactory[] = [
       errorApi: errorApiRef,
       fetchApi: fetchApiRef,
       identityApi: identityApiRef,
-      signalApi: signalApiRef,
     },
     factory: deps => UserSettingsStorage.create(deps),
+  }),
+  // The catalog graph page offers the ML relations too, each pair as one edge.
+  createApiFactory({
+    api: catalogGraphApiRef,
+    deps: {},
+    factory: () =>
+      new DefaultCatalogGraphApi({
+        knownRelations: [...ALL_RELATIONS, ...MLOPS_RELATIONS],
+        knownRelationPairs: [...ALL_RELATION_PAIRS, ...MLOPS_RELATION_PAIRS],
+        defaultRelationTypes: { exclude: [] },
+      }),
   }),
   ScmAuth.createDefaultApiFactory(),
 ];

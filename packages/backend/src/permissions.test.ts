@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
@@ -21,6 +23,9 @@ import {
 import { permissionModuleLooplinePolicy } from './modules/permissionPolicy';
 
 jest.setTimeout(120_000);
+
+const artifactDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopline-policy-'));
+afterAll(() => fs.rmSync(artifactDir, { recursive: true, force: true }));
 
 /**
  * The whole chain with real tokens: the demo users sign in through the demo
@@ -74,6 +79,10 @@ describe('the demo policy, through the permission and catalog backends', () => {
             permission: { enabled: true },
             loopline: {
               permission: { platformGroups: ['group:default/ml-platform'] },
+            },
+            mlops: {
+              demo: { seed: true },
+              artifacts: { directory: artifactDir },
             },
             catalog: {
               rules: [
@@ -200,6 +209,48 @@ describe('the demo policy, through the permission and catalog backends', () => {
       .query({ entityRef: 'model:default/wine-quality' })
       .set('Authorization', `Bearer ${tokens.carol}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ items: [] });
+    expect(res.body.items).toEqual(expect.any(Array));
+  });
+
+  it('lets an owner move a demo version to Production with a comment, and not a non-owner', async () => {
+    const versionsUrl = '/api/mlops/registry/models/wine-quality/versions';
+    // The demo versions are trained and registered just after startup.
+    const versions = await poll('the seeded demo versions', async () => {
+      const res = await request(server)
+        .get(versionsUrl)
+        .set('Authorization', `Bearer ${tokens.carol}`);
+      return res.status === 200 && res.body.items.length >= 2
+        ? (res.body.items as Array<{ version: number; stage: string }>)
+        : undefined;
+    });
+    const staging = versions.find(v => v.stage === 'Staging')!;
+    expect(versions.find(v => v.stage === 'Production')).toBeDefined();
+
+    const denied = await request(server)
+      .post(`${versionsUrl}/${staging.version}/stage`)
+      .set('Authorization', `Bearer ${tokens.carol}`)
+      .send({ stage: 'Production', comment: 'not mine to promote' });
+    expect(denied.status).toBe(403);
+
+    const promoted = await request(server)
+      .post(`${versionsUrl}/${staging.version}/stage`)
+      .set('Authorization', `Bearer ${tokens.alice}`)
+      .send({
+        stage: 'Production',
+        comment: 'rmse better on the holdout',
+        archiveExistingVersions: true,
+      });
+    expect(promoted.status).toBe(200);
+    expect(promoted.body.stage).toBe('Production');
+
+    const audit = await request(server)
+      .get('/api/mlops/audit')
+      .query({ entityRef: 'model:default/wine-quality' })
+      .set('Authorization', `Bearer ${tokens.carol}`);
+    expect(audit.body.items[0]).toMatchObject({
+      actor: 'user:default/alice',
+      comment: 'rmse better on the holdout',
+    });
+    expect(JSON.stringify(audit.body.items)).not.toContain('not mine to promote');
   });
 });

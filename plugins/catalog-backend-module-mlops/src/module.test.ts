@@ -139,14 +139,28 @@ describe.each(databaseIds)('catalog with the mlops module on %s', databaseId => 
       'an error for every invalid entity',
     );
 
-    // Every relation of every entity points at an entity that exists.
-    const all = await entities('kind=model,kind=dataset,kind=pipeline,kind=component,kind=system,kind=group,kind=user');
+    // Every relation of every entity points at an entity that exists. The
+    // catalog stitches entities independently, so a relation may name a
+    // Component that is not yet readable: wait for the graph to settle.
+    const danglingOf = (list: Entity[]) => {
+      const known = new Set(list.map(e => stringifyEntityRef(e)));
+      return list.flatMap(e =>
+        (e.relations ?? [])
+          .filter(r => !known.has(r.targetRef))
+          .map(r => `${stringifyEntityRef(e)} ${r.type} ${r.targetRef}`),
+      );
+    };
+    let dangling: string[] = [];
+    const all = await waitFor(async () => {
+      const list = await entities(
+        'kind=model,kind=dataset,kind=pipeline,kind=component,kind=system,kind=group,kind=user',
+      );
+      dangling = danglingOf(list);
+      return dangling.length === 0 ? list : undefined;
+    }, 'every relation to resolve').catch(error => {
+      throw new Error(`${error.message}; still dangling: ${dangling.join(', ')}`);
+    });
     const refs = new Set(all.map(e => stringifyEntityRef(e)));
-    const dangling = all.flatMap(e =>
-      (e.relations ?? [])
-        .filter(r => !refs.has(r.targetRef))
-        .map(r => `${stringifyEntityRef(e)} ${r.type} ${r.targetRef}`),
-    );
     expect(dangling).toEqual([]);
 
     const byRef = (ref: string) => all.find(e => stringifyEntityRef(e) === ref)!;

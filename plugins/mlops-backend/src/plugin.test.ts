@@ -39,7 +39,12 @@ describe.each(databaseIds)('mlops backend plugin on %s', databaseId => {
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       database: {
         client: databaseId === 'SQLITE_3' ? 'better-sqlite3' : 'pg',
-        migrations: ['20261122000000_audit_events.js'],
+        migrations: [
+          '20261122000000_audit_events.js',
+          '20261123000100_tracking.js',
+          '20261123000200_registry.js',
+          '20261123000300_inference_log.js',
+        ],
       },
       kinds: ['Model', 'Dataset', 'Pipeline'],
     });

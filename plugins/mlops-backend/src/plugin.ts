@@ -1,12 +1,39 @@
+import os from 'node:os';
+import path from 'node:path';
 import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
 import { createInfoRouter, InfoService } from './info';
+import {
+  FileSystemArtifactStore,
+  RegistryService,
+  RegistryStore,
+} from './registry';
+import { createRegistryRouter } from './registry/router';
+import { TrackingService, TrackingStore } from './tracking';
+import { createTrackingRouter } from './tracking/router';
+import { createMlflowRouter, MlflowArtifacts } from './mlflow';
+import {
+  CatalogFeatureSchemaSource,
+  createEmbeddedServing,
+  createServingRouter,
+  readServingConfig,
+} from './serving';
+import { startDataPlane } from './serving/dataPlane';
+import {
+  createInferenceLog,
+  KSERVE_LOGGER_PATH,
+  readInferenceLogConfig,
+} from './serving/log';
+import { seedDemoModels } from './demo/seed';
 import { createRouter } from './router';
+
+const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
 
 /**
  * Loopline's backend plugin: the ML lifecycle API under `/api/mlops`.
@@ -19,21 +46,31 @@ export const mlopsPlugin = createBackendPlugin({
     env.registerInit({
       deps: {
         config: coreServices.rootConfig,
+        logger: coreServices.logger,
         database: coreServices.database,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
+        lifecycle: coreServices.lifecycle,
+        auth: coreServices.auth,
+        scheduler: coreServices.scheduler,
+        catalog: catalogServiceRef,
       },
       async init({
         config,
+        logger,
         database,
         httpAuth,
         httpRouter,
         permissions,
         permissionsRegistry,
         auditor,
+        lifecycle,
+        auth,
+        scheduler,
+        catalog,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -41,19 +78,163 @@ export const mlopsPlugin = createBackendPlugin({
         }
         permissionsRegistry.addPermissions(mlopsPermissions);
 
+        const jsonBodyLimit =
+          config.getOptionalString('mlops.api.jsonBodyLimit') ?? '1mb';
+        const artifactDirectory =
+          config.getOptionalString('mlops.artifacts.directory') ??
+          path.join(os.tmpdir(), 'loopline', 'artifacts');
+        const maxArtifactBytes =
+          config.getOptionalNumber('mlops.artifacts.maxSizeBytes') ??
+          DEFAULT_MAX_ARTIFACT_BYTES;
+
         const auditTrail = new AuditTrail(new AuditStore(db), auditor);
         const infoService = new InfoService(db);
+        const tracking = new TrackingService(new TrackingStore(db));
+        const registry = new RegistryService({
+          store: new RegistryStore(db),
+          artifacts: new FileSystemArtifactStore(
+            path.join(artifactDirectory, 'models'),
+            { maxBytes: maxArtifactBytes },
+          ),
+          auditTrail,
+          runLookup: runIds => tracking.lookupRunSummaries(runIds),
+        });
+        const mlflowArtifacts = new MlflowArtifacts(
+          new FileSystemArtifactStore(
+            path.join(artifactDirectory, 'mlflow-artifacts'),
+            { maxBytes: maxArtifactBytes },
+          ),
+          tracking,
+        );
+
+        // Serving: OIP v2 over onnxruntime-node, every request observed by
+        // the Prometheus metrics and the inference log.
+        const inferenceLogConfig = readInferenceLogConfig(config);
+        const inferenceLog = createInferenceLog({
+          db,
+          config: inferenceLogConfig,
+          logger,
+          httpAuth,
+          permissions,
+          registry,
+        });
+        const servingConfig = readServingConfig(config);
+        const { service: inference, sessions } = createEmbeddedServing({
+          registry,
+          logger,
+          config: servingConfig,
+          observers: inferenceLog.observers,
+          featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
+        });
+
+        const servingRouter = createServingRouter({
+          httpAuth,
+          permissions,
+          registry,
+          service: inference,
+          logger,
+          jsonBodyLimit: servingConfig.jsonBodyLimit,
+          permissionCacheTtlMs: servingConfig.permissionCacheTtlMs,
+          credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
+        });
 
         httpRouter.use(
           createRouter({
-            jsonBodyLimit:
-              config.getOptionalString('mlops.api.jsonBodyLimit') ?? '1mb',
+            jsonBodyLimit,
+            // OIP routes answer in the protocol's shape, errors included.
+            servingRouter,
+            // The KServe logger route parses its own (large) bodies.
+            inferenceLogRouter: inferenceLog.router,
+            // MLflow's routes answer in MLflow's shapes, errors included.
+            mlflowRouter: createMlflowRouter({
+              httpAuth,
+              permissions,
+              logger,
+              tracking,
+              registry,
+              artifacts: mlflowArtifacts,
+              jsonBodyLimit,
+              artifactBodyLimit: maxArtifactBytes,
+            }),
             routers: [
               createInfoRouter({ httpAuth, infoService }),
               createAuditRouter({ httpAuth, permissions, auditTrail }),
+              createRegistryRouter({
+                httpAuth,
+                permissions,
+                registry,
+                tracking,
+                artifactBodyLimit: maxArtifactBytes,
+              }),
+              createTrackingRouter({ httpAuth, tracking }),
             ],
           }),
         );
+
+        // Every MLflow route still demands a user or service through
+        // httpAuth; letting them past the router's own check means a missing
+        // token is answered in MLflow's shape (401 UNAUTHENTICATED).
+        httpRouter.addAuthPolicy({ path: '/mlflow', allow: 'unauthenticated' });
+        // Kubernetes probes call live/ready without a token; nothing else there.
+        httpRouter.addAuthPolicy({
+          path: '/v2/health',
+          allow: 'unauthenticated',
+        });
+        if (inferenceLogConfig.kserveLogger.token) {
+          // KServe's logger sends no Authorization header: the route checks
+          // the shared secret in its URL (or a Backstage token) itself.
+          httpRouter.addAuthPolicy({
+            path: KSERVE_LOGGER_PATH,
+            allow: 'unauthenticated',
+          });
+        }
+
+        await scheduler.scheduleTask({
+          id: 'mlops-inference-log-purge',
+          frequency: inferenceLogConfig.log.purgeFrequency,
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.purge();
+          },
+        });
+        lifecycle.addShutdownHook(async () => {
+          await inferenceLog.inferenceLogger.close(); // the final flush
+          await sessions.close();
+        });
+        const { dataPlane } = servingConfig;
+        if (dataPlane) {
+          lifecycle.addStartupHook(async () => {
+            const listener = await startDataPlane({
+              router: servingRouter,
+              port: dataPlane.port,
+              host: dataPlane.host,
+              logger,
+            });
+            lifecycle.addShutdownHook(() => listener.close());
+          });
+        }
+        if (servingConfig.preload) {
+          lifecycle.addStartupHook(async () => {
+            await inference.preload();
+          });
+        }
+
+        if (config.getOptionalBoolean('mlops.demo.seed')) {
+          // After startup, so that a slow training never delays readiness.
+          lifecycle.addStartupHook(async () => {
+            try {
+              await seedDemoModels({
+                tracking,
+                registry,
+                logger,
+                credentials: await auth.getOwnServiceCredentials(),
+              });
+            } catch (error) {
+              logger.error('Could not seed the demo models', error as Error);
+            }
+          });
+        }
       },
     });
   },

@@ -10,3 +10,6 @@ export * from './references';
 export * from './permissions';
 export * from './api';
 export * from './schema';
+export * from './tracking';
+export * from './registry';
+export * from './serving';

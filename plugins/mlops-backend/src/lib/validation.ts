@@ -10,16 +10,20 @@ export function parseInput<T extends z.ZodTypeAny>(
 ): z.infer<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues
-      .map(issue =>
-        issue.path.length > 0
-          ? `${issue.path.join('.')}: ${issue.message}`
-          : issue.message,
-      )
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${problems}`);
+    throw new InputError(`Invalid ${what}: ${describeIssues(result.error)}`);
   }
   return result.data;
+}
+
+/** A zod error as one line: each bad field's path and problem. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map(issue =>
+      issue.path.length > 0
+        ? `${issue.path.join('.')}: ${issue.message}`
+        : issue.message,
+    )
+    .join('; ');
 }
 
 /** An entity reference in full form (`kind:namespace/name`), lower-cased the way the catalog stores it. */

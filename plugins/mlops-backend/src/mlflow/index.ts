@@ -1,0 +1,3 @@
+export { createMlflowRouter } from './router';
+export { MlflowArtifacts } from './MlflowArtifacts';
+export { MlflowError, toMlflowError } from './errors';

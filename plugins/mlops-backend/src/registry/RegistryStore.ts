@@ -1,0 +1,651 @@
+import { Knex } from 'knex';
+import { ModelStage, ModelVersionStatus } from '@loopline/mlops-common';
+import { FilterClause } from './searchFilter';
+
+const MODELS = 'registry_models';
+const MODEL_TAGS = 'registry_model_tags';
+const VERSIONS = 'registry_versions';
+const VERSION_TAGS = 'registry_version_tags';
+const ALIASES = 'registry_aliases';
+
+/** Bindings per statement stay well under SQLite's and PostgreSQL's limits. */
+const CHUNK = 500;
+
+/** A registered model as stored (timestamps as numbers). */
+export interface ModelRecord {
+  name: string;
+  entityRef: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+  lastVersion: number;
+}
+
+/** A version's artifact columns. */
+export interface ArtifactRecord {
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+  format: 'onnx';
+  /** JSON of the ModelSignature. */
+  signature: string;
+}
+
+/** A model version as stored (timestamps as numbers). */
+export interface VersionRecord {
+  name: string;
+  version: number;
+  description: string;
+  source: string;
+  runId?: string;
+  status: ModelVersionStatus;
+  statusMessage?: string;
+  stage: ModelStage;
+  creator: string;
+  createdAt: number;
+  updatedAt: number;
+  artifact?: ArtifactRecord;
+}
+
+interface ModelRow {
+  name: string;
+  entity_ref: string;
+  description: string;
+  created_at: number | string;
+  updated_at: number | string;
+  last_version: number | string;
+}
+
+interface VersionRow {
+  model_name: string;
+  version: number | string;
+  description: string;
+  source: string;
+  run_id: string | null;
+  status: string;
+  status_message: string | null;
+  stage: string;
+  creator: string;
+  created_at: number | string;
+  updated_at: number | string;
+  artifact_path: string | null;
+  artifact_sha256: string | null;
+  artifact_size_bytes: number | string | null;
+  artifact_format: string | null;
+  signature: string | null;
+}
+
+export interface SearchQuery {
+  clauses: FilterClause[];
+  orderBy: Array<{ column: string; direction: 'asc' | 'desc' }>;
+  offset: number;
+  limit: number;
+}
+
+/** Columns the search filters and orderings may name, per field. */
+export const MODEL_COLUMNS: Record<string, string> = {
+  name: 'm.name',
+  creation_timestamp: 'm.created_at',
+  last_updated_timestamp: 'm.updated_at',
+  timestamp: 'm.updated_at',
+};
+
+export const VERSION_COLUMNS: Record<string, string> = {
+  name: 'v.model_name',
+  run_id: 'v.run_id',
+  version_number: 'v.version',
+  source_path: 'v.source',
+  current_stage: 'v.stage',
+  creation_timestamp: 'v.created_at',
+  last_updated_timestamp: 'v.updated_at',
+  timestamp: 'v.updated_at',
+};
+
+function toModel(row: ModelRow): ModelRecord {
+  return {
+    name: row.name,
+    entityRef: row.entity_ref,
+    description: row.description ?? '',
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastVersion: Number(row.last_version),
+  };
+}
+
+function toVersion(row: VersionRow): VersionRecord {
+  return {
+    name: row.model_name,
+    version: Number(row.version),
+    description: row.description ?? '',
+    source: row.source,
+    ...(row.run_id ? { runId: row.run_id } : {}),
+    status: row.status as ModelVersionStatus,
+    ...(row.status_message ? { statusMessage: row.status_message } : {}),
+    stage: row.stage as ModelStage,
+    creator: row.creator,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    ...(row.artifact_path && row.artifact_sha256
+      ? {
+          artifact: {
+            path: row.artifact_path,
+            sha256: row.artifact_sha256,
+            sizeBytes: Number(row.artifact_size_bytes),
+            format: 'onnx' as const,
+            signature: row.signature ?? '{"inputs":[],"outputs":[]}',
+          },
+        }
+      : {}),
+  };
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) {
+    result.push(items.slice(i, i + CHUNK));
+  }
+  return result;
+}
+
+/** LIKE pattern → GLOB pattern, for a case-sensitive LIKE on SQLite. */
+function likeToGlob(pattern: string): string {
+  let glob = '';
+  for (const c of pattern) {
+    if (c === '%') glob += '*';
+    else if (c === '_') glob += '?';
+    else if (c === '*' || c === '?' || c === '[') glob += `[${c}]`;
+    else glob += c;
+  }
+  return glob;
+}
+
+/** Is this error a primary key / unique violation (PostgreSQL or SQLite)? */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/.test(e?.message ?? '')
+  );
+}
+
+/**
+ * The registry's tables, through knex only. Methods that change data take
+ * the caller's transaction, so that the service can group them (and the
+ * audit entry) into one commit.
+ */
+export class RegistryStore {
+  private readonly postgres: boolean;
+
+  constructor(private readonly db: Knex) {
+    const client = String(db.client.config?.client ?? '');
+    this.postgres =
+      ['pg', 'postgres', 'postgresql'].includes(client) ||
+      db.client.dialect === 'postgresql';
+  }
+
+  transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  private q(trx?: Knex.Transaction): Knex {
+    return trx ?? this.db;
+  }
+
+  // ---- registered models -------------------------------------------------
+
+  async insertModel(
+    model: Omit<ModelRecord, 'lastVersion'>,
+    tags: Record<string, string>,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    await trx(MODELS).insert({
+      name: model.name,
+      entity_ref: model.entityRef,
+      description: model.description,
+      created_at: model.createdAt,
+      updated_at: model.updatedAt,
+      last_version: 0,
+    });
+    const rows = Object.entries(tags).map(([key, value]) => ({
+      model_name: model.name,
+      key,
+      value,
+    }));
+    for (const chunk of chunks(rows)) {
+      await trx(MODEL_TAGS).insert(chunk);
+    }
+  }
+
+  /**
+   * One model; with `lock` (inside a transaction) its row stays locked until
+   * commit, which serialises every change to the model and its versions.
+   */
+  async getModel(
+    name: string,
+    trx?: Knex.Transaction,
+    options?: { lock?: boolean },
+  ): Promise<ModelRecord | undefined> {
+    const query = this.q(trx)<ModelRow>(MODELS).where({ name }).first();
+    if (options?.lock && this.postgres) {
+      query.forUpdate();
+    }
+    const row = await query;
+    return row ? toModel(row) : undefined;
+  }
+
+  async findModelsByEntityRef(entityRef: string): Promise<ModelRecord[]> {
+    const rows = await this.db<ModelRow>(MODELS)
+      .where({ entity_ref: entityRef })
+      .orderBy('name', 'asc');
+    return rows.map(toModel);
+  }
+
+  async searchModels(query: SearchQuery): Promise<ModelRecord[]> {
+    const builder = this.db(`${MODELS} as m`).select<ModelRow[]>('m.*');
+    for (const clause of query.clauses) {
+      if (clause.field === 'tags') {
+        builder.whereExists(sub => {
+          sub
+            .select(this.db.raw('1'))
+            .from(`${MODEL_TAGS} as t`)
+            .whereRaw('?? = ??', ['t.model_name', 'm.name'])
+            .andWhere('t.key', clause.tagKey!);
+          this.applyClause(sub, 't.value', clause);
+        });
+      } else {
+        this.applyClause(builder, MODEL_COLUMNS[clause.field], clause);
+      }
+    }
+    for (const order of query.orderBy) {
+      builder.orderBy(order.column, order.direction);
+    }
+    builder.orderBy('m.name', 'asc');
+    const rows = await builder.offset(query.offset).limit(query.limit);
+    return rows.map(toModel);
+  }
+
+  async updateModel(
+    name: string,
+    patch: { description?: string; updatedAt: number },
+    trx?: Knex.Transaction,
+  ): Promise<number> {
+    return this.q(trx)(MODELS)
+      .where({ name })
+      .update({
+        ...(patch.description !== undefined
+          ? { description: patch.description }
+          : {}),
+        updated_at: patch.updatedAt,
+      });
+  }
+
+  /** Hands out the model's next version number (call with the model row locked). */
+  async nextVersionNumber(
+    name: string,
+    trx: Knex.Transaction,
+  ): Promise<number> {
+    const model = await this.getModel(name, trx, { lock: true });
+    if (!model) {
+      throw new Error(`registered model ${name} disappeared`);
+    }
+    const next = model.lastVersion + 1;
+    await trx(MODELS).where({ name }).update({ last_version: next });
+    return next;
+  }
+
+  async deleteModel(name: string, trx: Knex.Transaction): Promise<void> {
+    await trx(ALIASES).where({ model_name: name }).delete();
+    await trx(VERSION_TAGS).where({ model_name: name }).delete();
+    await trx(VERSIONS).where({ model_name: name }).delete();
+    await trx(MODEL_TAGS).where({ model_name: name }).delete();
+    await trx(MODELS).where({ name }).delete();
+  }
+
+  async setModelTag(
+    name: string,
+    key: string,
+    value: string,
+    trx?: Knex.Transaction,
+  ): Promise<void> {
+    await this.q(trx)(MODEL_TAGS)
+      .insert({ model_name: name, key, value })
+      .onConflict(['model_name', 'key'])
+      .merge(['value']);
+  }
+
+  async deleteModelTag(
+    name: string,
+    key: string,
+    trx?: Knex.Transaction,
+  ): Promise<boolean> {
+    const deleted = await this.q(trx)(MODEL_TAGS)
+      .where({ model_name: name, key })
+      .delete();
+    return deleted > 0;
+  }
+
+  /** Tags of each named model. */
+  async getModelTags(
+    names: string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    const result = new Map<string, Record<string, string>>();
+    for (const chunk of chunks([...new Set(names)])) {
+      const rows = await this.db<{
+        model_name: string;
+        key: string;
+        value: string;
+      }>(MODEL_TAGS)
+        .whereIn('model_name', chunk)
+        .orderBy(['model_name', 'key']);
+      for (const row of rows) {
+        const tags = result.get(row.model_name) ?? {};
+        tags[row.key] = row.value;
+        result.set(row.model_name, tags);
+      }
+    }
+    return result;
+  }
+
+  // ---- versions ----------------------------------------------------------
+
+  async insertVersion(
+    version: VersionRecord,
+    tags: Record<string, string>,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    await trx(VERSIONS).insert({
+      model_name: version.name,
+      version: version.version,
+      description: version.description,
+      source: version.source,
+      run_id: version.runId ?? null,
+      status: version.status,
+      status_message: version.statusMessage ?? null,
+      stage: version.stage,
+      creator: version.creator,
+      created_at: version.createdAt,
+      updated_at: version.updatedAt,
+      ...artifactColumns(version.artifact),
+    });
+    const rows = Object.entries(tags).map(([key, value]) => ({
+      model_name: version.name,
+      version: version.version,
+      key,
+      value,
+    }));
+    for (const chunk of chunks(rows)) {
+      await trx(VERSION_TAGS).insert(chunk);
+    }
+  }
+
+  async getVersion(
+    name: string,
+    version: number,
+    trx?: Knex.Transaction,
+  ): Promise<VersionRecord | undefined> {
+    const row = await this.q(trx)<VersionRow>(VERSIONS)
+      .where({ model_name: name, version })
+      .first();
+    return row ? toVersion(row) : undefined;
+  }
+
+  /** All versions of a model, newest first. */
+  async listVersions(
+    name: string,
+    trx?: Knex.Transaction,
+  ): Promise<VersionRecord[]> {
+    const rows = await this.q(trx)<VersionRow>(VERSIONS)
+      .where({ model_name: name })
+      .orderBy('version', 'desc');
+    return rows.map(toVersion);
+  }
+
+  async listVersionsInStage(
+    name: string,
+    stage: ModelStage,
+    trx?: Knex.Transaction,
+  ): Promise<VersionRecord[]> {
+    const rows = await this.q(trx)<VersionRow>(VERSIONS)
+      .where({ model_name: name, stage })
+      .orderBy('version', 'desc');
+    return rows.map(toVersion);
+  }
+
+  /** The highest version number in each stage asked for. */
+  async latestVersionsByStage(
+    name: string,
+    stages: ModelStage[],
+  ): Promise<VersionRecord[]> {
+    const latest = this.db(VERSIONS)
+      .select('stage')
+      .max({ version: 'version' })
+      .where({ model_name: name })
+      .whereIn('stage', stages)
+      .groupBy('stage');
+    const rows = await this.db<VersionRow>(`${VERSIONS} as v`)
+      .select('v.*')
+      .join(latest.as('l'), join =>
+        join.on('l.stage', '=', 'v.stage').andOn('l.version', '=', 'v.version'),
+      )
+      .where('v.model_name', name);
+    return rows.map(toVersion);
+  }
+
+  async searchVersions(query: SearchQuery): Promise<VersionRecord[]> {
+    const builder = this.db(`${VERSIONS} as v`).select<VersionRow[]>('v.*');
+    for (const clause of query.clauses) {
+      if (clause.field === 'tags') {
+        builder.whereExists(sub => {
+          sub
+            .select(this.db.raw('1'))
+            .from(`${VERSION_TAGS} as t`)
+            .whereRaw('?? = ??', ['t.model_name', 'v.model_name'])
+            .andWhereRaw('?? = ??', ['t.version', 'v.version'])
+            .andWhere('t.key', clause.tagKey!);
+          this.applyClause(sub, 't.value', clause);
+        });
+      } else {
+        this.applyClause(builder, VERSION_COLUMNS[clause.field], clause);
+      }
+    }
+    for (const order of query.orderBy) {
+      builder.orderBy(order.column, order.direction);
+    }
+    builder.orderBy('v.model_name', 'asc').orderBy('v.version', 'desc');
+    const rows = await builder.offset(query.offset).limit(query.limit);
+    return rows.map(toVersion);
+  }
+
+  async updateVersion(
+    name: string,
+    version: number,
+    patch: {
+      description?: string;
+      stage?: ModelStage;
+      artifact?: ArtifactRecord;
+      updatedAt: number;
+    },
+    trx?: Knex.Transaction,
+  ): Promise<number> {
+    return this.q(trx)(VERSIONS)
+      .where({ model_name: name, version })
+      .update({
+        ...(patch.description !== undefined
+          ? { description: patch.description }
+          : {}),
+        ...(patch.stage !== undefined ? { stage: patch.stage } : {}),
+        ...(patch.artifact ? artifactColumns(patch.artifact) : {}),
+        updated_at: patch.updatedAt,
+      });
+  }
+
+  async setVersionTag(
+    name: string,
+    version: number,
+    key: string,
+    value: string,
+    trx?: Knex.Transaction,
+  ): Promise<void> {
+    await this.q(trx)(VERSION_TAGS)
+      .insert({ model_name: name, version, key, value })
+      .onConflict(['model_name', 'version', 'key'])
+      .merge(['value']);
+  }
+
+  async deleteVersionTag(
+    name: string,
+    version: number,
+    key: string,
+    trx?: Knex.Transaction,
+  ): Promise<boolean> {
+    const deleted = await this.q(trx)(VERSION_TAGS)
+      .where({ model_name: name, version, key })
+      .delete();
+    return deleted > 0;
+  }
+
+  /** Tags of the given versions, keyed by `versionKey(name, version)`. */
+  async getVersionTags(
+    versions: Array<{ name: string; version: number }>,
+  ): Promise<Map<string, Record<string, string>>> {
+    const wanted = new Set(versions.map(v => versionKey(v.name, v.version)));
+    const names = [...new Set(versions.map(v => v.name))];
+    const result = new Map<string, Record<string, string>>();
+    for (const chunk of chunks(names)) {
+      const query = this.db<{
+        model_name: string;
+        version: number | string;
+        key: string;
+        value: string;
+      }>(VERSION_TAGS)
+        .whereIn('model_name', chunk)
+        .orderBy(['model_name', 'version', 'key']);
+      if (versions.length === 1) {
+        query.where('version', versions[0].version);
+      }
+      for (const row of await query) {
+        const key = versionKey(row.model_name, Number(row.version));
+        if (!wanted.has(key)) continue;
+        const tags = result.get(key) ?? {};
+        tags[row.key] = row.value;
+        result.set(key, tags);
+      }
+    }
+    return result;
+  }
+
+  // ---- aliases -----------------------------------------------------------
+
+  /** Alias → version, per model name. */
+  async getAliases(
+    names: string[],
+    trx?: Knex.Transaction,
+  ): Promise<Map<string, Record<string, number>>> {
+    const result = new Map<string, Record<string, number>>();
+    for (const chunk of chunks([...new Set(names)])) {
+      const rows = await this.q(trx)<{
+        model_name: string;
+        alias: string;
+        version: number | string;
+      }>(ALIASES)
+        .whereIn('model_name', chunk)
+        .orderBy(['model_name', 'alias']);
+      for (const row of rows) {
+        const aliases = result.get(row.model_name) ?? {};
+        aliases[row.alias] = Number(row.version);
+        result.set(row.model_name, aliases);
+      }
+    }
+    return result;
+  }
+
+  async getAlias(
+    name: string,
+    alias: string,
+    trx?: Knex.Transaction,
+  ): Promise<number | undefined> {
+    const row: { version: number | string } | undefined = await this.q(trx)(
+      ALIASES,
+    )
+      .where({ model_name: name, alias })
+      .first('version');
+    return row ? Number(row.version) : undefined;
+  }
+
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    updatedAt: number,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    await trx(ALIASES)
+      .insert({ model_name: name, alias, version, updated_at: updatedAt })
+      .onConflict(['model_name', 'alias'])
+      .merge(['version', 'updated_at']);
+  }
+
+  async deleteAlias(
+    name: string,
+    alias: string,
+    trx: Knex.Transaction,
+  ): Promise<boolean> {
+    const deleted = await trx(ALIASES)
+      .where({ model_name: name, alias })
+      .delete();
+    return deleted > 0;
+  }
+
+  // ---- filters -------------------------------------------------------------
+
+  private applyClause(
+    builder: Knex.QueryBuilder,
+    column: string,
+    clause: FilterClause,
+  ): void {
+    switch (clause.op) {
+      case 'IN':
+        builder.whereIn(column, clause.value);
+        return;
+      case 'NOT IN':
+        builder.whereNotIn(column, clause.value);
+        return;
+      case 'LIKE':
+        if (this.postgres) {
+          builder.whereRaw('?? LIKE ?', [column, clause.value]);
+        } else {
+          // SQLite's LIKE ignores case; GLOB does not.
+          builder.whereRaw('?? GLOB ?', [
+            column,
+            likeToGlob(String(clause.value)),
+          ]);
+        }
+        return;
+      case 'ILIKE':
+        builder.whereRaw('LOWER(??) LIKE LOWER(?)', [column, clause.value]);
+        return;
+      case '!=':
+        // MLflow's != also keeps rows where the column is NULL out.
+        builder.where(column, '<>', clause.value);
+        return;
+      default:
+        builder.where(column, clause.op as string, clause.value as string);
+    }
+  }
+}
+
+export function versionKey(name: string, version: number): string {
+  return `${name}\u0000${version}`;
+}
+
+function artifactColumns(artifact: ArtifactRecord | undefined) {
+  return {
+    artifact_path: artifact?.path ?? null,
+    artifact_sha256: artifact?.sha256 ?? null,
+    artifact_size_bytes: artifact?.sizeBytes ?? null,
+    artifact_format: artifact?.format ?? null,
+    signature: artifact?.signature ?? null,
+  };
+}

@@ -1,0 +1,977 @@
+/**
+ * The embedded model server: runs registry versions' ONNX models on Open
+ * Inference Protocol v2 requests and on the convenience routes' records,
+ * answers health and metadata, and reports every request (success or
+ * failure) to its observers (the inference log, the metrics). No Express
+ * here: the router authenticates, the service decides and runs.
+ */
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import {
+  InputError,
+  NotFoundError,
+  NotImplementedError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
+import {
+  ModelVersion,
+  OipInferResponse,
+  OipModelMetadata,
+  OipTensor,
+  PredictBatchResponse,
+  PredictResponse,
+  ServingFeature,
+  ServingModelInfo,
+  TensorDatatype,
+  TensorSpec,
+} from '@loopline/mlops-common';
+import { randomUUID } from 'crypto';
+import { performance } from 'perf_hooks';
+import { z } from 'zod';
+import type { RegistryService } from '../registry';
+import {
+  CODEC_LIMITS,
+  decodeTensor,
+  describeValue,
+  parseInferRequest,
+  ParsedInferRequest,
+  selectOutputs,
+  ServingTensorSpec,
+  toFeeds,
+} from './codec';
+import { oipErrorOf } from './errors';
+import { FeatureSchemaSource } from './features';
+import type { InferenceEvent, InferenceEventObserver } from './log/types';
+import { LoadedModel, loadOnnxRuntime, ModelSessions } from './ModelSessions';
+import { TrafficRouter } from './TrafficRouter';
+import { TtlCache } from './TtlCache';
+import { parseInput } from '../lib/validation';
+
+const { version: PACKAGE_VERSION } = require('../../package.json') as {
+  version: string;
+};
+
+/** The routes a request came through (the log's and the metrics' `route`). */
+export type InferenceRoute = 'oip' | 'predict' | 'predict-batch';
+
+/** Sees every inference request: the log and the metrics implement it. */
+export type InferenceObserver = InferenceEventObserver;
+
+/** What the service needs from the registry. */
+export type ServingRegistry = Pick<
+  RegistryService,
+  | 'getRegisteredModel'
+  | 'getVersion'
+  | 'listVersions'
+  | 'getLatestVersions'
+  | 'searchVersions'
+  | 'readArtifact'
+>;
+
+/** Called once the model's catalog entity is known; throws (e.g. NotAllowedError) to refuse. */
+export type EntityAuthorizer = (entityRef: string) => Promise<void>;
+
+export interface InferenceServiceOptions {
+  registry: ServingRegistry;
+  sessions: ModelSessions;
+  trafficRouter: TrafficRouter;
+  /** Told of every request; an observer's failure never fails a request. */
+  observers?: InferenceObserver[];
+  /** Features from the catalog Dataset when the ONNX file does not name them. */
+  featureSource?: FeatureSchemaSource;
+  logger?: LoggerService;
+  /** Server metadata `name`; default `loopline`. */
+  serverName?: string;
+  /** Server metadata `version`; default this package's version. */
+  serverVersion?: string;
+  /** How long registry lookups (model → entity, version exists) are kept. Default 2000 ms. */
+  cacheTtlMs?: number;
+  /** Milliseconds since the epoch (event timestamps); for tests. */
+  clock?: () => number;
+  /** A monotonic clock in milliseconds (latency); for tests. */
+  now?: () => number;
+  /** Request ids for requests without one; default random UUIDs. */
+  newRequestId?: () => string;
+}
+
+export interface InferRequest {
+  modelName: string;
+  /** A version from the path (number or digits); else the traffic router decides. */
+  version?: number | string;
+  /** The OIP infer request body, unchecked. */
+  request: unknown;
+  route?: InferenceRoute;
+  credentials?: BackstageCredentials;
+  authorize?: EntityAuthorizer;
+}
+
+export interface InferResult {
+  response: OipInferResponse;
+  version: number;
+  latencyMs: number;
+  requestId: string;
+}
+
+export interface PredictCall {
+  modelName: string;
+  /** The PredictRequest / PredictBatchRequest body, unchecked. */
+  body: unknown;
+  credentials?: BackstageCredentials;
+  authorize?: EntityAuthorizer;
+}
+
+/** `GET /serving/models/:name/schema`. */
+export interface ServingModelSchema {
+  model: string;
+  entityRef: string;
+  /** The version described: the one asked for, else the one served now. */
+  version: number;
+  /** How predict takes features: columns of one input, or one input per feature. */
+  layout: 'columns' | 'inputs';
+  features: ServingFeature[];
+  signature: { inputs: TensorSpec[]; outputs: TensorSpec[] };
+}
+
+/** How records map to a model's inputs. */
+interface FeatureLayout {
+  kind: 'columns' | 'inputs';
+  features: ServingFeature[];
+  /** The input whose columns the features are (columns layout). */
+  input?: ServingTensorSpec;
+  /** Feature name → its own input (inputs layout). */
+  inputs?: Map<string, ServingTensorSpec>;
+}
+
+/** A registered model and its catalog entity. */
+export interface ModelRef {
+  name: string;
+  entityRef: string;
+}
+
+const recordValue = z.union([z.number(), z.string(), z.boolean()]);
+const record = z.record(recordValue, {
+  invalid_type_error: 'must be an object of feature name → value',
+});
+const versionField = z
+  .number({ invalid_type_error: 'must be a positive integer' })
+  .int('must be a positive integer')
+  .positive('must be a positive integer')
+  .optional();
+const predictBody = z
+  .object(
+    { features: record, version: versionField },
+    { invalid_type_error: 'The body must be a JSON object' },
+  )
+  .strict();
+const predictBatchBody = z
+  .object(
+    {
+      records: z.array(record).min(1, 'must hold at least one record'),
+      version: versionField,
+    },
+    { invalid_type_error: 'The body must be a JSON object' },
+  )
+  .strict();
+
+/** Outputs that are the prediction when a model has them (skl2onnx and OnnxWriter names). */
+const MAIN_OUTPUT_NAMES = [
+  'label',
+  'output_label',
+  'prediction',
+  'predictions',
+  'variable',
+];
+
+const FEATURE_TYPE_OF: Record<TensorDatatype, string> = {
+  BOOL: 'boolean',
+  UINT8: 'integer',
+  UINT16: 'integer',
+  UINT32: 'integer',
+  UINT64: 'integer',
+  INT8: 'integer',
+  INT16: 'integer',
+  INT32: 'integer',
+  INT64: 'integer',
+  FP16: 'float',
+  FP32: 'float',
+  FP64: 'float',
+  BYTES: 'string',
+};
+
+export class InferenceService {
+  private readonly registry: ServingRegistry;
+  private readonly sessions: ModelSessions;
+  private readonly trafficRouter: TrafficRouter;
+  private readonly observers: InferenceObserver[];
+  private readonly featureSource?: FeatureSchemaSource;
+  private readonly logger?: LoggerService;
+  private readonly serverName: string;
+  private readonly serverVersion: string;
+  private readonly clock: () => number;
+  private readonly now: () => number;
+  private readonly newRequestId: () => string;
+  private readonly models: TtlCache<ModelRef>;
+  private readonly versions: TtlCache<ModelVersion>;
+  private readonly layouts = new WeakMap<LoadedModel, FeatureLayout>();
+
+  constructor(options: InferenceServiceOptions) {
+    this.registry = options.registry;
+    this.sessions = options.sessions;
+    this.trafficRouter = options.trafficRouter;
+    this.observers = [...(options.observers ?? [])];
+    this.featureSource = options.featureSource;
+    this.logger = options.logger;
+    this.serverName = options.serverName ?? 'loopline';
+    this.serverVersion = options.serverVersion ?? PACKAGE_VERSION;
+    this.clock = options.clock ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
+    this.newRequestId = options.newRequestId ?? randomUUID;
+    const ttlMs = options.cacheTtlMs ?? 2000;
+    const cacheError = (error: unknown) =>
+      (error as { name?: string })?.name === 'NotFoundError';
+    this.models = new TtlCache({ ttlMs, cacheError, maxEntries: 10000 });
+    this.versions = new TtlCache({ ttlMs, cacheError, maxEntries: 10000 });
+  }
+
+  /** Adds an observer (e.g. once the inference log is built). */
+  addObserver(observer: InferenceObserver): void {
+    this.observers.push(observer);
+  }
+
+  // ---- inference -----------------------------------------------------------
+
+  /**
+   * One OIP v2 inference: the model must exist (404), the caller be allowed
+   * (`authorize`), the body be a valid request for the version's signature
+   * (400); the version is the one asked for or the traffic router's. The
+   * response echoes `id` only when the request gave one; the request id
+   * reported to observers is that `id` or a new UUID.
+   */
+  async infer(request: InferRequest): Promise<InferResult> {
+    const started = this.now();
+    const timestamp = this.clock();
+    const route = request.route ?? 'oip';
+    const body = request.request as { id?: unknown } | undefined;
+    const givenId =
+      body &&
+      typeof body === 'object' &&
+      typeof body.id === 'string' &&
+      body.id.length <= CODEC_LIMITS.idLength
+        ? body.id
+        : undefined;
+    let requestId = givenId ?? this.newRequestId();
+    const trace: Trace = { modelName: request.modelName, route, timestamp };
+    try {
+      const model = await this.requireModel(request.modelName);
+      trace.known = true;
+      await request.authorize?.(model.entityRef);
+      const parsed = parseInferRequest(request.request);
+      if (parsed.id !== undefined) requestId = parsed.id;
+      trace.inputs = parsed.inputs;
+      const target = await this.routeVersion(
+        model.name,
+        request.version,
+        requestId,
+      );
+      trace.version = target.version;
+      trace.endpoint = target.endpoint;
+      const loaded = await this.sessions.get(model.name, target.version);
+      const outputs = await this.runParsed(loaded, parsed);
+      const response: OipInferResponse = {
+        model_name: model.name,
+        model_version: String(target.version),
+        ...(parsed.id !== undefined ? { id: parsed.id } : {}),
+        outputs,
+      };
+      const latencyMs = this.now() - started;
+      this.notify(trace, requestId, latencyMs, { outputs });
+      return { response, version: target.version, latencyMs, requestId };
+    } catch (error) {
+      this.notify(trace, requestId, this.now() - started, { error });
+      throw error;
+    }
+  }
+
+  /** `POST /serving/models/:name/predict`: one record, features by name. */
+  async predict(call: PredictCall): Promise<PredictResponse> {
+    const result = await this.predictRecords(call, 'predict');
+    return {
+      model: result.model,
+      version: result.version,
+      requestId: result.requestId,
+      outputs: result.predictions[0].outputs,
+      prediction: result.predictions[0].prediction,
+      latencyMs: result.latencyMs,
+    };
+  }
+
+  /** `POST /serving/models/:name/predict-batch`: records in one batch, answers in order. */
+  async predictBatch(call: PredictCall): Promise<PredictBatchResponse> {
+    return this.predictRecords(call, 'predict-batch');
+  }
+
+  private async predictRecords(
+    call: PredictCall,
+    route: 'predict' | 'predict-batch',
+  ): Promise<PredictBatchResponse> {
+    const started = this.now();
+    const timestamp = this.clock();
+    const requestId = this.newRequestId();
+    const trace: Trace = { modelName: call.modelName, route, timestamp };
+    try {
+      const model = await this.requireModel(call.modelName);
+      trace.known = true;
+      await call.authorize?.(model.entityRef);
+      let records: Array<Record<string, number | string | boolean>>;
+      let version: number | undefined;
+      if (route === 'predict') {
+        const body = parseInput(predictBody, call.body, 'predict request');
+        records = [body.features];
+        version = body.version;
+      } else {
+        const body = parseInput(
+          predictBatchBody,
+          call.body,
+          'predict-batch request',
+        );
+        records = body.records;
+        version = body.version;
+      }
+      const target = await this.routeVersion(model.name, version, requestId);
+      trace.version = target.version;
+      trace.endpoint = target.endpoint;
+      const loaded = await this.sessions.get(model.name, target.version);
+      const layout = await this.layoutOf(loaded, model.entityRef, true);
+      const inputs = recordsToTensors(
+        records,
+        layout,
+        route === 'predict-batch',
+      );
+      trace.inputs = inputs;
+      const outputs = await this.runParsed(loaded, { inputs });
+      const predictions = splitRecords(outputs, records.length);
+      const latencyMs = this.now() - started;
+      this.notify(trace, requestId, latencyMs, { outputs });
+      return {
+        model: model.name,
+        version: target.version,
+        requestId,
+        predictions,
+        latencyMs,
+      };
+    } catch (error) {
+      this.notify(trace, requestId, this.now() - started, { error });
+      throw error;
+    }
+  }
+
+  /**
+   * Reports a request refused before it reached the service (a body that is
+   * not JSON or too large), when the model exists, so the log and the
+   * metrics count it.
+   */
+  async reportRejected(rejection: {
+    modelName: string;
+    version?: number | string;
+    route: InferenceRoute;
+    error: unknown;
+  }): Promise<void> {
+    try {
+      await this.requireModel(rejection.modelName);
+    } catch {
+      return;
+    }
+    const version = tryVersion(rejection.version);
+    this.notify(
+      {
+        modelName: rejection.modelName,
+        route: rejection.route,
+        timestamp: this.clock(),
+        known: true,
+        ...(version !== undefined ? { version } : {}),
+      },
+      this.newRequestId(),
+      0,
+      { error: rejection.error },
+    );
+  }
+
+  // ---- health and metadata ---------------------------------------------------
+
+  serverLive(): { live: true } {
+    return { live: true };
+  }
+
+  /** Ready when the runtime's native binding loads (models load on first use, or with `preload`). */
+  serverReady(): { ready: boolean } {
+    try {
+      loadOnnxRuntime();
+      return { ready: true };
+    } catch (error) {
+      this.logger?.error('onnxruntime-node cannot be loaded', error as Error);
+      return { ready: false };
+    }
+  }
+
+  serverMetadata(): { name: string; version: string; extensions: string[] } {
+    return {
+      name: this.serverName,
+      version: this.serverVersion,
+      extensions: [],
+    };
+  }
+
+  /** The model's catalog entity ref (404 for an unknown model), cached a couple of seconds. */
+  async entityRefOf(modelName: string): Promise<string> {
+    return (await this.requireModel(modelName)).entityRef;
+  }
+
+  /** Models that serve requests without a version: those with a version in Production. */
+  async listModels(): Promise<ModelRef[]> {
+    const models = new Map<string, ModelRef>();
+    let pageToken: string | undefined;
+    do {
+      const page = await this.registry.searchVersions({
+        filter: "current_stage = 'Production'",
+        maxResults: 1000,
+        pageToken,
+      });
+      for (const version of page.items) {
+        if (version.artifact && !models.has(version.name)) {
+          models.set(version.name, {
+            name: version.name,
+            entityRef: version.entityRef,
+          });
+        }
+      }
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return [...models.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** `GET /v2/models/:name[/versions/:v]`: the signature from the registry, no load needed. */
+  async modelMetadata(
+    modelName: string,
+    version?: number | string,
+    authorize?: EntityAuthorizer,
+  ): Promise<OipModelMetadata> {
+    const model = await this.requireModel(modelName);
+    await authorize?.(model.entityRef);
+    const target = await this.routeVersion(model.name, version);
+    const described = await this.requireVersion(model.name, target.version);
+    if (!described.signature) {
+      throw new NotFoundError(
+        `Model ${model.name} version ${target.version} has no model file to serve`,
+      );
+    }
+    const servable = (await this.registry.listVersions(model.name))
+      .filter(v => v.artifact)
+      .map(v => v.version)
+      .sort((a, b) => a - b)
+      .map(String);
+    return {
+      name: model.name,
+      versions: servable,
+      platform: 'onnx_onnxv1',
+      inputs: described.signature.inputs,
+      outputs: described.signature.outputs,
+    };
+  }
+
+  /**
+   * `GET /v2/models/:name[/versions/:v]/ready`: loads the version if needed;
+   * a version that cannot be loaded is a ServiceUnavailableError (503).
+   */
+  async modelReady(
+    modelName: string,
+    version?: number | string,
+    authorize?: EntityAuthorizer,
+  ): Promise<{ name: string; version: number; ready: true }> {
+    const model = await this.requireModel(modelName);
+    await authorize?.(model.entityRef);
+    const target = await this.routeVersion(model.name, version);
+    await this.sessions.get(model.name, target.version);
+    return { name: model.name, version: target.version, ready: true };
+  }
+
+  /** `GET /serving/models/:name/info`: what is served, what is loaded, the features. */
+  async modelInfo(
+    modelName: string,
+    authorize?: EntityAuthorizer,
+  ): Promise<ServingModelInfo> {
+    const model = await this.requireModel(modelName);
+    await authorize?.(model.entityRef);
+    let servedVersion: number | undefined;
+    try {
+      servedVersion = (await this.trafficRouter.resolve(model.name)).version;
+    } catch (error) {
+      if ((error as Error)?.name !== 'NotFoundError') throw error;
+    }
+    const info: ServingModelInfo = {
+      model: model.name,
+      entityRef: model.entityRef,
+      ...(servedVersion !== undefined ? { servedVersion } : {}),
+      loadedVersions: [],
+      features: [],
+    };
+    if (servedVersion !== undefined) {
+      const described = await this.requireVersion(model.name, servedVersion);
+      if (described.signature) info.signature = described.signature;
+      try {
+        const loaded = await this.sessions.get(model.name, servedVersion);
+        info.features = (
+          await this.layoutOf(loaded, model.entityRef, false)
+        ).features;
+      } catch (error) {
+        this.logger?.warn(
+          `No features for model '${model.name}' version ${servedVersion}: ${
+            (error as Error)?.message
+          }`,
+        );
+        info.features =
+          (await this.datasetFeatures(model.entityRef, undefined)) ?? [];
+      }
+    } else {
+      info.features =
+        (await this.datasetFeatures(model.entityRef, undefined)) ?? [];
+    }
+    info.loadedVersions = this.sessions.loadedVersions(model.name);
+    return info;
+  }
+
+  /** `GET /serving/models/:name/schema`: the features predict takes and the signature. */
+  async modelSchema(
+    modelName: string,
+    version?: number | string,
+    authorize?: EntityAuthorizer,
+  ): Promise<ServingModelSchema> {
+    const model = await this.requireModel(modelName);
+    await authorize?.(model.entityRef);
+    const target = await this.routeVersion(model.name, version);
+    const loaded = await this.sessions.get(model.name, target.version);
+    const layout = await this.layoutOf(loaded, model.entityRef, true);
+    return {
+      model: model.name,
+      entityRef: model.entityRef,
+      version: target.version,
+      layout: layout.kind,
+      features: layout.features,
+      signature: {
+        inputs: loaded.signature.inputs,
+        outputs: loaded.signature.outputs,
+      },
+    };
+  }
+
+  /**
+   * Loads every model's Production version (e.g. at startup, so that the
+   * first requests do not pay for loading). Failures are logged, not thrown.
+   */
+  async preload(): Promise<{ loaded: string[]; failed: string[] }> {
+    const loaded: string[] = [];
+    const failed: string[] = [];
+    for (const model of await this.listModels()) {
+      try {
+        const { version } = await this.trafficRouter.resolve(model.name);
+        await this.sessions.get(model.name, version);
+        loaded.push(`${model.name}/${version}`);
+      } catch (error) {
+        failed.push(model.name);
+        this.logger?.warn(
+          `Could not preload model '${model.name}': ${
+            (error as Error)?.message
+          }`,
+        );
+      }
+    }
+    return { loaded, failed };
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private async runParsed(
+    loaded: LoadedModel,
+    parsed: Pick<ParsedInferRequest, 'inputs' | 'outputs'>,
+  ): Promise<OipTensor[]> {
+    const feeds = toFeeds(parsed as ParsedInferRequest, loaded.inputs);
+    const outputNames = selectOutputs(parsed, loaded.outputs);
+    const results = await this.sessions.run(loaded, feeds, outputNames);
+    return outputNames.map(name => {
+      const tensor = results[name];
+      if (!tensor) {
+        throw new Error(`The runtime gave no output "${name}"`);
+      }
+      return decodeTensor(name, tensor);
+    });
+  }
+
+  private requireModel(modelName: string): Promise<ModelRef> {
+    return this.models.get(modelName, async () => {
+      try {
+        const model = await this.registry.getRegisteredModel(modelName);
+        return { name: model.name, entityRef: model.entityRef };
+      } catch (error) {
+        if ((error as Error)?.name === 'NotFoundError') {
+          throw new NotFoundError(
+            `Model with name ${modelName} does not exist.`,
+          );
+        }
+        throw error;
+      }
+    });
+  }
+
+  private requireVersion(name: string, version: number): Promise<ModelVersion> {
+    return this.versions.get(`${version}\u0000${name}`, async () => {
+      try {
+        return await this.registry.getVersion(name, version);
+      } catch (error) {
+        if ((error as Error)?.name === 'NotFoundError') {
+          throw new NotFoundError(`Model ${name} has no version ${version}`);
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** The version asked for (it must exist), else the traffic router's choice. */
+  private async routeVersion(
+    name: string,
+    version: number | string | undefined,
+    requestKey?: string,
+  ): Promise<{ version: number; endpoint?: string }> {
+    if (version === undefined) {
+      return this.trafficRouter.resolve(name, requestKey);
+    }
+    const number = parseVersion(version);
+    await this.requireVersion(name, number);
+    return { version: number };
+  }
+
+  /**
+   * How records map to a loaded model's inputs: one input [batch, n] whose
+   * columns are the features (named by `loopline.feature_names`, else by the
+   * Dataset schema), or one input per feature, named like it.
+   */
+  private async layoutOf(
+    loaded: LoadedModel,
+    entityRef: string,
+    strict: boolean,
+  ): Promise<FeatureLayout> {
+    const cached = this.layouts.get(loaded);
+    if (cached) return cached;
+    const datasetRef = loaded.metadata['loopline.dataset'];
+    const inputs = loaded.inputs;
+    let layout: FeatureLayout | undefined;
+    let problem: string | undefined;
+    let fromCatalog = false;
+
+    const single = inputs.length === 1 ? inputs[0] : undefined;
+    if (
+      single &&
+      single.shape.length === 2 &&
+      !isColumnVector(single, loaded)
+    ) {
+      let names = loaded.featureNames ? [...loaded.featureNames] : undefined;
+      let dataset: ServingFeature[] | undefined;
+      if (!names) {
+        dataset = await this.datasetFeatures(entityRef, datasetRef, strict);
+        fromCatalog = true;
+        names = dataset?.map(f => f.name);
+      } else if (this.featureSource) {
+        dataset = await this.datasetFeatures(entityRef, datasetRef, false);
+        fromCatalog = true;
+      }
+      const columns = single.shape[1];
+      if (!names) {
+        problem = `its input "${single.name}" ${formatSpec(
+          single,
+        )} has no feature names (ONNX metadata loopline.feature_names) and no Dataset schema names them`;
+      } else if (columns >= 0 && columns !== names.length) {
+        problem = `its input "${single.name}" has ${columns} columns but ${names.length} features are known`;
+      } else {
+        const types = new Map((dataset ?? []).map(f => [f.name, f]));
+        layout = {
+          kind: 'columns',
+          input: single,
+          features: names.map(name => ({
+            name,
+            type: types.get(name)?.type ?? FEATURE_TYPE_OF[single.datatype],
+            ...(types.get(name)?.description
+              ? { description: types.get(name)!.description }
+              : {}),
+          })),
+        };
+      }
+    } else if (
+      inputs.length > 0 &&
+      inputs.every(
+        input =>
+          input.shape.length === 1 ||
+          (input.shape.length === 2 && input.shape[1] === 1),
+      )
+    ) {
+      const dataset = this.featureSource
+        ? await this.datasetFeatures(entityRef, datasetRef, false)
+        : undefined;
+      fromCatalog = this.featureSource !== undefined;
+      const types = new Map((dataset ?? []).map(f => [f.name, f]));
+      layout = {
+        kind: 'inputs',
+        inputs: new Map(inputs.map(input => [input.name, input])),
+        features: inputs.map(input => ({
+          name: input.name,
+          type: types.get(input.name)?.type ?? FEATURE_TYPE_OF[input.datatype],
+          ...(types.get(input.name)?.description
+            ? { description: types.get(input.name)!.description }
+            : {}),
+        })),
+      };
+    } else {
+      problem = `its inputs (${inputs
+        .map(i => `"${i.name}" ${formatSpec(i)}`)
+        .join(
+          ', ',
+        )}) are neither one [batch, features] matrix nor one input per feature`;
+    }
+    if (!layout) {
+      const message = `Model ${loaded.name} version ${loaded.version} cannot be called by feature name: ${problem}; use POST /v2/models/${loaded.name}/infer`;
+      if (strict) throw new NotImplementedError(message);
+      return { kind: 'columns', features: [] };
+    }
+    // Names from the model itself never change; catalog-derived ones may.
+    if (!fromCatalog) this.layouts.set(loaded, layout);
+    return layout;
+  }
+
+  private async datasetFeatures(
+    entityRef: string,
+    datasetRef: string | undefined,
+    required = false,
+  ): Promise<ServingFeature[] | undefined> {
+    if (!this.featureSource) return undefined;
+    try {
+      return await this.featureSource.featuresFor({ entityRef, datasetRef });
+    } catch (error) {
+      this.logger?.warn(
+        `Could not read the features of ${entityRef} from the catalog: ${
+          (error as Error)?.message
+        }`,
+      );
+      if (required) {
+        throw new ServiceUnavailableError(
+          `The features of ${entityRef} could not be read from the catalog`,
+        );
+      }
+      return undefined;
+    }
+  }
+
+  private notify(
+    trace: Trace,
+    requestId: string,
+    latencyMs: number,
+    result: { outputs?: OipTensor[]; error?: unknown },
+  ): void {
+    // Requests for models that do not exist are not reported: their names
+    // are the caller's to invent and would flood the log and the metrics.
+    if (!trace.known || this.observers.length === 0) return;
+    const failed = result.error !== undefined;
+    const { status, message } = failed
+      ? oipErrorOf(result.error)
+      : { status: 200, message: undefined };
+    const event: InferenceEvent = {
+      requestId,
+      modelName: trace.modelName,
+      ...(trace.version !== undefined ? { version: trace.version } : {}),
+      route: trace.route,
+      source: 'embedded',
+      ...(trace.endpoint !== undefined ? { endpoint: trace.endpoint } : {}),
+      status: failed ? 'error' : 'ok',
+      httpStatus: status,
+      latencyMs,
+      ...(trace.inputs !== undefined ? { inputs: trace.inputs } : {}),
+      ...(result.outputs !== undefined ? { outputs: result.outputs } : {}),
+      ...(failed ? { error: message } : {}),
+      timestamp: trace.timestamp,
+    };
+    for (const observer of this.observers) {
+      try {
+        observer.observe(event);
+      } catch (error) {
+        this.logger?.warn(
+          `An inference observer failed: ${(error as Error)?.message}`,
+        );
+      }
+    }
+  }
+}
+
+interface Trace {
+  modelName: string;
+  route: InferenceRoute;
+  timestamp: number;
+  /** The model exists (so the request is reported). */
+  known?: boolean;
+  version?: number;
+  endpoint?: string;
+  inputs?: OipTensor[];
+}
+
+/** A version from a path or body: a positive integer (or its digits). */
+export function parseVersion(version: number | string): number {
+  const number =
+    typeof version === 'string' && /^\d{1,15}$/.test(version)
+      ? Number(version)
+      : version;
+  if (
+    typeof number !== 'number' ||
+    !Number.isSafeInteger(number) ||
+    number < 1
+  ) {
+    throw new InputError(
+      `Invalid model version ${describeValue(
+        version,
+      )}: it must be a positive integer`,
+    );
+  }
+  return number;
+}
+
+function tryVersion(version: number | string | undefined): number | undefined {
+  if (version === undefined) return undefined;
+  try {
+    return parseVersion(version);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An input [batch, 1] of a model with one feature is a column, not a matrix of named columns. */
+function isColumnVector(
+  input: ServingTensorSpec,
+  loaded: LoadedModel,
+): boolean {
+  return input.shape[1] === 1 && !loaded.featureNames;
+}
+
+function formatSpec(spec: TensorSpec): string {
+  return `${spec.datatype} [${spec.shape.join(', ')}]`;
+}
+
+/** The JSON type of a record value for an input datatype (numbers unless listed). */
+const VALUE_KIND_OF: Partial<Record<TensorDatatype, [string, string]>> = {
+  BYTES: ['string', 'a string'],
+  BOOL: ['boolean', 'true or false'],
+};
+
+/** Records → the OIP input tensors of a layout, each value checked against its feature. */
+function recordsToTensors(
+  records: Array<Record<string, number | string | boolean>>,
+  layout: FeatureLayout,
+  batch: boolean,
+): OipTensor[] {
+  const names = layout.features.map(f => f.name);
+  const known = new Set(names);
+  const n = records.length;
+  const where = (i: number) => (batch ? `records.${i}: ` : '');
+  for (let i = 0; i < n; i++) {
+    const rec = records[i];
+    for (const key of Object.keys(rec)) {
+      if (!known.has(key)) {
+        throw new InputError(
+          `${where(i)}Unknown feature "${key}"; the model takes ${names.join(
+            ', ',
+          )}`,
+        );
+      }
+    }
+    for (const name of names) {
+      if (!Object.prototype.hasOwnProperty.call(rec, name)) {
+        throw new InputError(
+          `${where(i)}Missing feature "${name}"; the model takes ${names.join(
+            ', ',
+          )}`,
+        );
+      }
+    }
+  }
+  const check = (
+    i: number,
+    feature: string,
+    value: unknown,
+    spec: ServingTensorSpec,
+  ) => {
+    const [kind, expected] = VALUE_KIND_OF[spec.datatype] ?? [
+      'number',
+      'a number',
+    ];
+    if (typeof value !== kind) {
+      throw new InputError(
+        `${where(
+          i,
+        )}Feature "${feature}" must be ${expected} (the model's input "${
+          spec.name
+        }" is ${spec.datatype}), got ${describeValue(value)}`,
+      );
+    }
+  };
+  if (layout.kind === 'columns') {
+    const spec = layout.input!;
+    const k = names.length;
+    const data = new Array<unknown>(n * k);
+    for (let i = 0; i < n; i++) {
+      const rec = records[i];
+      for (let j = 0; j < k; j++) {
+        const value = rec[names[j]];
+        check(i, names[j], value, spec);
+        data[i * k + j] = value;
+      }
+    }
+    return [{ name: spec.name, datatype: spec.datatype, shape: [n, k], data }];
+  }
+  return names.map(name => {
+    const spec = layout.inputs!.get(name)!;
+    const data = records.map((rec, i) => {
+      check(i, name, rec[name], spec);
+      return rec[name];
+    });
+    return {
+      name: spec.name,
+      datatype: spec.datatype,
+      shape: spec.shape.length === 1 ? [n] : [n, 1],
+      data,
+    };
+  });
+}
+
+/** Each record's share of the outputs, and its prediction. */
+function splitRecords(
+  outputs: OipTensor[],
+  n: number,
+): Array<{ prediction: unknown; outputs: Record<string, unknown> }> {
+  const main =
+    outputs.find(o => MAIN_OUTPUT_NAMES.includes(o.name.toLowerCase())) ??
+    outputs[0];
+  const result = [];
+  for (let i = 0; i < n; i++) {
+    const values: Record<string, unknown> = {};
+    for (const output of outputs) {
+      const batched = output.shape.length > 0 && output.shape[0] === n;
+      if (!batched) {
+        values[output.name] = output.data;
+        continue;
+      }
+      const per = output.shape.slice(1).reduce((a, b) => a * b, 1);
+      values[output.name] =
+        per === 1 ? output.data[i] : output.data.slice(i * per, (i + 1) * per);
+    }
+    result.push({
+      prediction: main ? values[main.name] : undefined,
+      outputs: values,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,158 @@
+/**
+ * The inference log's types: what a server reports for each request, what a
+ * KServe request logger sends, and what the log stores and reads back.
+ */
+
+/** Where a logged request was served. */
+export type InferenceSource = 'embedded' | 'kserve';
+
+/**
+ * One inference request, as the embedded server reports it (success or
+ * failure) to its observers.
+ */
+export interface InferenceEvent {
+  /** The OIP request's `id`, or a generated uuid. */
+  requestId: string;
+  modelName: string;
+  /** The version that served it; absent when the request failed before routing. */
+  version?: number;
+  /** `oip`, `predict`, `predict-batch`. */
+  route: string;
+  /** `embedded` when absent. */
+  source?: InferenceSource;
+  /** KServe's `default` or `canary`; the rollout's arm for the embedded server. */
+  endpoint?: string;
+  status: 'ok' | 'error';
+  httpStatus: number;
+  latencyMs: number;
+  /** The request's input tensors (OIP), stored as JSON. */
+  inputs?: unknown;
+  /** The response's output tensors (OIP), stored as JSON. */
+  outputs?: unknown;
+  error?: string;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+}
+
+/** Anything that wants to see every inference request: the log, the metrics. */
+export interface InferenceEventObserver {
+  observe(event: InferenceEvent): void;
+}
+
+/** The two CloudEvent types of KServe's request logger. */
+export const KSERVE_REQUEST_EVENT = 'org.kubeflow.serving.inference.request';
+export const KSERVE_RESPONSE_EVENT = 'org.kubeflow.serving.inference.response';
+
+/**
+ * One half of a KServe request/response pair, from a CloudEvent of KServe's
+ * request logger. The request and its response share `requestId` (`ce-id`).
+ */
+export interface KServeLogPart {
+  kind: 'request' | 'response';
+  /** `ce-id`. */
+  requestId: string;
+  /** `ce-inferenceservicename`. */
+  modelName: string;
+  /** `ce-namespace`. */
+  namespace?: string;
+  /** `ce-component`: predictor, transformer, explainer. */
+  component?: string;
+  /** `ce-endpoint`: default or canary. */
+  endpoint?: string;
+  /** `ce-recordedtime` (else `ce-time`, else arrival), ms since the epoch. */
+  timestamp: number;
+  /**
+   * The payload: for OIP v2 bodies the `inputs` / `outputs` tensors, else the
+   * whole body (e.g. V1 `{"instances": ...}` / `{"predictions": ...}`).
+   */
+  payload?: unknown;
+  /** The response's `model_version` when it is a registry version number. */
+  version?: number;
+  /** For a response: the body was an error body (`{"error": ...}`). */
+  error?: string;
+}
+
+/** A row to insert into the inference log. */
+export interface NewInferenceLogRow {
+  requestId: string;
+  modelName: string;
+  version?: number;
+  route: string;
+  source: InferenceSource;
+  endpoint?: string;
+  status: 'ok' | 'error';
+  /** Unknown for KServe. */
+  httpStatus?: number;
+  /** Unknown until both halves of a KServe pair arrived. */
+  latencyMs?: number;
+  /** The probability with which this row was kept (1 for errors). */
+  sampleRate: number;
+  /** JSON text, already serialized (and truncated when too large). */
+  inputs?: string;
+  outputs?: string;
+  error?: string;
+  createdAt: number;
+}
+
+/** A logged request as read back, with the ground truth reported for it. */
+export interface InferenceLogRecord {
+  id: number;
+  requestId: string;
+  modelName: string;
+  version?: number;
+  route: string;
+  source: InferenceSource;
+  endpoint?: string;
+  status: 'ok' | 'error';
+  httpStatus?: number;
+  latencyMs?: number;
+  sampleRate: number;
+  inputs?: unknown;
+  outputs?: unknown;
+  error?: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** Present when ground truth was reported for this request id. */
+  groundTruth?: { value: unknown; createdAt: number };
+}
+
+/** What the logger hands the store at each flush. */
+export interface InferenceLogBatch {
+  /** Complete rows: embedded events and KServe pairs joined in memory. */
+  rows: NewInferenceLogRow[];
+  /** KServe halves whose partner was not in the same batch: merged in the database. */
+  kserveParts: KServeLogPartRow[];
+}
+
+/** A KServe half, ready to be merged into the log by the store. */
+export interface KServeLogPartRow {
+  kind: 'request' | 'response';
+  requestId: string;
+  modelName: string;
+  route: string;
+  endpoint?: string;
+  timestamp: number;
+  sampleRate: number;
+  /** JSON text (request: inputs, response: outputs). */
+  payload?: string;
+  version?: number;
+  error?: string;
+}
+
+/** The writes an InferenceLogger needs from its store. */
+export interface InferenceLogWriter {
+  writeBatch(batch: InferenceLogBatch): Promise<void>;
+  deleteOlderThan(cutoffMs: number): Promise<number>;
+}
+
+/** Why an event did not reach the database. */
+export type InferenceLogDropReason = 'buffer_full' | 'write_failed' | 'closed';
+
+/** The counters an InferenceLogger reports (ServingMetrics implements it). */
+export interface InferenceLogMetrics {
+  logDropped(count: number, reason: InferenceLogDropReason): void;
+  logWritten(count: number): void;
+  logFlushFailed(): void;
+  /** Called once; the gauge reads the buffer's fill at scrape time. */
+  watchLogBuffer(read: () => number): void;
+}

@@ -1,0 +1,35 @@
+export { TrackingStore, likeToGlob } from './TrackingStore';
+export type {
+  ExperimentInfo,
+  ExperimentPatch,
+  KeyValue,
+  NewRun,
+  RunInfo,
+  RunPatch,
+  ViewType,
+} from './TrackingStore';
+export {
+  TrackingService,
+  TRACKING_LIMITS,
+  RUN_STATUSES,
+  DEFAULT_EXPERIMENT_ID,
+  MODEL_EXPERIMENT_TAG,
+} from './TrackingService';
+export type {
+  LogBatchRequest,
+  MetricInput,
+  RunSummary,
+} from './TrackingService';
+export {
+  parseSearchFilter,
+  parseOrderBy,
+  RUN_SEARCH_SCHEMA,
+  EXPERIMENT_SEARCH_SCHEMA,
+} from './searchFilter';
+export type {
+  FilterClause,
+  OrderByClause,
+  SearchSchema,
+  Comparator,
+} from './searchFilter';
+export { createTrackingRouter } from './router';

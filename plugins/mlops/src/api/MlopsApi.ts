@@ -1,0 +1,108 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import type {
+  AuditEventList,
+  MetricHistory,
+  MlopsInfo,
+  ModelVersion,
+  OipInferRequest,
+  OipInferResponse,
+  PredictRequest,
+  PredictResponse,
+  RegisteredModel,
+  Run,
+  ServingModelInfo,
+  ServingStats,
+  SetAliasRequest,
+  TransitionStageRequest,
+} from '@loopline/mlops-common';
+
+/** Options of {@link MlopsApi.getAuditEvents}. */
+export interface GetAuditEventsRequest {
+  /** Ref of the entity whose trail to read, e.g. `model:default/wine-quality`. */
+  entityRef: string;
+  /** Largest number of events to return; the backend defaults to 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page, to read older events. */
+  before?: number;
+}
+
+/** Options of {@link MlopsApi.deleteModelAlias}. */
+export interface DeleteModelAliasRequest {
+  /** Why the alias goes, for the audit trail. */
+  comment?: string;
+}
+
+/** Loopline's backend API (`/api/mlops`), as the frontend sees it. */
+export interface MlopsApi {
+  /** What the backend runs: version, database, kinds and permissions. */
+  getInfo(): Promise<MlopsInfo>;
+  /** One page of an entity's audit trail, newest first. */
+  getAuditEvents(request: GetAuditEventsRequest): Promise<AuditEventList>;
+
+  /** The registered models that belong to a catalog Model (usually one). */
+  getRegisteredModels(request: {
+    entityRef: string;
+  }): Promise<RegisteredModel[]>;
+  /** One registered model, by name. */
+  getRegisteredModel(name: string): Promise<RegisteredModel>;
+  /** A registered model's versions, newest first. */
+  getModelVersions(name: string): Promise<ModelVersion[]>;
+  /** One version of a registered model. */
+  getModelVersion(name: string, version: number): Promise<ModelVersion>;
+  /** Moves a version to another stage; answers the version as it is now. */
+  transitionModelVersionStage(
+    name: string,
+    version: number,
+    request: TransitionStageRequest,
+  ): Promise<ModelVersion>;
+  /** Points an alias (e.g. `champion`) at a version; answers that version. */
+  setModelAlias(
+    name: string,
+    alias: string,
+    request: SetAliasRequest,
+  ): Promise<ModelVersion>;
+  /** Removes an alias from the version it points at. */
+  deleteModelAlias(
+    name: string,
+    alias: string,
+    request?: DeleteModelAliasRequest,
+  ): Promise<void>;
+  /**
+   * The runs behind a registered model (its experiments' runs and its
+   * versions' source runs), newest first.
+   */
+  getModelRuns(name: string): Promise<Run[]>;
+
+  /** One tracking run. */
+  getRun(runId: string): Promise<Run>;
+  /** A run's full history of one metric, by step then time. */
+  getMetricHistory(runId: string, key: string): Promise<MetricHistory>;
+
+  /**
+   * How a registered model is served: the version requests go to, the
+   * versions loaded, its signature and input features.
+   */
+  getServingInfo(name: string): Promise<ServingModelInfo>;
+  /**
+   * Live figures of a served model from the inference log: request rate,
+   * error rate and latency percentiles over the last `windowSeconds`
+   * (the backend's default window when not given).
+   */
+  getServingStats(name: string, windowSeconds?: number): Promise<ServingStats>;
+  /** Predicts one record (features by name) with the convenience route. */
+  predict(name: string, request: PredictRequest): Promise<PredictResponse>;
+  /**
+   * Sends an Open Inference Protocol v2 infer request, to the version the
+   * model's routing picks or to `version`. A failure is a `ResponseError`
+   * whose `cause.message` is the server's `{"error": "..."}` message.
+   */
+  infer(
+    name: string,
+    request: OipInferRequest,
+    version?: number,
+  ): Promise<OipInferResponse>;
+}
+
+export const mlopsApiRef = createApiRef<MlopsApi>({
+  id: 'plugin.mlops.service',
+});

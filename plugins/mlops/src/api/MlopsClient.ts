@@ -1,0 +1,281 @@
+import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import type {
+  AuditEventList,
+  MetricHistory,
+  MlopsInfo,
+  ModelVersion,
+  OipInferRequest,
+  OipInferResponse,
+  PredictRequest,
+  PredictResponse,
+  RegisteredModel,
+  Run,
+  ServingModelInfo,
+  ServingStats,
+  SetAliasRequest,
+  TransitionStageRequest,
+} from '@loopline/mlops-common';
+import {
+  DeleteModelAliasRequest,
+  GetAuditEventsRequest,
+  MlopsApi,
+} from './MlopsApi';
+
+type QueryValue = string | number | undefined;
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+/**
+ * A path from literal parts and values: each value is one path segment,
+ * encoded, so a name with `/`, `?` or `%` stays one segment.
+ */
+function path(
+  strings: TemplateStringsArray,
+  ...values: Array<string | number>
+): string {
+  return strings.reduce(
+    (result, part, index) =>
+      index < values.length
+        ? `${result}${part}${encodeURIComponent(String(values[index]))}`
+        : `${result}${part}`,
+    '',
+  );
+}
+
+/**
+ * The names Backstage's own errors have for the statuses the Open Inference
+ * Protocol's routes answer with a bare `{"error": "..."}`.
+ */
+const ERROR_NAMES_BY_STATUS: Record<number, string> = {
+  400: 'InputError',
+  401: 'AuthenticationError',
+  403: 'NotAllowedError',
+  404: 'NotFoundError',
+  409: 'ConflictError',
+  413: 'PayloadTooLargeError',
+  501: 'NotImplementedError',
+  503: 'ServiceUnavailableError',
+};
+
+/**
+ * A failed response as a `ResponseError`. Backstage's error bodies
+ * (`{error: {name, message}, response}`) pass as they are; the Open Inference
+ * Protocol's `{"error": "..."}` (the serving routes) becomes one, so that the
+ * error's `cause.message` is the server's message either way.
+ */
+async function toResponseError(response: Response): Promise<ResponseError> {
+  const text = await response.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const oipMessage =
+    typeof body === 'object' &&
+    body !== null &&
+    !('response' in body) &&
+    typeof (body as { error?: unknown }).error === 'string'
+      ? (body as { error: string }).error
+      : undefined;
+  const consumed = {
+    ok: response.ok,
+    redirected: response.redirected,
+    status: response.status,
+    statusText: response.statusText,
+    type: response.type,
+    url: response.url,
+  };
+  if (oipMessage === undefined) {
+    return ResponseError.fromResponse({
+      ...consumed,
+      headers: response.headers,
+      text: async () => text,
+    });
+  }
+  return ResponseError.fromResponse({
+    ...consumed,
+    headers: new Headers({ 'content-type': 'application/json' }),
+    text: async () =>
+      JSON.stringify({
+        error: {
+          name: ERROR_NAMES_BY_STATUS[response.status] ?? 'Error',
+          message: oipMessage,
+        },
+        response: { statusCode: response.status },
+      }),
+  });
+}
+
+/** {@link MlopsApi} over HTTP, authenticated by the app's `fetchApi`. */
+export class MlopsClient implements MlopsApi {
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+  }
+
+  async getInfo(): Promise<MlopsInfo> {
+    return this.request('/info');
+  }
+
+  async getAuditEvents(
+    request: GetAuditEventsRequest,
+  ): Promise<AuditEventList> {
+    const { entityRef, limit, before } = request;
+    return this.request('/audit', { query: { entityRef, limit, before } });
+  }
+
+  async getRegisteredModels(request: {
+    entityRef: string;
+  }): Promise<RegisteredModel[]> {
+    const { items } = await this.request<{ items: RegisteredModel[] }>(
+      '/registry/models',
+      { query: { entityRef: request.entityRef } },
+    );
+    return items;
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModel> {
+    return this.request(path`/registry/models/${name}`);
+  }
+
+  async getModelVersions(name: string): Promise<ModelVersion[]> {
+    const { items } = await this.request<{ items: ModelVersion[] }>(
+      path`/registry/models/${name}/versions`,
+    );
+    return items;
+  }
+
+  async getModelVersion(name: string, version: number): Promise<ModelVersion> {
+    return this.request(path`/registry/models/${name}/versions/${version}`);
+  }
+
+  async transitionModelVersionStage(
+    name: string,
+    version: number,
+    request: TransitionStageRequest,
+  ): Promise<ModelVersion> {
+    return this.request(
+      path`/registry/models/${name}/versions/${version}/stage`,
+      { method: 'POST', body: request },
+    );
+  }
+
+  async setModelAlias(
+    name: string,
+    alias: string,
+    request: SetAliasRequest,
+  ): Promise<ModelVersion> {
+    return this.request(path`/registry/models/${name}/aliases/${alias}`, {
+      method: 'PUT',
+      body: request,
+    });
+  }
+
+  async deleteModelAlias(
+    name: string,
+    alias: string,
+    request: DeleteModelAliasRequest = {},
+  ): Promise<void> {
+    await this.request(path`/registry/models/${name}/aliases/${alias}`, {
+      method: 'DELETE',
+      query: { comment: request.comment || undefined },
+    });
+  }
+
+  async getModelRuns(name: string): Promise<Run[]> {
+    const { items } = await this.request<{ items: Run[] }>(
+      path`/registry/models/${name}/runs`,
+    );
+    return items;
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    return this.request(path`/tracking/runs/${runId}`);
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<MetricHistory> {
+    return this.request(path`/tracking/runs/${runId}/metrics/${key}`);
+  }
+
+  async getServingInfo(name: string): Promise<ServingModelInfo> {
+    return this.request(path`/serving/models/${name}/info`);
+  }
+
+  async getServingStats(
+    name: string,
+    windowSeconds?: number,
+  ): Promise<ServingStats> {
+    return this.request(path`/serving/models/${name}/stats`, {
+      query: { windowSeconds },
+    });
+  }
+
+  async predict(
+    name: string,
+    request: PredictRequest,
+  ): Promise<PredictResponse> {
+    return this.request(path`/serving/models/${name}/predict`, {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async infer(
+    name: string,
+    request: OipInferRequest,
+    version?: number,
+  ): Promise<OipInferResponse> {
+    return this.request(
+      version === undefined
+        ? path`/v2/models/${name}/infer`
+        : path`/v2/models/${name}/versions/${version}/infer`,
+      { method: 'POST', body: request },
+    );
+  }
+
+  /**
+   * Calls a route of the backend plugin and decodes its JSON answer (none for
+   * a 204); a non-2xx answer becomes a `ResponseError` carrying the backend's
+   * error (see `toResponseError`).
+   */
+  private async request<T>(
+    routePath: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const { method = 'GET', query = {}, body } = options;
+    const baseUrl = await this.discoveryApi.getBaseUrl('mlops');
+    const url = new URL(`${baseUrl}${routePath}`);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) {
+        url.searchParams.set(key, String(value));
+      }
+    }
+    const response = await this.fetchApi.fetch(
+      url.toString(),
+      body === undefined
+        ? { method }
+        : {
+            method,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          },
+    );
+    if (!response.ok) {
+      throw await toResponseError(response);
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    return (await response.json()) as T;
+  }
+}

@@ -1,0 +1,7 @@
+export { mlopsApiRef } from './MlopsApi';
+export type {
+  DeleteModelAliasRequest,
+  GetAuditEventsRequest,
+  MlopsApi,
+} from './MlopsApi';
+export { MlopsClient } from './MlopsClient';

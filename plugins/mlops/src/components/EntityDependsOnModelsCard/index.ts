@@ -1,0 +1,2 @@
+export { EntityDependsOnModelsCard } from './EntityDependsOnModelsCard';
+export type { EntityDependsOnModelsCardProps } from './EntityDependsOnModelsCard';

@@ -1,0 +1,2 @@
+export { EntityMlopsAuditCard } from './EntityMlopsAuditCard';
+export type { EntityMlopsAuditCardProps } from './EntityMlopsAuditCard';

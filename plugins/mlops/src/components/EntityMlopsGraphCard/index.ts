@@ -1,0 +1,2 @@
+export { EntityMlopsGraphCard } from './EntityMlopsGraphCard';
+export type { EntityMlopsGraphCardProps } from './EntityMlopsGraphCard';

@@ -1,0 +1,2 @@
+export { EntityMlopsOverviewCard } from './EntityMlopsOverviewCard';
+export type { EntityMlopsOverviewCardProps } from './EntityMlopsOverviewCard';

@@ -1,0 +1,2 @@
+export { EntityMlopsRelationsCard } from './EntityMlopsRelationsCard';
+export type { EntityMlopsRelationsCardProps } from './EntityMlopsRelationsCard';

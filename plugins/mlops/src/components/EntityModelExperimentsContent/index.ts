@@ -1,0 +1,2 @@
+export { EntityModelExperimentsContent } from './EntityModelExperimentsContent';
+export type { EntityModelExperimentsContentProps } from './EntityModelExperimentsContent';

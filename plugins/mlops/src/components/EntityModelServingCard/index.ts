@@ -1,0 +1,2 @@
+export { EntityModelServingCard } from './EntityModelServingCard';
+export type { EntityModelServingCardProps } from './EntityModelServingCard';

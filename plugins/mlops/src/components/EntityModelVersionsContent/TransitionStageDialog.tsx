@@ -1,0 +1,112 @@
+import { useState } from 'react';
+import { useApi } from '@backstage/core-plugin-api';
+import Checkbox from '@material-ui/core/Checkbox';
+import FormControlLabel from '@material-ui/core/FormControlLabel';
+import TextField from '@material-ui/core/TextField';
+import Typography from '@material-ui/core/Typography';
+import { MODEL_STAGES, ModelStage, ModelVersion } from '@loopline/mlops-common';
+import { mlopsApiRef } from '../../api';
+import { ActionDialog } from '../modelRegistry';
+
+/** Where a version usually goes next. */
+const NEXT_STAGE: Record<ModelStage, ModelStage> = {
+  None: 'Staging',
+  Staging: 'Production',
+  Production: 'Archived',
+  Archived: 'None',
+};
+
+/** Only these stages hold one live version that a newcomer can replace. */
+const ARCHIVABLE: ReadonlyArray<ModelStage> = ['Staging', 'Production'];
+
+/** Moves a version to another stage, optionally archiving the versions there. */
+export function TransitionStageDialog(props: {
+  version: ModelVersion;
+  /** The model's other versions, to say which would be archived. */
+  versions: ModelVersion[];
+  onClose: () => void;
+  onDone: (message: string) => void;
+}) {
+  const { version, versions, onClose, onDone } = props;
+  const mlopsApi = useApi(mlopsApiRef);
+  const [stage, setStage] = useState<ModelStage>(NEXT_STAGE[version.stage]);
+  const [comment, setComment] = useState('');
+  const [archive, setArchive] = useState(false);
+
+  const canArchive = ARCHIVABLE.includes(stage);
+  const occupants = versions.filter(
+    other => other.version !== version.version && other.stage === stage,
+  );
+
+  return (
+    <ActionDialog
+      open
+      title={`Transition version ${version.version} of ${version.name}`}
+      submitLabel="Transition"
+      canSubmit={stage !== version.stage}
+      onClose={onClose}
+      onDone={onDone}
+      onSubmit={async () => {
+        const archiveExistingVersions = canArchive && archive;
+        const updated = await mlopsApi.transitionModelVersionStage(
+          version.name,
+          version.version,
+          {
+            stage,
+            comment: comment.trim() || undefined,
+            archiveExistingVersions,
+          },
+        );
+        return `Version ${updated.version} of ${updated.name} moved from ${version.stage} to ${updated.stage}.`;
+      }}
+    >
+      <Typography variant="body2" paragraph>
+        Version {version.version} is in <strong>{version.stage}</strong>.
+      </Typography>
+      <TextField
+        id="transition-stage"
+        select
+        label="Stage"
+        value={stage}
+        onChange={event => setStage(event.target.value as ModelStage)}
+        SelectProps={{ native: true }}
+        fullWidth
+        margin="dense"
+      >
+        {MODEL_STAGES.filter(option => option !== version.stage).map(option => (
+          <option key={option} value={option}>
+            {option}
+          </option>
+        ))}
+      </TextField>
+      <TextField
+        id="transition-comment"
+        label="Comment"
+        helperText="Why, for the audit trail"
+        value={comment}
+        onChange={event => setComment(event.target.value)}
+        multiline
+        minRows={2}
+        fullWidth
+        margin="dense"
+      />
+      <FormControlLabel
+        control={
+          <Checkbox
+            checked={canArchive && archive}
+            disabled={!canArchive}
+            onChange={event => setArchive(event.target.checked)}
+            color="primary"
+          />
+        }
+        label="Archive existing versions in that stage"
+      />
+      {canArchive && archive && occupants.length > 0 && (
+        <Typography variant="body2" color="textSecondary">
+          Will archive {occupants.length === 1 ? 'version' : 'versions'}{' '}
+          {occupants.map(other => other.version).join(', ')}.
+        </Typography>
+      )}
+    </ActionDialog>
+  );
+}

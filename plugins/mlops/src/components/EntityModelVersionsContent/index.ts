@@ -1,0 +1,2 @@
+export { EntityModelVersionsContent } from './EntityModelVersionsContent';
+export type { EntityModelVersionsContentProps } from './EntityModelVersionsContent';

@@ -1,0 +1,9 @@
+export * from './format';
+export { AliasChip, StageChip } from './StageChip';
+export {
+  modelCardMetrics,
+  useEntityTabPath,
+  useRegisteredModels,
+} from './hooks';
+export { MlflowHint } from './MlflowHint';
+export { ActionDialog, errorMessage } from './ActionDialog';

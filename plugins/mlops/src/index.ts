@@ -1,0 +1,32 @@
+/**
+ * Loopline's frontend plugin: the ML overview page and entity cards for
+ * Models, Datasets and Pipelines.
+ *
+ * @packageDocumentation
+ */
+export {
+  mlopsPlugin,
+  MlopsPage,
+  EntityMlopsOverviewCard,
+  EntityMlopsRelationsCard,
+  EntityMlopsGraphCard,
+  EntityMlopsAuditCard,
+  EntityDependsOnModelsCard,
+  EntityModelVersionsContent,
+  EntityModelExperimentsContent,
+  EntityModelServingCard,
+} from './plugin';
+export { mlopsApiRef, MlopsClient } from './api';
+export type {
+  DeleteModelAliasRequest,
+  GetAuditEventsRequest,
+  MlopsApi,
+} from './api';
+export type { EntityMlopsOverviewCardProps } from './components/EntityMlopsOverviewCard';
+export type { EntityMlopsRelationsCardProps } from './components/EntityMlopsRelationsCard';
+export type { EntityMlopsGraphCardProps } from './components/EntityMlopsGraphCard';
+export type { EntityMlopsAuditCardProps } from './components/EntityMlopsAuditCard';
+export type { EntityDependsOnModelsCardProps } from './components/EntityDependsOnModelsCard';
+export type { EntityModelVersionsContentProps } from './components/EntityModelVersionsContent';
+export type { EntityModelExperimentsContentProps } from './components/EntityModelExperimentsContent';
+export type { EntityModelServingCardProps } from './components/EntityModelServingCard';

@@ -1,0 +1,146 @@
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { mlopsApiRef, MlopsClient } from './api';
+import { rootRouteRef } from './routes';
+
+/** Loopline's frontend plugin: the ML overview page and the ML entity cards. */
+export const mlopsPlugin = createPlugin({
+  id: 'mlops',
+  apis: [
+    createApiFactory({
+      api: mlopsApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new MlopsClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+  routes: {
+    root: rootRouteRef,
+  },
+});
+
+/** The ML overview page: counts and a filterable list of ML entities. */
+export const MlopsPage = mlopsPlugin.provide(
+  createRoutableExtension({
+    name: 'MlopsPage',
+    component: () => import('./components/MlopsPage').then(m => m.MlopsPage),
+    mountPoint: rootRouteRef,
+  }),
+);
+
+/** The spec of the current Model, Dataset or Pipeline. */
+export const EntityMlopsOverviewCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityMlopsOverviewCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityMlopsOverviewCard').then(
+          m => m.EntityMlopsOverviewCard,
+        ),
+    },
+  }),
+);
+
+/** The current entity's relations, grouped by relation. */
+export const EntityMlopsRelationsCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityMlopsRelationsCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityMlopsRelationsCard').then(
+          m => m.EntityMlopsRelationsCard,
+        ),
+    },
+  }),
+);
+
+/** The catalog graph around the current entity, following ML relations. */
+export const EntityMlopsGraphCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityMlopsGraphCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityMlopsGraphCard').then(
+          m => m.EntityMlopsGraphCard,
+        ),
+    },
+  }),
+);
+
+/** The Models the current entity depends on. */
+export const EntityDependsOnModelsCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDependsOnModelsCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityDependsOnModelsCard').then(
+          m => m.EntityDependsOnModelsCard,
+        ),
+    },
+  }),
+);
+
+/** The current entity's audit trail. */
+export const EntityMlopsAuditCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityMlopsAuditCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityMlopsAuditCard').then(
+          m => m.EntityMlopsAuditCard,
+        ),
+    },
+  }),
+);
+
+/**
+ * The current Model's registered versions (stage, aliases, metrics,
+ * signature), stage and alias actions for those allowed, and their history.
+ */
+export const EntityModelVersionsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelVersionsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelVersionsContent').then(
+          m => m.EntityModelVersionsContent,
+        ),
+    },
+  }),
+);
+
+/** The current Model's runs, and a chart comparing their metric histories. */
+export const EntityModelExperimentsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelExperimentsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelExperimentsContent').then(
+          m => m.EntityModelExperimentsContent,
+        ),
+    },
+  }),
+);
+
+/**
+ * How the current Model is served: the version requests go to and why, live
+ * request rate, error rate and latency percentiles, and a form to try it
+ * (with the equivalent Open Inference Protocol request as a curl command).
+ */
+export const EntityModelServingCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelServingCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelServingCard').then(
+          m => m.EntityModelServingCard,
+        ),
+    },
+  }),
+);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `npm test`: every unit and integration test once (jest through backstage-cli,
+# on SQLite and PostgreSQL), then the browser end-to-end test (e2e/run.mjs).
+# Ends with the line "N passed, N failed" and a non-zero status on any failure.
+# Extra arguments go to jest, e.g. `npm test -- plugins/mlops-backend`.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_root
+
+ensure_node_modules
+ensure_chromium
+postgres_ready || die "PostgreSQL does not answer on 127.0.0.1:5432; the tests need it and never skip it. Start it: pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
+
+export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=postgresql://postgres@127.0.0.1:5432
+export BACKSTAGE_TEST_DISABLE_DOCKER=1
+export BACKSTAGE_TEST_CACHE_REDIS7_CONNECTION_STRING=redis://127.0.0.1:6379
+
+OUT=test-results
+mkdir -p "$OUT"
+JEST_JSON=$OUT/jest.json
+E2E_OUT=$OUT/e2e-summary.txt
+rm -f "$JEST_JSON" "$E2E_OUT"
+
+# `backstage-cli repo test` adds --watch in a git checkout unless CI is set or
+# a watch/coverage flag is given: CI=true and --watchAll=false make it run once.
+log "unit and integration tests (jest, ${JEST_MAX_WORKERS:-2} workers)"
+jest_status=0
+CI=true npx --no-install backstage-cli repo test \
+  --watchAll=false --maxWorkers="${JEST_MAX_WORKERS:-2}" \
+  --json --outputFile="$JEST_JSON" "$@" </dev/null || jest_status=$?
+
+log "browser end-to-end test"
+e2e_status=0
+node e2e/run.mjs </dev/null | tee "$E2E_OUT" || e2e_status=$?
+
+# Totals: jest's test counts (a suite that cannot run counts as one failure)
+# plus the e2e checks; a runner that reported nothing counts as one failure.
+read -r jest_passed jest_failed < <(node -e '
+  try {
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const broken = r.testResults.filter(t => t.testExecError || (t.status === "failed" && !t.assertionResults.some(a => a.status === "failed"))).length;
+    console.log(r.numPassedTests, r.numFailedTests + broken);
+  } catch { console.log(0, 1); }
+' "$JEST_JSON")
+if (( jest_status != 0 && jest_failed == 0 )); then jest_failed=1; fi
+
+e2e_line=$(grep -E '^E2E: [0-9]+ passed, [0-9]+ failed$' "$E2E_OUT" | tail -n1 || true)
+if [[ $e2e_line =~ ^E2E:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  e2e_passed=${BASH_REMATCH[1]} e2e_failed=${BASH_REMATCH[2]}
+else
+  e2e_passed=0 e2e_failed=1
+fi
+if (( e2e_status != 0 && e2e_failed == 0 )); then e2e_failed=1; fi
+
+log "jest: $jest_passed passed, $jest_failed failed (exit $jest_status); e2e: $e2e_passed passed, $e2e_failed failed (exit $e2e_status)"
+passed=$((jest_passed + e2e_passed))
+failed=$((jest_failed + e2e_failed))
+echo "$passed passed, $failed failed"
+(( failed == 0 && jest_status == 0 && e2e_status == 0 ))
