@@ -5,6 +5,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
@@ -30,6 +31,19 @@ import {
   KSERVE_LOGGER_PATH,
   readInferenceLogConfig,
 } from './serving/log';
+import {
+  createRolloutRouter,
+  EmbeddedDeploymentTarget,
+  readRolloutConfig,
+  RolloutMetrics,
+  rolloutNotifier,
+  RolloutService,
+  RolloutStore,
+  RolloutTrafficRouter,
+} from './rollout';
+import type { DeploymentTarget } from './rollout';
+import { KServeTarget } from './rollout/kserve/KServeTarget';
+import { readKServeConfig, storageUriFor } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
 import { createRouter } from './router';
 
@@ -57,6 +71,7 @@ export const mlopsPlugin = createBackendPlugin({
         auth: coreServices.auth,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
+        notifications: notificationService,
       },
       async init({
         config,
@@ -71,6 +86,7 @@ export const mlopsPlugin = createBackendPlugin({
         auth,
         scheduler,
         catalog,
+        notifications,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -119,12 +135,60 @@ export const mlopsPlugin = createBackendPlugin({
           registry,
         });
         const servingConfig = readServingConfig(config);
+        const rolloutConfig = readRolloutConfig(config);
+        // The rollout service is built once serving is (its embedded target
+        // needs the sessions); the router only asks it per request.
+        let rollouts: RolloutService | undefined;
+        let rolloutRouting: RolloutTrafficRouter | undefined;
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
           featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
+          routeWith: production => {
+            rolloutRouting = new RolloutTrafficRouter({
+              routingOf: async name => rollouts?.routingOf(name),
+              fallback: production,
+              abKeyHeader: rolloutConfig.abKeyHeader,
+            });
+            return rolloutRouting;
+          },
+        });
+
+        // Progressive delivery: deployments per model and environment, on
+        // the embedded server or on KServe.
+        const targets: DeploymentTarget[] = [
+          new EmbeddedDeploymentTarget({
+            sessions,
+            onApplied: name => rolloutRouting?.invalidate(name),
+          }),
+        ];
+        const kserveConfig = readKServeConfig(config);
+        if (kserveConfig) {
+          targets.push(new KServeTarget(kserveConfig));
+        }
+        rollouts = new RolloutService({
+          store: new RolloutStore(db),
+          registry,
+          logReader: inferenceLog.store,
+          targets,
+          config: rolloutConfig,
+          auditTrail,
+          serviceCredentials: () => auth.getOwnServiceCredentials(),
+          storageUriOf: version =>
+            kserveConfig
+              ? storageUriFor(kserveConfig.storageUriTemplate, {
+                  modelName: version.name,
+                  version: version.version,
+                  sha256: version.artifact?.sha256 ?? '',
+                })
+              : `loopline://${version.name}/${version.version}`,
+          logger,
+          listeners: [
+            new RolloutMetrics(inferenceLog.metrics.registry),
+            rolloutNotifier({ notifications, logger }),
+          ],
         });
 
         const servingRouter = createServingRouter({
@@ -167,6 +231,7 @@ export const mlopsPlugin = createBackendPlugin({
                 artifactBodyLimit: maxArtifactBytes,
               }),
               createTrackingRouter({ httpAuth, tracking }),
+              createRolloutRouter({ httpAuth, permissions, rollouts }),
             ],
           }),
         );
@@ -197,6 +262,22 @@ export const mlopsPlugin = createBackendPlugin({
           fn: async () => {
             await inferenceLog.inferenceLogger.purge();
           },
+        });
+        // Analyses run on every instance's schedule, but the scheduler runs a
+        // task on one instance at a time.
+        await scheduler.scheduleTask({
+          id: 'mlops-rollout-analysis',
+          frequency: { milliseconds: rolloutConfig.analysisIntervalMs },
+          timeout: { minutes: 5 },
+          initialDelay: { milliseconds: rolloutConfig.analysisIntervalMs },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.flush();
+            await rollouts!.analyzeAll();
+          },
+        });
+        // A restart mid-rollout: the targets are told the stored state again.
+        lifecycle.addStartupHook(async () => {
+          await rollouts!.reconcileAll();
         });
         lifecycle.addShutdownHook(async () => {
           await inferenceLog.inferenceLogger.close(); // the final flush

@@ -13,3 +13,4 @@ export * from './schema';
 export * from './tracking';
 export * from './registry';
 export * from './serving';
+export * from './rollout';

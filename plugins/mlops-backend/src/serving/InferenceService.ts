@@ -41,11 +41,11 @@ import {
   ServingTensorSpec,
   toFeeds,
 } from './codec';
-import { oipErrorOf } from './errors';
+import { CandidateFailure, oipErrorOf } from './errors';
 import { FeatureSchemaSource } from './features';
 import type { InferenceEvent, InferenceEventObserver } from './log/types';
 import { LoadedModel, loadOnnxRuntime, ModelSessions } from './ModelSessions';
-import { TrafficRouter } from './TrafficRouter';
+import { RoutingHints, TrafficRoute, TrafficRouter } from './TrafficRouter';
 import { TtlCache } from './TtlCache';
 import { parseInput } from '../lib/validation';
 
@@ -105,6 +105,8 @@ export interface InferRequest {
   route?: InferenceRoute;
   credentials?: BackstageCredentials;
   authorize?: EntityAuthorizer;
+  /** What the traffic router may read of the request (e.g. an A/B key header). */
+  hints?: RoutingHints;
 }
 
 export interface InferResult {
@@ -120,6 +122,7 @@ export interface PredictCall {
   body: unknown;
   credentials?: BackstageCredentials;
   authorize?: EntityAuthorizer;
+  hints?: RoutingHints;
 }
 
 /** `GET /serving/models/:name/schema`. */
@@ -200,6 +203,9 @@ const FEATURE_TYPE_OF: Record<TensorDatatype, string> = {
   BYTES: 'string',
 };
 
+/** Shadow copies running at once, beyond which further copies are skipped. */
+const MAX_MIRRORS_IN_FLIGHT = 32;
+
 export class InferenceService {
   private readonly registry: ServingRegistry;
   private readonly sessions: ModelSessions;
@@ -215,6 +221,7 @@ export class InferenceService {
   private readonly models: TtlCache<ModelRef>;
   private readonly versions: TtlCache<ModelVersion>;
   private readonly layouts = new WeakMap<LoadedModel, FeatureLayout>();
+  private mirrorsInFlight = 0;
 
   constructor(options: InferenceServiceOptions) {
     this.registry = options.registry;
@@ -274,20 +281,29 @@ export class InferenceService {
         model.name,
         request.version,
         requestId,
+        {
+          header: request.hints?.header ?? (() => undefined),
+          parameters: parsed.parameters,
+        },
       );
-      trace.version = target.version;
-      trace.endpoint = target.endpoint;
-      const loaded = await this.sessions.get(model.name, target.version);
-      const outputs = await this.runParsed(loaded, parsed);
+      const served = await this.serveRouted(
+        model.name,
+        target,
+        trace,
+        requestId,
+        started,
+        loaded => this.runParsed(loaded, parsed),
+      );
+      const outputs = served.outputs;
       const response: OipInferResponse = {
         model_name: model.name,
-        model_version: String(target.version),
+        model_version: String(served.version),
         ...(parsed.id !== undefined ? { id: parsed.id } : {}),
         outputs,
       };
       const latencyMs = this.now() - started;
       this.notify(trace, requestId, latencyMs, { outputs });
-      return { response, version: target.version, latencyMs, requestId };
+      return { response, version: served.version, latencyMs, requestId };
     } catch (error) {
       this.notify(trace, requestId, this.now() - started, { error });
       throw error;
@@ -339,24 +355,36 @@ export class InferenceService {
         records = body.records;
         version = body.version;
       }
-      const target = await this.routeVersion(model.name, version, requestId);
-      trace.version = target.version;
-      trace.endpoint = target.endpoint;
-      const loaded = await this.sessions.get(model.name, target.version);
-      const layout = await this.layoutOf(loaded, model.entityRef, true);
-      const inputs = recordsToTensors(
-        records,
-        layout,
-        route === 'predict-batch',
+      const target = await this.routeVersion(
+        model.name,
+        version,
+        requestId,
+        call.hints,
       );
-      trace.inputs = inputs;
-      const outputs = await this.runParsed(loaded, { inputs });
+      const served = await this.serveRouted(
+        model.name,
+        target,
+        trace,
+        requestId,
+        started,
+        async loaded => {
+          const layout = await this.layoutOf(loaded, model.entityRef, true);
+          const inputs = recordsToTensors(
+            records,
+            layout,
+            route === 'predict-batch',
+          );
+          trace.inputs = inputs;
+          return this.runParsed(loaded, { inputs });
+        },
+      );
+      const outputs = served.outputs;
       const predictions = splitRecords(outputs, records.length);
       const latencyMs = this.now() - started;
       this.notify(trace, requestId, latencyMs, { outputs });
       return {
         model: model.name,
-        version: target.version,
+        version: served.version,
         requestId,
         predictions,
         latencyMs,
@@ -636,14 +664,107 @@ export class InferenceService {
     });
   }
 
+  /**
+   * Runs a routed request: on the routed version, else (when it fails and
+   * the route has a fallback) on the fallback, and mirrors a copy when the
+   * route says so. The failed attempt is reported as a server-side failure
+   * of its arm, so the rollout's analysis sees it; the client only sees the
+   * fallback's answer. `trace` ends up describing the answering arm.
+   */
+  private async serveRouted(
+    modelName: string,
+    target: TrafficRoute,
+    trace: Trace,
+    requestId: string,
+    started: number,
+    run: (loaded: LoadedModel) => Promise<OipTensor[]>,
+  ): Promise<{ version: number; outputs: OipTensor[] }> {
+    const attempt = async (version: number) =>
+      run(await this.sessions.get(modelName, version));
+    trace.version = target.version;
+    trace.endpoint = target.endpoint;
+    let version = target.version;
+    let outputs: OipTensor[];
+    try {
+      outputs = await attempt(version);
+    } catch (error) {
+      const fallback = target.fallback;
+      if (!fallback) throw error;
+      let rescued: OipTensor[];
+      try {
+        rescued = await attempt(fallback.version);
+      } catch {
+        // The fallback fails too: the request itself is at fault (e.g. a
+        // wrong shape), so the routed arm's error is the answer.
+        throw error;
+      }
+      this.notify({ ...trace }, requestId, this.now() - started, {
+        error: new CandidateFailure(error),
+      });
+      this.logger?.warn(
+        `Version ${version} of model '${modelName}' failed a request; answered by version ${
+          fallback.version
+        }: ${(error as Error)?.message}`,
+      );
+      trace.version = fallback.version;
+      trace.endpoint = fallback.endpoint;
+      version = fallback.version;
+      outputs = rescued;
+    }
+    if (target.mirror) {
+      this.mirror(modelName, target.mirror, trace, requestId, run);
+    }
+    return { version, outputs };
+  }
+
+  /**
+   * Shadow traffic: the copy runs after the answer, off the request's path,
+   * and is skipped when too many copies are already in flight, so the
+   * shadow can never slow stable down.
+   */
+  private mirror(
+    modelName: string,
+    mirror: { version: number; endpoint: string },
+    trace: Trace,
+    requestId: string,
+    run: (loaded: LoadedModel) => Promise<OipTensor[]>,
+  ): void {
+    if (this.mirrorsInFlight >= MAX_MIRRORS_IN_FLIGHT) return;
+    this.mirrorsInFlight += 1;
+    const copy: Trace = {
+      ...trace,
+      version: mirror.version,
+      endpoint: mirror.endpoint,
+      timestamp: this.clock(),
+    };
+    const started = this.now();
+    setImmediate(() => {
+      this.sessions
+        .get(modelName, mirror.version)
+        .then(run)
+        .then(
+          outputs =>
+            this.notify(copy, requestId, this.now() - started, { outputs }),
+          error =>
+            this.notify(copy, requestId, this.now() - started, {
+              error: new CandidateFailure(error),
+            }),
+        )
+        .finally(() => {
+          this.mirrorsInFlight -= 1;
+        });
+    });
+  }
+
   /** The version asked for (it must exist), else the traffic router's choice. */
   private async routeVersion(
     name: string,
     version: number | string | undefined,
     requestKey?: string,
-  ): Promise<{ version: number; endpoint?: string }> {
+    hints?: RoutingHints,
+  ): Promise<TrafficRoute> {
     if (version === undefined) {
-      return this.trafficRouter.resolve(name, requestKey);
+      return this.trafficRouter.resolve(name, requestKey, hints);
     }
     const number = parseVersion(version);
     await this.requireVersion(name, number);

@@ -10,8 +10,26 @@ import { TtlCache } from './TtlCache';
 /** Where one request goes. */
 export interface TrafficRoute {
   version: number;
-  /** The arm of a rollout that took the request (e.g. `default`, `canary`); absent without one. */
+  /** The arm of a rollout that took the request (`stable`, `candidate`); absent without one. */
   endpoint?: string;
+  /**
+   * When the routed version fails, the request is answered by this one
+   * instead (a rollout's stable version behind its candidate), so no client
+   * sees a candidate's failure.
+   */
+  fallback?: { version: number; endpoint: string };
+  /**
+   * A copy of the request also goes to this version (shadow traffic): its
+   * answer is logged under `endpoint`, never returned.
+   */
+  mirror?: { version: number; endpoint: string };
+}
+
+/** What a router may read of a request besides its key (e.g. an A/B key). */
+export interface RoutingHints {
+  header(name: string): string | undefined;
+  /** The OIP request's `parameters`. */
+  parameters?: Record<string, unknown>;
 }
 
 export interface TrafficRouter {
@@ -20,7 +38,11 @@ export interface TrafficRouter {
    * lets a weighted router split traffic per request, reproducibly. Throws
    * NotFoundError when the model has nothing to serve.
    */
-  resolve(modelName: string, requestKey?: string): Promise<TrafficRoute>;
+  resolve(
+    modelName: string,
+    requestKey?: string,
+    hints?: RoutingHints,
+  ): Promise<TrafficRoute>;
 }
 
 export interface ProductionTrafficRouterOptions {

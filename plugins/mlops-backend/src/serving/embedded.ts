@@ -7,7 +7,7 @@ import {
   ServingRegistry,
 } from './InferenceService';
 import { ModelSessions } from './ModelSessions';
-import { ProductionTrafficRouter } from './TrafficRouter';
+import { ProductionTrafficRouter, TrafficRouter } from './TrafficRouter';
 
 /**
  * The embedded server's parts wired together: sessions, the Production
@@ -26,6 +26,11 @@ export function createEmbeddedServing(options: {
   >;
   observers?: InferenceObserver[];
   featureSource?: FeatureSchemaSource;
+  /**
+   * Routes requests in front of the Production router (e.g. by rollouts),
+   * falling back to it; default: the Production router alone.
+   */
+  routeWith?: (production: ProductionTrafficRouter) => TrafficRouter;
 }): {
   sessions: ModelSessions;
   trafficRouter: ProductionTrafficRouter;
@@ -51,7 +56,7 @@ export function createEmbeddedServing(options: {
   const service = new InferenceService({
     registry,
     sessions,
-    trafficRouter,
+    trafficRouter: options.routeWith?.(trafficRouter) ?? trafficRouter,
     observers: options.observers,
     featureSource: options.featureSource,
     logger,

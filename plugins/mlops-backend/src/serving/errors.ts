@@ -19,6 +19,18 @@ export class InferenceError extends Error {
   }
 }
 
+/**
+ * A rollout arm (candidate or shadow) failed a request that its stable
+ * version could answer: a server-side failure of that arm (500), whatever
+ * the original error, so the rollout's analysis counts it against the arm.
+ */
+export class CandidateFailure extends InferenceError {
+  constructor(cause: unknown) {
+    super(`The version failed: ${oipErrorOf(cause).message}`);
+    this.name = 'InferenceError';
+  }
+}
+
 /** An error's HTTP status and the message a client may see. */
 export function oipErrorOf(error: unknown): {
   status: number;

@@ -25,6 +25,7 @@ import { PermissionDecisionCache } from './authorization';
 import { oipErrorHandler } from './errors';
 import { TtlCache } from './TtlCache';
 import { InferenceRoute, InferenceService } from './InferenceService';
+import type { RoutingHints } from './TrafficRouter';
 
 export interface ServingRouterOptions {
   httpAuth: HttpAuthService;
@@ -197,6 +198,7 @@ export function createServingRouter(
       route: 'oip',
       credentials: credentialsOf(req),
       authorize: invoker(req),
+      hints: hintsOf(req),
     });
     // The id the log knows the request by (the body's `id`, else a new
     // UUID), so a client can report ground truth for it.
@@ -231,6 +233,7 @@ export function createServingRouter(
           body: req.body,
           credentials: credentialsOf(req),
           authorize: invoker(req),
+          hints: hintsOf(req),
         }),
       );
     },
@@ -247,6 +250,7 @@ export function createServingRouter(
           body: req.body,
           credentials: credentialsOf(req),
           authorize: invoker(req),
+          hints: hintsOf(req),
         }),
       );
     },
@@ -287,4 +291,9 @@ function sendJson(res: Response, body: unknown) {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
+}
+
+/** The request's headers, for a traffic router that splits by a key (A/B). */
+function hintsOf(req: Request): RoutingHints {
+  return { header: name => req.header(name) ?? undefined };
 }

@@ -1,0 +1,196 @@
+/**
+ * The embedded target: the portal's own server runs the deployment. Its
+ * traffic router sends each request by the rollout's weights; applying a
+ * deployment loads the versions it needs (so a candidate that cannot load is
+ * seen at once) and refreshes the routing.
+ */
+import {
+  DeploymentTargetStatus,
+  ROLLOUT_ENDPOINTS,
+  ROLLOUT_STRATEGIES,
+} from '@loopline/mlops-common';
+import type { ModelSessions } from '../serving/ModelSessions';
+import type {
+  RoutingHints,
+  TrafficRoute,
+  TrafficRouter,
+} from '../serving/TrafficRouter';
+import { TtlCache } from '../serving/TtlCache';
+import type { RolloutService } from './RolloutService';
+import { bucketOf } from './RolloutService';
+import type { DeploymentRecord, RolloutRecord } from './RolloutStore';
+import type { DeploymentTarget, DesiredDeployment } from './types';
+
+const ENDPOINTS = ROLLOUT_ENDPOINTS.embedded;
+
+type Routing =
+  | { deployment: DeploymentRecord; rollout?: RolloutRecord }
+  | undefined;
+
+/**
+ * Routes a model's requests by its deployment in the serving environment;
+ * a model without one is routed by `fallback` (its Production version).
+ */
+export class RolloutTrafficRouter implements TrafficRouter {
+  private readonly cache: TtlCache<Routing>;
+
+  constructor(
+    private readonly options: {
+      routingOf: RolloutService['routingOf'];
+      fallback: TrafficRouter;
+      /** The header an A/B rollout reads its key from unless it names another. */
+      abKeyHeader: string;
+      /** How long a model's routing is reused. Default 1000 ms. */
+      cacheTtlMs?: number;
+    },
+  ) {
+    this.cache = new TtlCache<Routing>({ ttlMs: options.cacheTtlMs ?? 1000 });
+  }
+
+  /** Forgets a model's routing (after a change in this process). */
+  invalidate(modelName?: string): void {
+    this.cache.invalidate(modelName);
+  }
+
+  async resolve(
+    modelName: string,
+    requestKey?: string,
+    hints?: RoutingHints,
+  ): Promise<TrafficRoute> {
+    const routing = await this.cache.get(modelName, () =>
+      this.options.routingOf(modelName),
+    );
+    if (!routing || routing.deployment.stableVersion === undefined) {
+      return this.options.fallback.resolve(modelName, requestKey, hints);
+    }
+    const stable = {
+      version: routing.deployment.stableVersion,
+      endpoint: ENDPOINTS.stable,
+    };
+    const rollout = routing.rollout;
+    if (
+      !rollout ||
+      (rollout.state !== 'progressing' && rollout.state !== 'paused')
+    ) {
+      return stable;
+    }
+    const candidate = rollout.candidateVersion;
+    const key =
+      rollout.strategy === 'ab'
+        ? abKeyOf(rollout, hints, this.options.abKeyHeader) ?? requestKey
+        : requestKey;
+    // Without a key (none given, none generated) the split is random.
+    const bucket =
+      key !== undefined
+        ? bucketOf(rollout.id, key)
+        : Math.floor(Math.random() * 100);
+    const mirrored =
+      rollout.strategy === 'shadow' ||
+      (rollout.strategy === 'blue-green' && !rollout.switched);
+    if (mirrored) {
+      const copyShare = rollout.strategy === 'shadow' ? rollout.weight : 100;
+      return bucket < copyShare
+        ? {
+            ...stable,
+            mirror: { version: candidate, endpoint: ENDPOINTS.shadow },
+          }
+        : stable;
+    }
+    if (bucket < rollout.weight) {
+      return {
+        version: candidate,
+        endpoint: ENDPOINTS.candidate,
+        fallback: stable,
+      };
+    }
+    return stable;
+  }
+}
+
+function abKeyOf(
+  rollout: RolloutRecord,
+  hints: RoutingHints | undefined,
+  defaultHeader: string,
+): string | undefined {
+  if (!hints) return undefined;
+  const source = rollout.abKey ?? { header: defaultHeader };
+  if (source.parameter) {
+    const value = hints.parameters?.[source.parameter];
+    if (typeof value === 'string' || typeof value === 'number') {
+      return String(value);
+    }
+  }
+  if (source.header) {
+    const value = hints.header(source.header);
+    if (value) return value;
+  }
+  return undefined;
+}
+
+/** Runs deployments in this backend's own sessions. */
+export class EmbeddedDeploymentTarget implements DeploymentTarget {
+  readonly kind = 'embedded' as const;
+  readonly strategies = ROLLOUT_STRATEGIES;
+
+  constructor(
+    private readonly options: {
+      sessions: Pick<ModelSessions, 'get'>;
+      /** Called after each apply so the routing is re-read at once. */
+      onApplied?: (modelName: string) => void;
+      clock?: () => number;
+    },
+  ) {}
+
+  async apply(desired: DesiredDeployment): Promise<DeploymentTargetStatus> {
+    const clock = this.options.clock ?? Date.now;
+    this.options.onApplied?.(desired.modelName);
+    const versions = [desired.stable, desired.candidate].filter(
+      (v): v is NonNullable<typeof v> => v !== undefined,
+    );
+    // Load (and warm up) what will be routed, so a candidate that cannot
+    // load is reported now rather than on a user's request.
+    for (const version of versions) {
+      try {
+        await this.options.sessions.get(desired.modelName, version.version);
+      } catch (error) {
+        return {
+          ready: false,
+          message: `Version ${version.version} cannot be loaded: ${
+            (error as Error)?.message
+          }`,
+          observedAt: new Date(clock()).toISOString(),
+        };
+      }
+    }
+    return {
+      ready: true,
+      resource: `embedded/${desired.modelName}`,
+      traffic: trafficOf(desired),
+      observedAt: new Date(clock()).toISOString(),
+    };
+  }
+
+  async status(): Promise<DeploymentTargetStatus | undefined> {
+    return undefined; // Apply reports what there is to know.
+  }
+}
+
+function trafficOf(
+  desired: DesiredDeployment,
+): DeploymentTargetStatus['traffic'] {
+  const traffic: NonNullable<DeploymentTargetStatus['traffic']> = [];
+  if (desired.stable) {
+    traffic.push({
+      name: `v${desired.stable.version}`,
+      percent: 100 - desired.candidatePercent,
+    });
+  }
+  if (desired.candidate) {
+    traffic.push({
+      name: `v${desired.candidate.version}`,
+      percent: desired.candidatePercent,
+      latest: true,
+    });
+  }
+  return traffic;
+}
