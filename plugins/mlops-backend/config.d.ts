@@ -1,3 +1,5 @@
+import { HumanDuration } from '@backstage/types';
+
 export interface Config {
   /** Loopline's backend plugin (`@loopline/plugin-mlops-backend`). */
   mlops?: {
@@ -90,6 +92,55 @@ export interface Config {
         /** Longest window the stats route accepts, in seconds. Defaults to 86400. */
         maxWindowSeconds?: number;
       };
+    };
+    /** Progressive delivery: deployments per model and environment, rollouts and their analysis. */
+    rollout?: {
+      /**
+       * Where models are deployed. Defaults to `production` (stage
+       * Production) and `staging` (stage Staging), both `embedded`.
+       */
+      environments?: Array<{
+        /** Lower-case letters, digits and dashes, at most 32. */
+        name: string;
+        /** `embedded` (this backend serves it) or `kserve`. Defaults to `embedded`. */
+        target?: 'embedded' | 'kserve';
+        /** The registry stage a promotion moves the candidate to. */
+        stage?: 'None' | 'Staging' | 'Production' | 'Archived';
+      }>;
+      /** The environment whose deployment routes the embedded server's requests. Defaults to `production`. */
+      servingEnvironment?: string;
+      /** How often running rollouts are analysed, e.g. `{ seconds: 30 }` (the default). */
+      analysisInterval?: HumanDuration | string;
+      /** The SLO a candidate must meet at each step unless the rollout overrides it. */
+      slo?: {
+        /** Requests the candidate must serve in the window before it is judged. Defaults to 50. */
+        minRequests?: number;
+        /** Highest share of failed requests, 0..1. Defaults to 0.01. */
+        maxErrorRate?: number;
+        maxLatencyP95Ms?: number;
+        /** Defaults to 250. */
+        maxLatencyP99Ms?: number;
+        /** Shadow: lowest share of copies whose answer agrees with stable's, 0..1. */
+        minAgreement?: number;
+      };
+      /** Default candidate weights per strategy, in percent. */
+      steps?: {
+        /** Defaults to [10, 25, 50, 100]. */
+        canary?: number[];
+        /** Share of traffic copied. Defaults to [100]. */
+        shadow?: number[];
+        /** The candidate's share. Defaults to [50]. */
+        ab?: number[];
+        /** Defaults to [100]. */
+        'blue-green'?: number[];
+      };
+      /** Only versions in Staging may be rolled out. Defaults to false. */
+      requireStaging?: boolean;
+      /** Promotion archives the version that was in the stage. Defaults to true. */
+      archivePrevious?: boolean;
+      /** The header an A/B rollout reads its sticky key from. Defaults to `x-loopline-ab-key`. */
+      abKeyHeader?: string;
+      /* KSERVE_CONFIG */
     };
     demo?: {
       /**

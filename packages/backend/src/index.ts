@@ -30,6 +30,10 @@ backend.add(permissionModuleLooplinePolicy);
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 
 // Loopline: the ML lifecycle API under /api/mlops
+// Rollout actions and automatic decisions reach the model's owners here.
+backend.add(import('@backstage/plugin-notifications-backend'));
+backend.add(import('@backstage/plugin-signals-backend'));
+
 backend.add(import('@loopline/plugin-mlops-backend'));
 
 backend.start();

@@ -280,6 +280,7 @@ export const mlopsPlugin = createBackendPlugin({
           await rollouts!.reconcileAll();
         });
         lifecycle.addShutdownHook(async () => {
+          await inference.mirrorsSettled(); // shadow copies are logged too
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });

@@ -704,6 +704,10 @@ export class RolloutService {
       deployment: DeploymentRecord,
     ) => Promise<T>,
   ): Promise<T> {
+    // Read outside the transaction: SQLite has one connection, held by it.
+    const seed = (await this.store.getDeployment(modelName, environment.name))
+      ? {}
+      : await this.stableFromRegistry(modelName, environment);
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.store.transaction(async trx => {
@@ -719,7 +723,7 @@ export class RolloutService {
               entityRef,
               environment: environment.name,
               target: environment.target,
-              ...(await this.stableFromRegistry(modelName, environment)),
+              ...seed,
               createdAt: now,
               updatedAt: now,
             });

@@ -102,15 +102,18 @@ export function readRolloutConfig(config: Config): RolloutConfig {
 
   const defaultSteps = { ...DEFAULT_STEPS };
   for (const strategy of Object.keys(DEFAULT_STEPS) as RolloutStrategy[]) {
-    const steps = rollout?.getOptionalNumberArray?.(`steps.${strategy}`);
-    if (steps) {
-      const problem = checkSteps(strategy, steps);
+    const steps = rollout?.getOptional<unknown>(`steps.${strategy}`);
+    if (steps !== undefined) {
+      const problem =
+        Array.isArray(steps) && steps.every(w => typeof w === 'number')
+          ? checkSteps(strategy, steps)
+          : 'must be a list of numbers';
       if (problem) {
         throw new Error(
           `Invalid config mlops.rollout.steps.${strategy}: ${problem}`,
         );
       }
-      defaultSteps[strategy] = steps;
+      defaultSteps[strategy] = steps as number[];
     }
   }
 

@@ -221,7 +221,7 @@ export class InferenceService {
   private readonly models: TtlCache<ModelRef>;
   private readonly versions: TtlCache<ModelVersion>;
   private readonly layouts = new WeakMap<LoadedModel, FeatureLayout>();
-  private mirrorsInFlight = 0;
+  private readonly mirrorsInFlight = new Set<Promise<void>>();
 
   constructor(options: InferenceServiceOptions) {
     this.registry = options.registry;
@@ -729,8 +729,7 @@ export class InferenceService {
     requestId: string,
     run: (loaded: LoadedModel) => Promise<OipTensor[]>,
   ): void {
-    if (this.mirrorsInFlight >= MAX_MIRRORS_IN_FLIGHT) return;
-    this.mirrorsInFlight += 1;
+    if (this.mirrorsInFlight.size >= MAX_MIRRORS_IN_FLIGHT) return;
     const copy: Trace = {
       ...trace,
       version: mirror.version,
@@ -738,22 +737,30 @@ export class InferenceService {
       timestamp: this.clock(),
     };
     const started = this.now();
-    setImmediate(() => {
-      this.sessions
-        .get(modelName, mirror.version)
-        .then(run)
-        .then(
-          outputs =>
-            this.notify(copy, requestId, this.now() - started, { outputs }),
-          error =>
-            this.notify(copy, requestId, this.now() - started, {
-              error: new CandidateFailure(error),
-            }),
-        )
-        .finally(() => {
-          this.mirrorsInFlight -= 1;
-        });
-    });
+    const running: Promise<void> = new Promise<void>(resolve =>
+      setImmediate(resolve),
+    )
+      .then(() => this.sessions.get(modelName, mirror.version))
+      .then(run)
+      .then(
+        outputs =>
+          this.notify(copy, requestId, this.now() - started, { outputs }),
+        error =>
+          this.notify(copy, requestId, this.now() - started, {
+            error: new CandidateFailure(error),
+          }),
+      )
+      .finally(() => {
+        this.mirrorsInFlight.delete(running);
+      });
+    this.mirrorsInFlight.add(running);
+  }
+
+  /** Resolves once the shadow copies running now have finished (shutdown, tests). */
+  async mirrorsSettled(): Promise<void> {
+    while (this.mirrorsInFlight.size > 0) {
+      await Promise.all([...this.mirrorsInFlight]);
+    }
   }
 
   /** The version asked for (it must exist), else the traffic router's choice. */
