@@ -15,12 +15,14 @@ export {
   EntityModelVersionsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
+  EntityModelDeploymentsContent,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
   DeleteModelAliasRequest,
   GetAuditEventsRequest,
   MlopsApi,
+  RolloutControlAction,
 } from './api';
 export type { EntityMlopsOverviewCardProps } from './components/EntityMlopsOverviewCard';
 export type { EntityMlopsRelationsCardProps } from './components/EntityMlopsRelationsCard';
@@ -30,3 +32,4 @@ export type { EntityDependsOnModelsCardProps } from './components/EntityDependsO
 export type { EntityModelVersionsContentProps } from './components/EntityModelVersionsContent';
 export type { EntityModelExperimentsContentProps } from './components/EntityModelExperimentsContent';
 export type { EntityModelServingCardProps } from './components/EntityModelServingCard';
+export type { EntityModelDeploymentsContentProps } from './components/EntityModelDeploymentsContent';

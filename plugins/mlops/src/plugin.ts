@@ -144,3 +144,20 @@ export const EntityModelServingCard = mlopsPlugin.provide(
     },
   }),
 );
+
+/**
+ * The current Model's deployments per environment: stable and candidate
+ * versions, traffic split, steps, SLO analyses and timeline, refreshed as
+ * rollouts advance; and, for those allowed, the rollout controls.
+ */
+export const EntityModelDeploymentsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelDeploymentsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelDeploymentsContent').then(
+          m => m.EntityModelDeploymentsContent,
+        ),
+    },
+  }),
+);

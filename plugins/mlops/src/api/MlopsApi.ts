@@ -1,6 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   AuditEventList,
+  Deployment,
+  DeploymentDetail,
+  DeploymentList,
   MetricHistory,
   MlopsInfo,
   ModelVersion,
@@ -13,6 +16,7 @@ import type {
   ServingModelInfo,
   ServingStats,
   SetAliasRequest,
+  StartRolloutRequest,
   TransitionStageRequest,
 } from '@loopline/mlops-common';
 
@@ -31,6 +35,13 @@ export interface DeleteModelAliasRequest {
   /** Why the alias goes, for the audit trail. */
   comment?: string;
 }
+
+/**
+ * What a user can do to a running rollout: move the candidate to stable now
+ * (`promote`), send all traffic back to stable (`rollback`), or stop and
+ * restart the analyses that advance it (`pause`, `resume`).
+ */
+export type RolloutControlAction = 'promote' | 'rollback' | 'pause' | 'resume';
 
 /** Loopline's backend API (`/api/mlops`), as the frontend sees it. */
 export interface MlopsApi {
@@ -101,6 +112,43 @@ export interface MlopsApi {
     request: OipInferRequest,
     version?: number,
   ): Promise<OipInferResponse>;
+
+  /**
+   * A registered model's deployments, one per environment that has one, and
+   * the environments configured (with their targets).
+   */
+  listDeployments(modelName: string): Promise<DeploymentList>;
+  /**
+   * One environment's deployment with its rollouts, the analyses of the
+   * current (or last) rollout, its timeline, and whether the caller may act
+   * on it; undefined when nothing was deployed there yet.
+   */
+  getDeployment(
+    modelName: string,
+    environment: string,
+  ): Promise<DeploymentDetail | undefined>;
+  /**
+   * Starts rolling a registry version out to an environment; answers the
+   * deployment as it is now. A failure (a rollout already running, a version
+   * not allowed) is a `ResponseError` carrying the server's message.
+   */
+  startRollout(
+    modelName: string,
+    environment: string,
+    request: StartRolloutRequest,
+  ): Promise<Deployment>;
+  /**
+   * Promotes, rolls back, pauses or resumes the environment's rollout, with
+   * an optional comment for the audit trail; answers the deployment as it is
+   * now. An action the rollout's state does not allow is a 409
+   * `ResponseError` whose `cause.message` says why.
+   */
+  rolloutAction(
+    modelName: string,
+    environment: string,
+    action: RolloutControlAction,
+    comment?: string,
+  ): Promise<Deployment>;
 }
 
 export const mlopsApiRef = createApiRef<MlopsApi>({

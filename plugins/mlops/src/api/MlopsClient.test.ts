@@ -23,6 +23,12 @@ import {
   wineQualityRuns,
   wineQualityVersions,
 } from '../__testUtils__/registry';
+import {
+  canaryRollout,
+  productionDeployment,
+  productionDetail,
+  wineQualityDeployments,
+} from '../__testUtils__/rollout';
 import { MlopsClient } from './MlopsClient';
 
 const baseUrl = 'http://backstage.test/api/mlops';
@@ -555,6 +561,146 @@ describe('MlopsClient', () => {
       expect(timedOut).toBeInstanceOf(ResponseError);
       expect(timedOut.statusCode).toBe(504);
       expect(timedOut.cause.message).toMatch(/upstream timed out/);
+    });
+  });
+
+  describe('deployments', () => {
+    const backstageError = (status: number, name: string, message: string) =>
+      HttpResponse.json(
+        { error: { name, message }, response: { statusCode: status } },
+        { status },
+      );
+
+    it('lists the deployments of a model and reads one environment', async () => {
+      const paths: string[] = [];
+      server.use(
+        http.get(`${baseUrl}/deployments/models/*`, ({ request }) => {
+          const { pathname } = new URL(request.url);
+          paths.push(pathname);
+          return HttpResponse.json(
+            pathname.endsWith('/production')
+              ? productionDetail
+              : wineQualityDeployments,
+          );
+        }),
+      );
+
+      await expect(client.listDeployments('wine-quality')).resolves.toEqual(
+        wineQualityDeployments,
+      );
+      await expect(
+        client.getDeployment('wine-quality', 'production'),
+      ).resolves.toEqual(productionDetail);
+      expect(paths).toEqual([
+        '/api/mlops/deployments/models/wine-quality',
+        '/api/mlops/deployments/models/wine-quality/production',
+      ]);
+    });
+
+    it('answers undefined for an environment without a deployment, and throws other failures', async () => {
+      server.use(
+        http.get(`${baseUrl}/deployments/models/wine-quality/staging`, () =>
+          backstageError(
+            404,
+            'NotFoundError',
+            'No deployment of wine-quality in staging',
+          ),
+        ),
+        http.get(`${baseUrl}/deployments/models/wine-quality/production`, () =>
+          backstageError(403, 'NotAllowedError', 'Not allowed'),
+        ),
+      );
+
+      await expect(
+        client.getDeployment('wine-quality', 'staging'),
+      ).resolves.toBeUndefined();
+      const error = await client
+        .getDeployment('wine-quality', 'production')
+        .catch(e => e);
+      expect(error).toBeInstanceOf(ResponseError);
+      expect(error.statusCode).toBe(403);
+      expect(error.cause).toMatchObject({ message: 'Not allowed' });
+    });
+
+    it('starts a rollout with a JSON body, encoding names as path segments', async () => {
+      let received: { path: string; type: string | null; body: unknown };
+      server.use(
+        http.post(`${baseUrl}/deployments/models/*`, async ({ request }) => {
+          received = {
+            path: new URL(request.url).pathname,
+            type: request.headers.get('content-type'),
+            body: await request.json(),
+          };
+          return HttpResponse.json(productionDeployment, { status: 201 });
+        }),
+      );
+      const request = {
+        version: 3,
+        strategy: 'canary' as const,
+        steps: [10, 25, 50, 100],
+        slo: { maxErrorRate: 0.02 },
+        comment: 'Ridge with new features',
+      };
+
+      await expect(
+        client.startRollout('wine quality/v2', 'production', request),
+      ).resolves.toEqual(productionDeployment);
+      expect(received!).toEqual({
+        path: '/api/mlops/deployments/models/wine%20quality%2Fv2/production/rollouts',
+        type: 'application/json',
+        body: request,
+      });
+    });
+
+    it.each(['promote', 'rollback', 'pause', 'resume'] as const)(
+      'posts %s to its route with the comment',
+      async action => {
+        const calls: Array<{ path: string; body: unknown }> = [];
+        server.use(
+          http.post(
+            `${baseUrl}/deployments/models/wine-quality/production/:action`,
+            async ({ request }) => {
+              calls.push({
+                path: new URL(request.url).pathname,
+                body: await request.json(),
+              });
+              return HttpResponse.json(productionDeployment);
+            },
+          ),
+        );
+
+        await expect(
+          client.rolloutAction('wine-quality', 'production', action, 'Why'),
+        ).resolves.toEqual(productionDeployment);
+        await client.rolloutAction('wine-quality', 'production', action);
+        expect(calls).toEqual([
+          {
+            path: `/api/mlops/deployments/models/wine-quality/production/${action}`,
+            body: { comment: 'Why' },
+          },
+          {
+            path: `/api/mlops/deployments/models/wine-quality/production/${action}`,
+            body: {},
+          },
+        ]);
+      },
+    );
+
+    it("surfaces the server's message when the rollout's state refuses an action", async () => {
+      const message = `Rollout ${canaryRollout.id} is promoted; only a progressing or paused rollout can be rolled back`;
+      server.use(
+        http.post(
+          `${baseUrl}/deployments/models/wine-quality/production/rollback`,
+          () => backstageError(409, 'ConflictError', message),
+        ),
+      );
+
+      const error = await client
+        .rolloutAction('wine-quality', 'production', 'rollback')
+        .catch(e => e);
+      expect(error).toBeInstanceOf(ResponseError);
+      expect(error.statusCode).toBe(409);
+      expect(error.cause).toMatchObject({ name: 'ConflictError', message });
     });
   });
 });

@@ -2,6 +2,9 @@ import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
   AuditEventList,
+  Deployment,
+  DeploymentDetail,
+  DeploymentList,
   MetricHistory,
   MlopsInfo,
   ModelVersion,
@@ -13,13 +16,16 @@ import type {
   Run,
   ServingModelInfo,
   ServingStats,
+  RolloutActionRequest,
   SetAliasRequest,
+  StartRolloutRequest,
   TransitionStageRequest,
 } from '@loopline/mlops-common';
 import {
   DeleteModelAliasRequest,
   GetAuditEventsRequest,
   MlopsApi,
+  RolloutControlAction,
 } from './MlopsApi';
 
 type QueryValue = string | number | undefined;
@@ -240,6 +246,51 @@ export class MlopsClient implements MlopsApi {
         ? path`/v2/models/${name}/infer`
         : path`/v2/models/${name}/versions/${version}/infer`,
       { method: 'POST', body: request },
+    );
+  }
+
+  async listDeployments(modelName: string): Promise<DeploymentList> {
+    return this.request(path`/deployments/models/${modelName}`);
+  }
+
+  async getDeployment(
+    modelName: string,
+    environment: string,
+  ): Promise<DeploymentDetail | undefined> {
+    try {
+      return await this.request<DeploymentDetail>(
+        path`/deployments/models/${modelName}/${environment}`,
+      );
+    } catch (error) {
+      // An environment without a deployment yet is a normal state, not a failure.
+      if (error instanceof ResponseError && error.statusCode === 404) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  async startRollout(
+    modelName: string,
+    environment: string,
+    request: StartRolloutRequest,
+  ): Promise<Deployment> {
+    return this.request(
+      path`/deployments/models/${modelName}/${environment}/rollouts`,
+      { method: 'POST', body: request },
+    );
+  }
+
+  async rolloutAction(
+    modelName: string,
+    environment: string,
+    action: RolloutControlAction,
+    comment?: string,
+  ): Promise<Deployment> {
+    const body: RolloutActionRequest = comment ? { comment } : {};
+    return this.request(
+      path`/deployments/models/${modelName}/${environment}/${action}`,
+      { method: 'POST', body },
     );
   }
 

@@ -3,5 +3,6 @@ export type {
   DeleteModelAliasRequest,
   GetAuditEventsRequest,
   MlopsApi,
+  RolloutControlAction,
 } from './MlopsApi';
 export { MlopsClient } from './MlopsClient';

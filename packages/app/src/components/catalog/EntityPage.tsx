@@ -41,6 +41,7 @@ import {
   EntityMlopsGraphCard,
   EntityMlopsOverviewCard,
   EntityMlopsRelationsCard,
+  EntityModelDeploymentsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -173,6 +174,10 @@ const modelPage = (
 
     <EntityLayout.Route path="/experiments" title="Experiments">
       <EntityModelExperimentsContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/deployments" title="Deployments">
+      <EntityModelDeploymentsContent />
     </EntityLayout.Route>
   </EntityLayout>
 );

@@ -1,0 +1,2 @@
+export { EntityModelDeploymentsContent } from './EntityModelDeploymentsContent';
+export type { EntityModelDeploymentsContentProps } from './EntityModelDeploymentsContent';
