@@ -417,6 +417,7 @@ async function browserChecks() {
   );
   await shot(page, 'wine-quality.png');
   await registryChecks(browser, page, browserLog);
+  await deploymentChecks(page);
   browserLog.end();
 }
 
@@ -578,6 +579,142 @@ async function registryChecks(browser, page, browserLog) {
       }
     },
   );
+}
+
+
+// ---- rollouts: a canary promoted by its analyses, a bad version rolled back ----
+
+const API = `${BACKEND_URL}/api/mlops`;
+const DEMO_TOKEN = env.LOOPLINE_DEMO_TOKEN ?? 'loopline-demo-token-change-me';
+const ROLLOUT_TIMEOUT = Number(env.E2E_ROLLOUT_TIMEOUT_MS ?? 240_000);
+
+async function api(method, route, body, type = 'application/json') {
+  const res = await fetch(`${API}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${DEMO_TOKEN}`, 'Content-Type': type },
+    body: body === undefined || type !== 'application/json' ? body : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+  return res.headers.get('content-type')?.includes('json') ? res.json() : Buffer.from(await res.arrayBuffer());
+}
+
+/** Registers a version of wine-quality with the given ONNX bytes; returns its number. */
+async function registerVersion(bytes, description) {
+  const { version } = await api('POST', '/registry/models/wine-quality/versions', {
+    source: 'e2e', description,
+  });
+  await api('PUT', `/registry/models/wine-quality/versions/${version}/artifact`, bytes, 'application/octet-stream');
+  return version;
+}
+
+/** Real wine rows through the routed predict route until stopped; counts what answered. */
+function startTraffic() {
+  const [header, ...lines] = fs
+    .readFileSync(path.join(ROOT, 'examples/data/winequality.csv'), 'utf8')
+    .trim()
+    .split('\n');
+  const columns = header.split(',');
+  const rows = lines.slice(0, 500).map(line => {
+    const cells = line.split(',');
+    const row = Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
+    const features = {};
+    for (const c of columns.slice(0, 11)) features[c] = Number(row[c]);
+    features.is_red = row.color === 'red' ? 1 : 0;
+    return features;
+  });
+  const stats = { ok: 0, failed: 0, byVersion: {}, lastError: undefined };
+  let running = true;
+  const worker = async offset => {
+    for (let i = offset; running; i += 4) {
+      try {
+        const body = await api('POST', '/serving/models/wine-quality/predict', {
+          features: rows[i % rows.length],
+        });
+        stats.ok += 1;
+        stats.byVersion[body.version] = (stats.byVersion[body.version] ?? 0) + 1;
+      } catch (e) {
+        stats.failed += 1;
+        stats.lastError = e.message;
+      }
+      await sleep(40);
+    }
+  };
+  const workers = [0, 1, 2, 3].map(worker);
+  return {
+    stats,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+    },
+  };
+}
+
+async function startRolloutInUi(page, version, comment) {
+  const controls = page.getByRole('group', { name: 'Controls of production' });
+  await controls.getByRole('button', { name: 'Start rollout' }).click();
+  const dialog = page.getByRole('dialog');
+  const select = dialog.getByLabel('Version', { exact: true });
+  const option = select.locator('option', { hasText: `Version ${version} ` });
+  await select.selectOption(await option.first().getAttribute('value'));
+  await dialog.getByLabel('Comment', { exact: true }).fill(comment);
+  await dialog.getByRole('button', { name: 'Start', exact: true }).click();
+  await dialog.waitFor({ state: 'detached', timeout: STEP_TIMEOUT });
+}
+
+async function waitForState(page, label) {
+  const section = page.getByRole('region', { name: 'Deployment to production' })
+    .or(page.locator('section[aria-label="Deployment to production"]'));
+  await section.first().getByText(label, { exact: true }).first()
+    .waitFor({ timeout: ROLLOUT_TIMEOUT });
+}
+
+async function deploymentChecks(page) {
+  const bytes = await api('GET', '/registry/models/wine-quality/versions/1/artifact').catch(() => undefined);
+  let good;
+  const started = await check('an owner (Alice) starts a canary from the Deployments tab', async () => {
+    if (!bytes) throw new Error('could not read version 1 of wine-quality');
+    good = await registerVersion(bytes, 'e2e: retrained, same features');
+    await page.keyboard.press('Escape');
+    await page.getByRole('tab', { name: 'Deployments' }).click();
+    await startRolloutInUi(page, good, 'e2e: canary of a good version');
+    await waitForState(page, 'Progressing');
+    return `version ${good}`;
+  });
+  if (!started) return;
+
+  await check('with traffic, the canary steps advance to promotion by themselves', async () => {
+    const traffic = startTraffic();
+    try {
+      await waitForState(page, 'Promoted');
+    } finally {
+      await traffic.stop();
+    }
+    await sleep(500);
+    await shot(page, 'wine-quality-deployments.png');
+    const { ok, failed, byVersion } = traffic.stats;
+    if (failed > 0) throw new Error(`${failed} requests failed: ${traffic.stats.lastError}`);
+    return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
+  });
+
+  await check('a deliberately bad version is rolled back by itself, unseen by clients', async () => {
+    const bad = await registerVersion(
+      fs.readFileSync(path.join(ROOT, 'examples/rollout/wine-quality-4-features.onnx')),
+      'e2e: trained on 4 of the 12 features',
+    );
+    await startRolloutInUi(page, bad, 'e2e: canary of a bad version');
+    const traffic = startTraffic();
+    try {
+      await waitForState(page, 'Rolled back');
+    } finally {
+      await traffic.stop();
+    }
+    await sleep(500);
+    await shot(page, 'wine-quality-rolled-back.png');
+    const { ok, failed, byVersion } = traffic.stats;
+    if (failed > 0) throw new Error(`${failed} requests failed: ${traffic.stats.lastError}`);
+    if (byVersion[bad]) throw new Error(`version ${bad} answered ${byVersion[bad]} requests`);
+    return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
+  });
 }
 
 // ---- main -------------------------------------------------------------------

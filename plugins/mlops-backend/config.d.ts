@@ -140,7 +140,34 @@ export interface Config {
       archivePrevious?: boolean;
       /** The header an A/B rollout reads its sticky key from. Defaults to `x-loopline-ab-key`. */
       abKeyHeader?: string;
-      /* KSERVE_CONFIG */
+      /** The KServe target, for environments with `target: kserve`. */
+      kserve?: {
+        /** The namespace every InferenceService is written to (lower-case letters, digits, dashes; at most 63). */
+        namespace: string;
+        /**
+         * A version's storageUri, with `{model}` (URI-encoded), `{version}` and `{sha256}`,
+         * e.g. `s3://models/{model}/{version}/model.onnx`. Must contain `{version}` or `{sha256}`.
+         */
+        storageUriTemplate: string;
+        /**
+         * Our KServe logger route as the cluster reaches it, e.g.
+         * `http://loopline.loopline.svc:7007/api/mlops/serving/kserve/logger`.
+         * The token sent is `mlops.serving.kserveLogger.token`.
+         */
+        loggerUrl: string;
+        /** A kubeconfig file (its current context is used). Without this and `cluster`: KUBECONFIG, ~/.kube/config or in-cluster. */
+        kubeconfig?: string;
+        /** An API server given inline instead of `kubeconfig`. */
+        cluster?: {
+          /** e.g. `https://10.0.0.1:6443` (plain http needs `skipTLSVerify: true`). */
+          url: string;
+          /** @visibility secret */
+          token?: string;
+          skipTLSVerify?: boolean;
+          /** The API server's CA certificate, base64-encoded PEM. */
+          caData?: string;
+        };
+      };
     };
     demo?: {
       /**

@@ -43,7 +43,11 @@ import {
 } from './rollout';
 import type { DeploymentTarget } from './rollout';
 import { KServeTarget } from './rollout/kserve/KServeTarget';
-import { readKServeConfig, storageUriFor } from './rollout/kserve/config';
+import {
+  kubeConfigFor,
+  readKServeConfig,
+  storageUriFor,
+} from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
 import { createRouter } from './router';
 
@@ -136,9 +140,9 @@ export const mlopsPlugin = createBackendPlugin({
         });
         const servingConfig = readServingConfig(config);
         const rolloutConfig = readRolloutConfig(config);
-        // The rollout service is built once serving is (its embedded target
-        // needs the sessions); the router only asks it per request.
-        let rollouts: RolloutService | undefined;
+        const rolloutStore = new RolloutStore(db);
+        // Requests are routed by the deployments stored (rollouts first,
+        // else the Production version).
         let rolloutRouting: RolloutTrafficRouter | undefined;
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
@@ -148,7 +152,8 @@ export const mlopsPlugin = createBackendPlugin({
           featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
           routeWith: production => {
             rolloutRouting = new RolloutTrafficRouter({
-              routingOf: async name => rollouts?.routingOf(name),
+              store: rolloutStore,
+              environment: rolloutConfig.servingEnvironment,
               fallback: production,
               abKeyHeader: rolloutConfig.abKeyHeader,
             });
@@ -166,10 +171,17 @@ export const mlopsPlugin = createBackendPlugin({
         ];
         const kserveConfig = readKServeConfig(config);
         if (kserveConfig) {
-          targets.push(new KServeTarget(kserveConfig));
+          targets.push(
+            new KServeTarget({
+              kubeConfig: kubeConfigFor(kserveConfig),
+              namespace: kserveConfig.namespace,
+              loggerUrl: kserveConfig.loggerUrl,
+              loggerToken: kserveConfig.loggerToken,
+            }),
+          );
         }
-        rollouts = new RolloutService({
-          store: new RolloutStore(db),
+        const rollouts = new RolloutService({
+          store: rolloutStore,
           registry,
           logReader: inferenceLog.store,
           targets,
@@ -181,7 +193,7 @@ export const mlopsPlugin = createBackendPlugin({
               ? storageUriFor(kserveConfig.storageUriTemplate, {
                   modelName: version.name,
                   version: version.version,
-                  sha256: version.artifact?.sha256 ?? '',
+                  sha256: version.artifact?.sha256,
                 })
               : `loopline://${version.name}/${version.version}`,
           logger,
@@ -272,12 +284,12 @@ export const mlopsPlugin = createBackendPlugin({
           initialDelay: { milliseconds: rolloutConfig.analysisIntervalMs },
           fn: async () => {
             await inferenceLog.inferenceLogger.flush();
-            await rollouts!.analyzeAll();
+            await rollouts.analyzeAll();
           },
         });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
-          await rollouts!.reconcileAll();
+          await rollouts.reconcileAll();
         });
         lifecycle.addShutdownHook(async () => {
           await inference.mirrorsSettled(); // shadow copies are logged too

@@ -243,11 +243,11 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       const { deployment, events } = await h.rollouts.detail(MODEL, 'production');
       const terminal = events.filter(e => e.action === 'promote' || e.action === 'rollback');
       expect(terminal).toHaveLength(1);
-      if (terminal[0].action === 'promote') {
-        expect(deployment).toMatchObject({ stableVersion: h.candidate, rollout: { state: 'promoted' } });
-      } else {
-        expect(deployment).toMatchObject({ stableVersion: h.stable, rollout: { state: 'rolled_back' } });
-      }
+      const consistent =
+        terminal[0].action === 'promote'
+          ? { stableVersion: h.candidate, rollout: { state: 'promoted' } }
+          : { stableVersion: h.stable, rollout: { state: 'rolled_back' } };
+      expect(deployment).toMatchObject(consistent);
     }
   });
 

@@ -173,26 +173,6 @@ export class RolloutService {
     };
   }
 
-  /**
-   * The embedded routing of one model: its deployment in the serving
-   * environment and the rollout running there, if any.
-   */
-  async routingOf(
-    modelName: string,
-  ): Promise<
-    { deployment: DeploymentRecord; rollout?: RolloutRecord } | undefined
-  > {
-    const deployment = await this.store.getDeployment(
-      modelName,
-      this.config.servingEnvironment,
-    );
-    if (!deployment || deployment.target !== 'embedded') return undefined;
-    const rollout = deployment.currentRolloutId
-      ? await this.store.getRollout(deployment.currentRolloutId)
-      : undefined;
-    return { deployment, rollout };
-  }
-
   // ---- user actions -------------------------------------------------------------
 
   async start(request: {

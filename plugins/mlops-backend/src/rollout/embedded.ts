@@ -16,9 +16,12 @@ import type {
   TrafficRouter,
 } from '../serving/TrafficRouter';
 import { TtlCache } from '../serving/TtlCache';
-import type { RolloutService } from './RolloutService';
 import { bucketOf } from './RolloutService';
-import type { DeploymentRecord, RolloutRecord } from './RolloutStore';
+import type {
+  DeploymentRecord,
+  RolloutRecord,
+  RolloutStore,
+} from './RolloutStore';
 import type { DeploymentTarget, DesiredDeployment } from './types';
 
 const ENDPOINTS = ROLLOUT_ENDPOINTS.embedded;
@@ -36,7 +39,9 @@ export class RolloutTrafficRouter implements TrafficRouter {
 
   constructor(
     private readonly options: {
-      routingOf: RolloutService['routingOf'];
+      store: Pick<RolloutStore, 'getDeployment' | 'getRollout'>;
+      /** The environment whose deployments this server runs. */
+      environment: string;
       fallback: TrafficRouter;
       /** The header an A/B rollout reads its key from unless it names another. */
       abKeyHeader: string;
@@ -58,7 +63,7 @@ export class RolloutTrafficRouter implements TrafficRouter {
     hints?: RoutingHints,
   ): Promise<TrafficRoute> {
     const routing = await this.cache.get(modelName, () =>
-      this.options.routingOf(modelName),
+      this.routingOf(modelName),
     );
     if (!routing || routing.deployment.stableVersion === undefined) {
       return this.options.fallback.resolve(modelName, requestKey, hints);
@@ -104,6 +109,17 @@ export class RolloutTrafficRouter implements TrafficRouter {
       };
     }
     return stable;
+  }
+
+  /** The model's embedded deployment here and the rollout running there, if any. */
+  private async routingOf(modelName: string): Promise<Routing> {
+    const { store, environment } = this.options;
+    const deployment = await store.getDeployment(modelName, environment);
+    if (!deployment || deployment.target !== 'embedded') return undefined;
+    const rollout = deployment.currentRolloutId
+      ? await store.getRollout(deployment.currentRolloutId)
+      : undefined;
+    return { deployment, rollout };
   }
 }
 

@@ -13,6 +13,11 @@ const TITLES: Record<string, string> = {
   resume: 'rollout resumed',
 };
 
+const SEVERITIES: Partial<Record<string, 'high' | 'normal'>> = {
+  rollback: 'high',
+  promote: 'normal',
+};
+
 /**
  * Tells a model's owners of every rollout action and automatic decision,
  * through Backstage notifications (the entity's owners are its recipients).
@@ -44,8 +49,7 @@ export function rolloutNotifier(options: {
               .filter(Boolean)
               .join(' '),
             link: `/catalog/${namespace}/model/${name}/deployments`,
-            severity:
-              action === 'rollback' ? 'high' : action === 'promote' ? 'normal' : 'low',
+            severity: SEVERITIES[action] ?? 'low',
             topic: `loopline-rollout:${deployment.modelName}:${deployment.environment}`,
           },
         });

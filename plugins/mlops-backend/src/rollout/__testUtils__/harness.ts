@@ -160,10 +160,10 @@ export async function createRolloutHarness(
     automatic: boolean;
     comment?: string;
   }> = [];
-  // eslint-disable-next-line prefer-const
-  let rollouts: RolloutService;
+  const store = new RolloutStore(knex);
   const trafficRouter = new RolloutTrafficRouter({
-    routingOf: name => rollouts.routingOf(name),
+    store,
+    environment: config.servingEnvironment,
     fallback: production,
     abKeyHeader: config.abKeyHeader,
     cacheTtlMs: 0,
@@ -178,8 +178,7 @@ export async function createRolloutHarness(
     clock,
     now: () => monotonic,
   });
-  const store = new RolloutStore(knex);
-  rollouts = new RolloutService({
+  const rollouts = new RolloutService({
     store,
     registry,
     logReader: logStore,
@@ -232,11 +231,11 @@ export async function createRolloutHarness(
    */
   async function send(
     count: number,
-    options: { abKey?: (i: number) => string } = {},
+    keys: { abKey?: (i: number) => string } = {},
   ): Promise<number[]> {
     const answered: number[] = [];
     for (let i = 0; i < count; i++) {
-      const key = options.abKey?.(i);
+      const key = keys.abKey?.(i);
       const result = await inference.infer({
         modelName: MODEL,
         request: {

@@ -108,7 +108,9 @@ describe('EntityModelDeploymentsContent', () => {
       http.get(`${routes}/:environment`, ({ params }) => {
         const environment = String(params.environment);
         requests.push(`GET ${environment}`);
-        const detail = details()[environment];
+        const detail = (
+          details() as Record<string, DeploymentDetail | undefined>
+        )[environment];
         return detail
           ? HttpResponse.json(detail)
           : HttpResponse.json(
