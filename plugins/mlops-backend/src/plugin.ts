@@ -284,6 +284,7 @@ export const mlopsPlugin = createBackendPlugin({
           initialDelay: { milliseconds: rolloutConfig.analysisIntervalMs },
           fn: async () => {
             await inferenceLog.inferenceLogger.flush();
+            await rollouts.refreshTargetStatuses();
             await rollouts.analyzeAll();
           },
         });

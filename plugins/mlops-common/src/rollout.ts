@@ -27,13 +27,15 @@ export type RolloutState = 'progressing' | 'paused' | 'promoted' | 'rolled_back'
 export type RolloutArm = 'stable' | 'candidate';
 
 /**
- * The `endpoint` the inference log records for each arm. The embedded server
- * writes `stable` and `candidate` (and `shadow` for a mirrored copy); KServe's
- * logger writes `default` and `canary`.
+ * The `endpoint` the embedded server records in the inference log for each
+ * arm: `stable`, `candidate`, and `shadow` for a mirrored copy. (KServe's
+ * rows are told apart by version instead: both revisions of a KServe canary
+ * log alike, so Loopline's target names the version in the logger URL.)
  */
 export const ROLLOUT_ENDPOINTS = {
-  embedded: { stable: 'stable', candidate: 'candidate', shadow: 'shadow' },
-  kserve: { stable: 'default', candidate: 'canary', shadow: 'canary' },
+  stable: 'stable',
+  candidate: 'candidate',
+  shadow: 'shadow',
 } as const;
 
 /** A model-quality check, computed where ground truth has arrived. */

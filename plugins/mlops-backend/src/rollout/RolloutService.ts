@@ -385,6 +385,33 @@ export class RolloutService {
     }
   }
 
+  /**
+   * Reads back what the targets that reconcile on their own (KServe) report,
+   * so the status shown follows them between changes.
+   */
+  async refreshTargetStatuses(): Promise<void> {
+    for (const target of this.targets.values()) {
+      if (target.kind === 'embedded') continue; // Its apply reports it all.
+      for (const deployment of await this.store.listDeploymentsOfTarget(
+        target.kind,
+      )) {
+        try {
+          const status = await target.status(
+            deployment.modelName,
+            deployment.environment,
+          );
+          if (status) await this.store.setTargetStatus(deployment.id, status);
+        } catch (error) {
+          this.logger.warn(
+            `Could not read the ${target.kind} status of ${deployment.modelName} in ${deployment.environment}: ${
+              (error as Error)?.message
+            }`,
+          );
+        }
+      }
+    }
+  }
+
   /** Makes every target match the stored state (at startup: resume mid-rollout). */
   async reconcileAll(): Promise<void> {
     for (const { deployment } of await this.store.listUnfinished()) {
@@ -406,21 +433,41 @@ export class RolloutService {
   ): Promise<void> {
     const now = this.clock();
     const since = rollout.stepStartedAt;
-    const endpoints = ROLLOUT_ENDPOINTS[deployment.target];
     const mirrored = !liveCandidateShare(rollout);
     const quality = rollout.slo.quality?.metric;
-    const window = { modelName: deployment.modelName, since, until: now };
+    const window = {
+      modelName: deployment.modelName,
+      since,
+      until: now,
+      ...(quality ? { quality } : {}),
+    };
+    // The embedded server names each arm's endpoint; KServe's rows are told
+    // apart by the version each revision logs.
+    const arms =
+      deployment.target === 'kserve'
+        ? {
+            stable: {
+              source: 'kserve' as const,
+              versions: rollout.stableVersion ? [rollout.stableVersion] : [],
+            },
+            candidate: {
+              source: 'kserve' as const,
+              versions: [rollout.candidateVersion],
+            },
+          }
+        : {
+            stable: { endpoints: [ROLLOUT_ENDPOINTS.stable] },
+            candidate: {
+              endpoints: [
+                mirrored
+                  ? ROLLOUT_ENDPOINTS.shadow
+                  : ROLLOUT_ENDPOINTS.candidate,
+              ],
+            },
+          };
     const [stable, candidate] = await Promise.all([
-      this.logReader.armMetrics({
-        ...window,
-        endpoints: [endpoints.stable],
-        ...(quality ? { quality } : {}),
-      }),
-      this.logReader.armMetrics({
-        ...window,
-        endpoints: [mirrored ? endpoints.shadow : endpoints.candidate],
-        ...(quality ? { quality } : {}),
-      }),
+      this.logReader.armMetrics({ ...window, ...arms.stable }),
+      this.logReader.armMetrics({ ...window, ...arms.candidate }),
     ]);
     if (rollout.strategy === 'ab') {
       const conversions = await this.store.conversionTotals(
@@ -440,9 +487,11 @@ export class RolloutService {
     const agreement =
       mirrored && deployment.target === 'embedded'
         ? await this.logReader.outputAgreement({
-            ...window,
-            stableEndpoint: endpoints.stable,
-            shadowEndpoint: endpoints.shadow,
+            modelName: deployment.modelName,
+            since,
+            until: now,
+            stableEndpoint: ROLLOUT_ENDPOINTS.stable,
+            shadowEndpoint: ROLLOUT_ENDPOINTS.shadow,
           })
         : undefined;
     const status = deployment.targetStatus;
@@ -818,6 +867,23 @@ export class RolloutService {
     };
     let status;
     try {
+      if (running && desired.stable) {
+        // A target that runs nothing yet (e.g. no InferenceService) starts
+        // with stable alone, so that the candidate's share is taken from a
+        // running stable revision rather than from nothing.
+        const current = await target.status(
+          deployment.modelName,
+          deployment.environment,
+        );
+        if (!current) {
+          await target.apply({
+            ...desired,
+            strategy: undefined,
+            candidate: undefined,
+            candidatePercent: 0,
+          });
+        }
+      }
       status = await target.apply(desired);
     } catch (error) {
       status = {

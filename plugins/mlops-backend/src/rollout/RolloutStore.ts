@@ -146,6 +146,13 @@ export class RolloutStore {
     return rows.map(toDeployment);
   }
 
+  async listDeploymentsOfTarget(
+    target: DeploymentTargetKind,
+  ): Promise<DeploymentRecord[]> {
+    const rows = await this.db(DEPLOYMENTS).where({ target });
+    return rows.map(toDeployment);
+  }
+
   async getDeploymentById(id: string): Promise<DeploymentRecord | undefined> {
     const row = await this.db(DEPLOYMENTS).where({ id }).first();
     return row ? toDeployment(row) : undefined;

@@ -24,7 +24,7 @@ import type {
 } from './RolloutStore';
 import type { DeploymentTarget, DesiredDeployment } from './types';
 
-const ENDPOINTS = ROLLOUT_ENDPOINTS.embedded;
+const ENDPOINTS = ROLLOUT_ENDPOINTS;
 
 type Routing =
   | { deployment: DeploymentRecord; rollout?: RolloutRecord }
@@ -186,8 +186,14 @@ export class EmbeddedDeploymentTarget implements DeploymentTarget {
     };
   }
 
-  async status(): Promise<DeploymentTargetStatus | undefined> {
-    return undefined; // Apply reports what there is to know.
+  /** This server always runs: there is no object to create first. */
+  async status(modelName: string): Promise<DeploymentTargetStatus> {
+    const clock = this.options.clock ?? Date.now;
+    return {
+      ready: true,
+      resource: `embedded/${modelName}`,
+      observedAt: new Date(clock()).toISOString(),
+    };
   }
 }
 

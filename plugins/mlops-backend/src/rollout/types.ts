@@ -55,8 +55,12 @@ export interface DeploymentTarget {
 /** Which log rows an arm's figures are computed from. */
 export interface ArmWindowQuery {
   modelName: string;
-  /** The `endpoint` column value(s) of the arm (see ROLLOUT_ENDPOINTS). */
-  endpoints: string[];
+  /** The `endpoint` column value(s) of the arm (the embedded server's, see ROLLOUT_ENDPOINTS). */
+  endpoints?: string[];
+  /** The arm's version(s) (KServe's rows, whose endpoints do not tell the arms apart). */
+  versions?: number[];
+  /** Only rows from this source. */
+  source?: 'embedded' | 'kserve';
   /** ms since the epoch, inclusive. */
   since: number;
   /** ms since the epoch, inclusive. */

@@ -452,9 +452,7 @@ export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
    */
   async armMetrics(query: ArmWindowQuery): Promise<ArmMetrics> {
     const window = () =>
-      this.db(LOG)
-        .where('model_name', query.modelName)
-        .whereIn('endpoint', query.endpoints)
+      armRows(this.db(LOG), query, '')
         .where('created_at', '>=', query.since)
         .where('created_at', '<=', query.until);
 
@@ -499,8 +497,7 @@ export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
       l: LOG,
     })
       .join({ g: GROUND_TRUTH }, 'g.request_id', 'l.request_id')
-      .where('l.model_name', query.modelName)
-      .whereIn('l.endpoint', query.endpoints)
+      .modify(q => armRows(q, query, 'l.'))
       .where('l.created_at', '>=', query.since)
       .where('l.created_at', '<=', query.until)
       .where('l.status', 'ok')
@@ -738,6 +735,19 @@ function qualityOf(
       ? differences.reduce((sum, d) => sum + Math.abs(d), 0) / n
       : Math.sqrt(differences.reduce((sum, d) => sum + d * d, 0) / n);
   return { metric, value, samples: n };
+}
+
+/** The rows of one rollout arm: the model's, by endpoint, version and source. */
+function armRows(
+  query: Knex.QueryBuilder,
+  arm: ArmWindowQuery,
+  prefix: '' | 'l.',
+): Knex.QueryBuilder {
+  query.where(`${prefix}model_name`, arm.modelName);
+  if (arm.endpoints) query.whereIn(`${prefix}endpoint`, arm.endpoints);
+  if (arm.versions) query.whereIn(`${prefix}version`, arm.versions);
+  if (arm.source) query.where(`${prefix}source`, arm.source);
+  return query;
 }
 
 function dedupeLast<T extends { requestId: string }>(items: T[]): T[] {

@@ -176,6 +176,41 @@ describe.each(databaseIds)('inference log router on %s', databaseId => {
     },
   );
 
+  it('takes the model and version from the logger URL that Loopline writes into an InferenceService', async () => {
+    const { app, log } = await start();
+    const post = (type: string, body: unknown, at: string) =>
+      request(app)
+        .post('/serving/kserve/logger?token=kserve-secret&model=sklearn-iris&version=7')
+        .set('Authorization', mockCredentials.none.header())
+        .set('Content-Type', 'application/json')
+        .set('ce-specversion', '1.0')
+        .set('ce-type', type)
+        .set('ce-id', 'kid-url')
+        .set('ce-source', 'http://localhost:9081/')
+        // KServe names the InferenceService, not the registered model.
+        .set('ce-inferenceservicename', 'sklearn-iris-production-0a1b2c3d')
+        .set('ce-endpoint', 'default')
+        .set('ce-recordedtime', at)
+        .send(JSON.stringify(body));
+    expect((await post(KSERVE_REQUEST_EVENT, irisRequest, '2026-11-23T09:59:59.000Z')).status).toBe(202);
+    expect((await post(KSERVE_RESPONSE_EVENT, irisResponse, '2026-11-23T09:59:59.010Z')).status).toBe(202);
+    await log.inferenceLogger.flush();
+    const res = await request(app).get('/serving/models/sklearn-iris/requests');
+    expect(res.body.items).toEqual([
+      expect.objectContaining({ requestId: 'kid-url', modelName: 'sklearn-iris', version: 7, latencyMs: 10 }),
+    ]);
+
+    const bad = await request(app)
+      .post('/serving/kserve/logger?token=kserve-secret&version=seven')
+      .set('Content-Type', 'application/json')
+      .set('ce-specversion', '1.0')
+      .set('ce-type', KSERVE_REQUEST_EVENT)
+      .set('ce-id', 'kid-bad')
+      .set('ce-inferenceservicename', 'sklearn-iris')
+      .send(JSON.stringify(irisRequest));
+    expect(bad.status).toBe(400);
+  });
+
   it.each([
     ['no ce-type', { 'ce-type': '' }, /Missing CloudEvent type/],
     [

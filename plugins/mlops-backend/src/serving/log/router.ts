@@ -76,6 +76,13 @@ const groundTruthItem = z
       });
     }
   });
+const kserveLoggerQuery = z
+  .object({
+    token: z.string().optional(),
+    model: z.string().min(1).max(256).optional(),
+    version: z.coerce.number().int().min(1).optional(),
+  });
+
 const groundTruthList = z
   .array(groundTruthItem)
   .min(1)
@@ -157,7 +164,19 @@ export function createInferenceLogRouter(
         body: req.body,
         now: clock(),
       });
-      service.acceptKServePart(part);
+      // Loopline's KServe target names the registered model and the version
+      // each revision serves in the logger URL: KServe itself only sends the
+      // InferenceService's name, and both revisions of a canary log alike.
+      const { model, version } = parseInput(
+        kserveLoggerQuery,
+        req.query,
+        'logger query',
+      );
+      service.acceptKServePart({
+        ...part,
+        ...(model !== undefined ? { modelName: model } : {}),
+        ...(version !== undefined ? { version } : {}),
+      });
       res.status(202).end();
     },
   );
