@@ -8,9 +8,7 @@ import {
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
-import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import {
@@ -23,11 +21,12 @@ import {
   errorMessage,
   formatDuration,
   MlflowHint,
+  RegisteredModelSelect,
+  usePolling,
   useRegisteredModels,
 } from '../modelRegistry';
 import { DeploymentCard } from './DeploymentCard';
 import { EnvironmentInfo } from './RolloutDialogs';
-import { usePolling } from './usePolling';
 
 /** Props of {@link EntityModelDeploymentsContent}. */
 export interface EntityModelDeploymentsContentProps {
@@ -191,27 +190,12 @@ export function EntityModelDeploymentsContent(
   const model = models.value.find(m => m.name === selected) ?? models.value[0];
   return (
     <>
-      {models.value.length > 1 && (
-        <Box mb={2} maxWidth={360}>
-          <TextField
-            id={`${selectId}-model`}
-            select
-            fullWidth
-            variant="outlined"
-            size="small"
-            label="Registered model"
-            value={model.name}
-            onChange={event => setSelected(event.target.value)}
-            SelectProps={{ native: true }}
-          >
-            {models.value.map(m => (
-              <option key={m.name} value={m.name}>
-                {m.name}
-              </option>
-            ))}
-          </TextField>
-        </Box>
-      )}
+      <RegisteredModelSelect
+        id={`${selectId}-model`}
+        models={models.value}
+        value={model.name}
+        onChange={setSelected}
+      />
       <ModelDeployments
         key={model.name}
         modelName={model.name}

@@ -12,7 +12,6 @@ import { discoveryApiRef, useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Box from '@material-ui/core/Box';
-import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import {
@@ -31,6 +30,7 @@ import {
   formatNumber,
   modelCardMetrics,
   orderMetricKeys,
+  RegisteredModelSelect,
   StageChip,
   useEntityTabPath,
   useRegisteredModels,
@@ -258,27 +258,12 @@ export function EntityModelServingCard(props: EntityModelServingCardProps) {
       models.value.find(m => m.name === selected) ?? models.value[0];
     content = (
       <>
-        {models.value.length > 1 && (
-          <Box mb={2} maxWidth={360}>
-            <TextField
-              id={`${formId}-model`}
-              select
-              fullWidth
-              variant="outlined"
-              size="small"
-              label="Registered model"
-              value={model.name}
-              onChange={event => setSelected(event.target.value)}
-              SelectProps={{ native: true }}
-            >
-              {models.value.map(m => (
-                <option key={m.name} value={m.name}>
-                  {m.name}
-                </option>
-              ))}
-            </TextField>
-          </Box>
-        )}
+        <RegisteredModelSelect
+          id={`${formId}-model`}
+          models={models.value}
+          value={model.name}
+          onChange={setSelected}
+        />
         <ServingModelPanel
           key={model.name}
           entity={entity}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ServingStats } from '@loopline/mlops-common';
 import type { MlopsApi } from '../../api';
+import { usePolling } from '../modelRegistry';
 
 /** One poll's figures, for the sparklines. */
 export interface StatsSample {
@@ -21,10 +22,8 @@ export interface PolledStats {
 }
 
 /**
- * A model's serving figures, read now and then again `intervalMs` after each
- * answer (so a slow backend is never asked twice at once). A failed poll
- * keeps the last figures and reports the error; polling goes on. While the
- * page is hidden, polls are skipped.
+ * A model's serving figures, polled (see `usePolling`), with the recent
+ * history of each successful poll for the sparklines.
  */
 export function usePolledStats(
   mlopsApi: MlopsApi,
@@ -32,57 +31,30 @@ export function usePolledStats(
   options: { windowSeconds: number; intervalMs: number; maxSamples?: number },
 ): PolledStats {
   const { windowSeconds, intervalMs, maxSamples = 60 } = options;
-  const [state, setState] = useState<PolledStats>({ history: [] });
+  const key = `${modelName}\u0000${windowSeconds}`;
+  const polled = usePolling(
+    key,
+    () => mlopsApi.getServingStats(modelName, windowSeconds),
+    intervalMs,
+  );
+  const [history, setHistory] = useState<StatsSample[]>([]);
 
+  const { value: stats, updatedAt: at } = polled;
+  useEffect(() => setHistory([]), [key]);
+  // Once per answer: each successful poll brings new stats.
   useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    setState({ history: [] });
+    if (!stats || at === undefined) return;
+    setHistory(previous =>
+      [
+        ...previous,
+        {
+          at,
+          requestsPerSecond: stats.requestsPerSecond,
+          p95: stats.latencyMs.p95,
+        },
+      ].slice(-maxSamples),
+    );
+  }, [stats, at, maxSamples]);
 
-    const poll = async () => {
-      const hidden =
-        typeof document !== 'undefined' &&
-        document.visibilityState === 'hidden';
-      if (!hidden) {
-        try {
-          const stats = await mlopsApi.getServingStats(
-            modelName,
-            windowSeconds,
-          );
-          if (stopped) {
-            return;
-          }
-          const at = Date.now();
-          setState(previous => ({
-            stats,
-            updatedAt: at,
-            history: [
-              ...previous.history,
-              {
-                at,
-                requestsPerSecond: stats.requestsPerSecond,
-                p95: stats.latencyMs.p95,
-              },
-            ].slice(-maxSamples),
-          }));
-        } catch (error) {
-          if (stopped) {
-            return;
-          }
-          setState(previous => ({ ...previous, error: error as Error }));
-        }
-      }
-      if (!stopped) {
-        timer = setTimeout(poll, intervalMs);
-      }
-    };
-    poll();
-
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [mlopsApi, modelName, windowSeconds, intervalMs, maxSamples]);
-
-  return state;
+  return { stats, error: polled.error, updatedAt: at, history };
 }

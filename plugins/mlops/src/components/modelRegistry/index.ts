@@ -7,3 +7,6 @@ export {
 } from './hooks';
 export { MlflowHint } from './MlflowHint';
 export { ActionDialog, errorMessage } from './ActionDialog';
+export { RegisteredModelSelect } from './RegisteredModelSelect';
+export { usePolling } from './usePolling';
+export type { Polled } from './usePolling';
