@@ -715,6 +715,14 @@ async function deploymentChecks(page) {
     if (byVersion[bad]) throw new Error(`version ${bad} answered ${byVersion[bad]} requests`);
     return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
   });
+
+  await check("the model's owner (Alice) is notified of the automatic rollback", async () => {
+    await page.goto(`${BASE_URL}/notifications`, { waitUntil: 'domcontentloaded' });
+    const note = page.getByText(/wine-quality v\d+ in production: rollout rolled back/).first();
+    await note.waitFor({ timeout: STEP_TIMEOUT });
+    await shot(page, 'notifications.png');
+    return (await note.innerText()).trim();
+  });
 }
 
 // ---- main -------------------------------------------------------------------
