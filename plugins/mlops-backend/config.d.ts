@@ -155,7 +155,13 @@ export interface Config {
          * The token sent is `mlops.serving.kserveLogger.token`.
          */
         loggerUrl: string;
-        /** A kubeconfig file (its current context is used). Without this and `cluster`: KUBECONFIG, ~/.kube/config or in-cluster. */
+        /**
+         * The name of a cluster in the Backstage Kubernetes plugin's configuration
+         * (`kubernetes.clusterLocatorMethods`, type `config`): its url,
+         * serviceAccountToken, skipTLSVerify and caData are used.
+         */
+        kubernetesCluster?: string;
+        /** A kubeconfig file (its current context is used). Without this, `kubernetesCluster` and `cluster`: KUBECONFIG, ~/.kube/config or in-cluster. */
         kubeconfig?: string;
         /** An API server given inline instead of `kubeconfig`. */
         cluster?: {

@@ -40,6 +40,9 @@ const FIELD_MANAGER = 'loopline';
  * message names the object and carries the server's own message; a 422
  * Invalid also lists the fields it rejected.
  */
+/** The conditions that must all be True for an InferenceService to count as ready. */
+const READY_CONDITIONS = ['IngressReady', 'PredictorReady', 'Ready'];
+
 export class KubernetesApiError extends CustomErrorBase {
   name = 'KubernetesApiError' as const;
 
@@ -369,7 +372,25 @@ export class KServeTarget implements DeploymentTarget {
     }
     const conditions = status?.conditions ?? [];
     const ready = conditions.find(condition => condition.type === 'Ready');
-    if (ready?.status === 'True') {
+    const allTrue = READY_CONDITIONS.every(
+      type => conditions.find(c => c.type === type)?.status === 'True',
+    );
+    if (allTrue) {
+      // Ready, and routing what was asked: the latest revision takes the
+      // canary's share, or everything without one.
+      const asked = object.spec?.predictor?.canaryTrafficPercent ?? 100;
+      const latest = status?.components?.predictor?.traffic?.find(
+        entry => entry.latestRevision,
+      );
+      if (latest && (latest.percent ?? 0) !== asked) {
+        return {
+          ready: false,
+          message: `InferenceService ${resource} routes ${
+            latest.percent ?? 0
+          }% to its latest revision; ${asked}% was asked`,
+          ...base,
+        };
+      }
       return { ready: true, ...base };
     }
     const failing =

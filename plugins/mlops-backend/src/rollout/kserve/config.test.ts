@@ -88,12 +88,49 @@ describe('readKServeConfig', () => {
     [
       'both a kubeconfig and a cluster',
       { kubeconfig: '/k', cluster: { url: 'https://k8s' } },
-      'give one of them, not both',
+      'give only one of them',
     ],
   ])('refuses %s', (_label, override, message) => {
     expect(() =>
       readKServeConfig(configWith({ ...kserve, ...override })),
     ).toThrow(message);
+  });
+
+  it("takes a cluster of the Backstage Kubernetes plugin's configuration by name", () => {
+    const config = new ConfigReader({
+      kubernetes: {
+        clusterLocatorMethods: [
+          {
+            type: 'config',
+            clusters: [
+              { name: 'dev', url: 'https://dev:6443', authProvider: 'serviceAccount' },
+              {
+                name: 'ml',
+                url: 'https://ml:6443',
+                authProvider: 'serviceAccount',
+                serviceAccountToken: 'ml-token',
+                caData: 'Y2E=',
+              },
+            ],
+          },
+        ],
+      },
+      mlops: { rollout: { kserve: { ...kserve, kubernetesCluster: 'ml' } } },
+    });
+    expect(readKServeConfig(config)).toMatchObject({
+      cluster: { url: 'https://ml:6443', token: 'ml-token', caData: 'Y2E=' },
+    });
+    const unknown = new ConfigReader({
+      mlops: { rollout: { kserve: { ...kserve, kubernetesCluster: 'prod' } } },
+    });
+    expect(() => readKServeConfig(unknown)).toThrow(
+      /no cluster "prod" in kubernetes.clusterLocatorMethods/,
+    );
+    expect(() =>
+      readKServeConfig(
+        configWith({ ...kserve, kubernetesCluster: 'ml', kubeconfig: '/k' }),
+      ),
+    ).toThrow(/give only one of them/);
   });
 
   it('requires the namespace, the template and the logger URL', () => {

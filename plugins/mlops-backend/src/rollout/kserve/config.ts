@@ -88,19 +88,29 @@ export function readKServeConfig(config: Config): KServeConfig | undefined {
   requireHttpUrl(loggerUrl, key('loggerUrl'));
 
   const kubeconfig = kserve.getOptionalString('kubeconfig');
-  const clusterConfig = kserve.getOptionalConfig('cluster');
-  if (kubeconfig !== undefined && clusterConfig) {
+  const kubernetesCluster = kserve.getOptionalString('kubernetesCluster');
+  const given = [
+    kubeconfig !== undefined && 'kubeconfig',
+    kubernetesCluster !== undefined && 'kubernetesCluster',
+    kserve.has('cluster') && 'cluster',
+  ].filter(Boolean);
+  if (given.length > 1) {
     throw new Error(
-      `Invalid config ${key('kubeconfig')} and ${key(
-        'cluster',
-      )}: give one of them, not both`,
+      `Invalid config ${given
+        .map(name => key(name as string))
+        .join(' and ')}: give only one of them`,
     );
   }
+  const clusterConfig = kubernetesCluster
+    ? kubernetesPluginCluster(config, kubernetesCluster, key('kubernetesCluster'))
+    : kserve.getOptionalConfig('cluster');
   let cluster: KServeClusterConfig | undefined;
   if (clusterConfig) {
     const url = clusterConfig.getString('url');
     requireHttpUrl(url, key('cluster.url'));
-    const token = clusterConfig.getOptionalString('token');
+    const token =
+      clusterConfig.getOptionalString('token') ??
+      clusterConfig.getOptionalString('serviceAccountToken');
     const skipTLSVerify = clusterConfig.getOptionalBoolean('skipTLSVerify');
     const caData = clusterConfig.getOptionalString('caData');
     cluster = {
@@ -122,6 +132,32 @@ export function readKServeConfig(config: Config): KServeConfig | undefined {
     ...(kubeconfig !== undefined ? { kubeconfig } : {}),
     ...(cluster ? { cluster } : {}),
   };
+}
+
+/**
+ * A cluster of the Backstage Kubernetes plugin's configuration
+ * (`kubernetes.clusterLocatorMethods[].clusters[]` of type `config`), so the
+ * portal's cluster access is configured once.
+ */
+function kubernetesPluginCluster(
+  config: Config,
+  name: string,
+  key: string,
+): Config {
+  const clusters = (
+    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? []
+  )
+    .filter(method => method.getOptionalString('type') === 'config')
+    .flatMap(method => method.getOptionalConfigArray('clusters') ?? []);
+  const cluster = clusters.find(c => c.getOptionalString('name') === name);
+  if (!cluster) {
+    throw new Error(
+      `Invalid config ${key}: no cluster "${name}" in kubernetes.clusterLocatorMethods (type config); known: ${
+        clusters.map(c => c.getOptionalString('name')).join(', ') || 'none'
+      }`,
+    );
+  }
+  return cluster;
 }
 
 /** The client configuration `readKServeConfig` describes. */
