@@ -269,4 +269,11 @@ export interface DeploymentList {
   items: Deployment[];
   /** The environments configured, with their targets. */
   environments: Array<{ name: string; target: DeploymentTargetKind; stage?: string }>;
+  /** What a rollout gets unless it says otherwise (the server's configuration). */
+  defaults: RolloutDefaults;
+}
+
+export interface RolloutDefaults {
+  steps: Record<RolloutStrategy, number[]>;
+  slo: RolloutSlo;
 }

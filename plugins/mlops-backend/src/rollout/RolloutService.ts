@@ -149,6 +149,10 @@ export class RolloutService {
         target: e.target,
         ...(e.stage ? { stage: e.stage } : {}),
       })),
+      defaults: {
+        steps: this.config.defaultSteps,
+        slo: this.config.defaultSlo,
+      },
     };
   }
 

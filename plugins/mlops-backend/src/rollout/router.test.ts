@@ -86,6 +86,10 @@ describe.each(databaseIds)('rollout routes on %s', databaseId => {
           { name: 'production', target: 'embedded', stage: 'Production' },
           { name: 'staging', target: 'embedded', stage: 'Staging' },
         ],
+        defaults: {
+          steps: { canary: [10, 25, 50, 100], shadow: [100], ab: [50], 'blue-green': [100] },
+          slo: { minRequests: 20, maxErrorRate: 0.05, maxLatencyP99Ms: 50 },
+        },
       });
       await http.get(`${BASE}/production`).expect(404);
 

@@ -333,6 +333,7 @@ describe('EntityModelDeploymentsContent', () => {
         environments: [
           { name: 'production', target: 'embedded', stage: 'Production' },
         ],
+        defaults: wineQualityDeployments.defaults,
       }),
       details: () => ({
         production: deployed ? productionDetail : undefined,
@@ -375,18 +376,19 @@ describe('EntityModelDeploymentsContent', () => {
     ]);
     await userEvent.selectOptions(version, '1');
 
-    // Each strategy brings its default steps.
+    // Each strategy brings the server's default steps and SLO.
     const strategy = within(dialog).getByLabelText('Strategy');
     const steps = within(dialog).getByLabelText('Steps (%)');
-    expect(steps).toHaveValue('10, 25, 50, 100');
+    expect(steps).toHaveValue('10, 30, 100');
+    expect(within(dialog).getByText(/default 40/)).toBeInTheDocument();
     await userEvent.selectOptions(strategy, 'shadow');
-    expect(steps).toHaveValue('100');
-    await userEvent.selectOptions(strategy, 'ab');
     expect(steps).toHaveValue('50');
+    await userEvent.selectOptions(strategy, 'ab');
+    expect(steps).toHaveValue('20');
     await userEvent.selectOptions(strategy, 'blue-green');
     expect(steps).toHaveValue('100');
     await userEvent.selectOptions(strategy, 'canary');
-    expect(steps).toHaveValue('10, 25, 50, 100');
+    expect(steps).toHaveValue('10, 30, 100');
 
     // Steps that are not percentages cannot be sent.
     await userEvent.clear(steps);

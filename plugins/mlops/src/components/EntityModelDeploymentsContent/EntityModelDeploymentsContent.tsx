@@ -62,6 +62,7 @@ async function loadEnvironments(
   return Promise.all(
     environments.map(async env => ({
       ...env,
+      defaults: list.defaults,
       detail: deployed.has(env.name)
         ? await mlopsApi.getDeployment(modelName, env.name)
         : undefined,

@@ -9,6 +9,7 @@ import Alert from '@material-ui/lab/Alert';
 import {
   ModelVersion,
   ROLLOUT_STRATEGIES,
+  RolloutDefaults,
   RolloutSlo,
   RolloutStrategy,
   StartRolloutRequest,
@@ -28,6 +29,8 @@ export interface EnvironmentInfo {
   target: 'embedded' | 'kserve';
   /** The registry stage a promotion moves the candidate to. */
   stage?: string;
+  /** The server's defaults for a rollout (steps per strategy, SLO). */
+  defaults?: RolloutDefaults;
 }
 
 /**
@@ -72,6 +75,14 @@ function readNumber(
  * its steps (the strategy's defaults to start from), optional overrides of
  * the configured SLO, and a comment.
  */
+/** A field's help with the server's default for it, when known. */
+function withDefault(help: string, value: string | number | undefined) {
+  return value === undefined ? help : `${help}; default ${value}`;
+}
+
+const msOrNone = (ms: number | undefined) =>
+  ms === undefined ? 'none' : `${ms} ms`;
+
 export function StartRolloutDialog(props: {
   modelName: string;
   environment: EnvironmentInfo;
@@ -92,7 +103,10 @@ export function StartRolloutDialog(props: {
   );
   const [chosenVersion, setChosenVersion] = useState<number>();
   const [strategy, setStrategy] = useState<RolloutStrategy>('canary');
-  const [stepsText, setStepsText] = useState(DEFAULT_STEPS.canary.join(', '));
+  const defaultSlo = environment.defaults?.slo;
+  const stepsOf = (s: RolloutStrategy) =>
+    (environment.defaults?.steps[s] ?? DEFAULT_STEPS[s]).join(', ');
+  const [stepsText, setStepsText] = useState(stepsOf('canary'));
   const [abHeader, setAbHeader] = useState('');
   const [minRequests, setMinRequests] = useState('');
   const [maxErrorRate, setMaxErrorRate] = useState('');
@@ -246,7 +260,7 @@ export function StartRolloutDialog(props: {
         onChange={event => {
           const next = event.target.value as RolloutStrategy;
           setStrategy(next);
-          setStepsText(DEFAULT_STEPS[next].join(', '));
+          setStepsText(stepsOf(next));
         }}
         SelectProps={{ native: true }}
         fullWidth
@@ -291,7 +305,7 @@ export function StartRolloutDialog(props: {
             minRequests,
             setMinRequests,
             slo.minRequests.problem,
-            'Per step; fewer → wait',
+            withDefault('Per step; fewer → wait', defaultSlo?.minRequests),
           )}
           {sloField(
             'max-error-rate',
@@ -299,7 +313,10 @@ export function StartRolloutDialog(props: {
             maxErrorRate,
             setMaxErrorRate,
             slo.maxErrorRate.problem,
-            'Of the candidate’s requests',
+            withDefault(
+              'Of the candidate’s requests',
+              defaultSlo && `${defaultSlo.maxErrorRate * 100}%`,
+            ),
           )}
           {sloField(
             'max-p95',
@@ -307,7 +324,10 @@ export function StartRolloutDialog(props: {
             maxP95,
             setMaxP95,
             slo.maxLatencyP95Ms.problem,
-            'Candidate’s 95th percentile',
+            withDefault(
+              'Candidate’s 95th percentile',
+              defaultSlo && msOrNone(defaultSlo.maxLatencyP95Ms),
+            ),
           )}
           {sloField(
             'max-p99',
@@ -315,7 +335,10 @@ export function StartRolloutDialog(props: {
             maxP99,
             setMaxP99,
             slo.maxLatencyP99Ms.problem,
-            'Candidate’s 99th percentile',
+            withDefault(
+              'Candidate’s 99th percentile',
+              defaultSlo && msOrNone(defaultSlo.maxLatencyP99Ms),
+            ),
           )}
         </Box>
       </Box>
