@@ -15,10 +15,12 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import {
+  CheckVerdict,
   ConversionRequest,
   Deployment,
   DeploymentDetail,
   DeploymentList,
+  DeploymentTargetStatus,
   ModelVersion,
   RolloutAction,
   RolloutArm,
@@ -503,14 +505,22 @@ export class RolloutService {
       status && !status.ready && deployment.target === 'embedded'
         ? status.message ?? 'the candidate is not ready'
         : undefined;
-    const result = evaluateAnalysis({
-      strategy: rollout.strategy,
-      slo: rollout.slo,
-      stable,
-      candidate,
-      ...(candidateLoadError ? { candidateLoadError } : {}),
-      ...(agreement ? { agreement } : {}),
-    });
+    // Blue-green on KServe, before the switch: the candidate runs beside
+    // stable without traffic (KServe cannot mirror), so its readiness is
+    // what there is to check.
+    const result =
+      deployment.target !== 'embedded' &&
+      rollout.strategy === 'blue-green' &&
+      !rollout.switched
+        ? readinessAnalysis(status)
+        : evaluateAnalysis({
+            strategy: rollout.strategy,
+            slo: rollout.slo,
+            stable,
+            candidate,
+            ...(candidateLoadError ? { candidateLoadError } : {}),
+            ...(agreement ? { agreement } : {}),
+          });
     await this.store.insertAnalysis({
       rolloutId: rollout.id,
       stepIndex: rollout.stepIndex,
@@ -979,6 +989,24 @@ export class RolloutService {
       throw error;
     }
   }
+}
+
+/** The pre-switch check of a blue-green rollout on a target that reports readiness. */
+function readinessAnalysis(
+  status: DeploymentTargetStatus | undefined,
+): ReturnType<typeof evaluateAnalysis> {
+  let verdict: CheckVerdict = 'wait';
+  let message = `waiting for the candidate to be ready: ${
+    status?.message ?? 'no status yet'
+  }`;
+  if (status?.ready) {
+    verdict = 'pass';
+    message = 'the candidate runs beside stable and is ready';
+  } else if (status?.message && /fail/i.test(status.message)) {
+    verdict = 'fail';
+    message = `the candidate failed: ${status.message}`;
+  }
+  return { verdict, checks: [{ name: 'load', verdict, message }] };
 }
 
 export function isUnfinished(rollout: RolloutRecord): boolean {

@@ -152,6 +152,37 @@ describe.each(databaseIds)('a rollout on the KServe target on %s', databaseId =>
     }
   });
 
+  it('runs blue-green: the candidate beside stable at 0%, checked ready, then switched', async () => {
+    const h = await setup();
+    try {
+      await h.rollouts.start({
+        modelName: MODEL,
+        environment: 'cluster',
+        body: { version: h.candidate, strategy: 'blue-green' },
+        credentials: h.owner,
+      });
+      expect(h.object().spec.predictor.canaryTrafficPercent).toBe(0);
+      // Not reconciled yet right after the write: the check waits.
+      expect((await h.analyzeCluster()).rollout).toMatchObject({ switched: false });
+      await h.rollouts.refreshTargetStatuses();
+      const switched = await h.analyzeCluster();
+      expect(switched).toMatchObject({ weights: { candidate: 100 }, rollout: { switched: true } });
+      expect(h.object().spec.predictor.canaryTrafficPercent).toBe(100);
+      const analyses = (await h.rollouts.detail(MODEL, 'cluster')).analyses;
+      expect(analyses.map(a => [a.verdict, a.checks[0].name])).toEqual([
+        ['pass', 'load'],
+        ['wait', 'load'],
+      ]);
+
+      await h.logKServe(h.candidate, 30);
+      const promoted = await h.analyzeCluster();
+      expect(promoted).toMatchObject({ stableVersion: h.candidate, rollout: { state: 'promoted' } });
+      expect(h.object().spec.predictor).not.toHaveProperty('canaryTrafficPercent');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses a shadow rollout on KServe and writes nothing', async () => {
     const h = await setup();
     try {
