@@ -166,6 +166,7 @@ export const mlopsPlugin = createBackendPlugin({
         const targets: DeploymentTarget[] = [
           new EmbeddedDeploymentTarget({
             sessions,
+            servingEnvironment: rolloutConfig.servingEnvironment,
             onApplied: name => rolloutRouting?.invalidate(name),
           }),
         ];

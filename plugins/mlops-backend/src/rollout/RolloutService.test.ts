@@ -108,7 +108,8 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     // The registry follows: v2 in Production, v1 archived.
     expect((await h.registry.getVersion(MODEL, h.candidate)).stage).toBe('Production');
     expect((await h.registry.getVersion(MODEL, h.stable)).stage).toBe('Archived');
-    // Everything is answered by v2 now.
+    // Everything is answered by v2 now, and v1 is no longer loaded.
+    expect(h.sessions.loadedVersions(MODEL)).toEqual([h.candidate]);
     expect(new Set(await h.send(20))).toEqual(new Set([h.candidate]));
     // The owners heard of every action; the audit trail has them too.
     expect(h.actions.map(a => a.action)).toEqual(['start', 'step', 'step', 'step', 'promote']);

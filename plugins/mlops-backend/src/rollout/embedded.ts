@@ -150,7 +150,12 @@ export class EmbeddedDeploymentTarget implements DeploymentTarget {
 
   constructor(
     private readonly options: {
-      sessions: Pick<ModelSessions, 'get'>;
+      sessions: Pick<ModelSessions, 'get' | 'loadedVersions' | 'unload'>;
+      /**
+       * The environment this server routes: applying its deployment unloads
+       * the model's versions it no longer routes (e.g. the replaced stable).
+       */
+      servingEnvironment?: string;
       /** Called after each apply so the routing is re-read at once. */
       onApplied?: (modelName: string) => void;
       clock?: () => number;
@@ -176,6 +181,16 @@ export class EmbeddedDeploymentTarget implements DeploymentTarget {
           }`,
           observedAt: new Date(clock()).toISOString(),
         };
+      }
+    }
+    if (desired.environment === this.options.servingEnvironment) {
+      const routed = new Set(versions.map(v => v.version));
+      for (const loaded of this.options.sessions.loadedVersions(
+        desired.modelName,
+      )) {
+        if (!routed.has(loaded)) {
+          await this.options.sessions.unload(desired.modelName, loaded);
+        }
       }
     }
     return {

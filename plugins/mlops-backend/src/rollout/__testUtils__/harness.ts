@@ -183,7 +183,11 @@ export async function createRolloutHarness(
     registry,
     logReader: logStore,
     targets: [
-      new EmbeddedDeploymentTarget({ sessions, clock }),
+      new EmbeddedDeploymentTarget({
+        sessions,
+        clock,
+        servingEnvironment: config.servingEnvironment,
+      }),
       ...(options.extraTargets ?? []),
     ],
     config,
