@@ -154,6 +154,9 @@ export const mlopsPlugin = createBackendPlugin({
             rolloutRouting = new RolloutTrafficRouter({
               store: rolloutStore,
               environment: rolloutConfig.servingEnvironment,
+              environments: rolloutConfig.environments
+                .filter(e => e.target === 'embedded')
+                .map(e => e.name),
               fallback: production,
               abKeyHeader: rolloutConfig.abKeyHeader,
             });
@@ -166,7 +169,8 @@ export const mlopsPlugin = createBackendPlugin({
         const targets: DeploymentTarget[] = [
           new EmbeddedDeploymentTarget({
             sessions,
-            servingEnvironment: rolloutConfig.servingEnvironment,
+            routedElsewhere: (model, environment) =>
+              rolloutStore.routedVersions(model, environment),
             onApplied: name => rolloutRouting?.invalidate(name),
           }),
         ];

@@ -478,6 +478,39 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     expect((await h.rollouts.detail(MODEL, 'production')).deployment.rollout?.state).toBe('progressing');
   });
 
+  it('routes requests that name staging by its deployment, and unloads only what no environment routes', async () => {
+    const h = await setup();
+    const v3 = await h.registerVersion(linearModel(3));
+    // Staging starts from the version in Staging (v2); v3 is its candidate.
+    await h.rollouts.start({
+      modelName: MODEL,
+      environment: 'staging',
+      body: { version: v3, strategy: 'canary', steps: [50, 100] },
+      credentials: h.owner,
+    });
+    const staged = await h.send(60, { environment: 'staging' });
+    expect(new Set(staged)).toEqual(new Set([h.candidate, v3]));
+    expect(new Set(await h.send(10))).toEqual(new Set([h.stable]));
+    await expect(h.send(1, { environment: 'nowhere' })).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringContaining('x-loopline-environment may be production, staging'),
+    });
+
+    // A production canary of v2, rolled back: v1 routes production, v2 and
+    // v3 route staging, so all three stay loaded.
+    await h.rollouts.start({
+      modelName: MODEL,
+      environment: 'production',
+      body: { version: h.candidate, strategy: 'canary' },
+      credentials: h.owner,
+    });
+    await h.rollouts.act({ modelName: MODEL, environment: 'production', action: 'rollback', credentials: h.owner });
+    expect(h.sessions.loadedVersions(MODEL).sort()).toEqual([h.stable, h.candidate, v3].sort());
+    // Staging promotes v3: v2 is routed nowhere any more and is unloaded.
+    await h.rollouts.act({ modelName: MODEL, environment: 'staging', action: 'promote', credentials: h.owner });
+    expect(h.sessions.loadedVersions(MODEL).sort()).toEqual([h.stable, v3].sort());
+  });
+
   it('makes the first deployment of an environment stable at once', async () => {
     const h = await createRolloutHarness(knex);
     harnesses.push(h);

@@ -153,6 +153,39 @@ export class RolloutStore {
     return rows.map(toDeployment);
   }
 
+  /**
+   * The versions a model's embedded deployments route, other than in
+   * `exceptEnvironment`: each one's stable version and its running
+   * candidate.
+   */
+  async routedVersions(
+    modelName: string,
+    exceptEnvironment: string,
+  ): Promise<number[]> {
+    const rows: Array<{
+      stable_version: number | string | null;
+      candidate_version: number | string | null;
+    }> = await this.db({ d: DEPLOYMENTS })
+      .leftJoin({ r: ROLLOUTS }, function running() {
+        this.on('r.id', '=', 'd.current_rollout_id').onIn('r.state', [
+          'progressing',
+          'paused',
+        ]);
+      })
+      .where('d.model_name', modelName)
+      .where('d.target', 'embedded')
+      .whereNot('d.environment', exceptEnvironment)
+      .select('d.stable_version', 'r.candidate_version');
+    const versions = new Set<number>();
+    for (const row of rows) {
+      if (row.stable_version !== null) versions.add(Number(row.stable_version));
+      if (row.candidate_version !== null) {
+        versions.add(Number(row.candidate_version));
+      }
+    }
+    return [...versions];
+  }
+
   async getDeploymentById(id: string): Promise<DeploymentRecord | undefined> {
     const row = await this.db(DEPLOYMENTS).where({ id }).first();
     return row ? toDeployment(row) : undefined;

@@ -4,6 +4,7 @@
  * deployment loads the versions it needs (so a candidate that cannot load is
  * seen at once) and refreshes the routing.
  */
+import { InputError, NotFoundError } from '@backstage/errors';
 import {
   DeploymentTargetStatus,
   ROLLOUT_ENDPOINTS,
@@ -30,9 +31,14 @@ type Routing =
   | { deployment: DeploymentRecord; rollout?: RolloutRecord }
   | undefined;
 
+/** The request header that picks another embedded environment than the default. */
+export const ENVIRONMENT_HEADER = 'x-loopline-environment';
+
 /**
- * Routes a model's requests by its deployment in the serving environment;
- * a model without one is routed by `fallback` (its Production version).
+ * Routes a model's requests by its deployment in the serving environment
+ * (or the embedded environment a request names in `x-loopline-environment`,
+ * e.g. staging); a model without a deployment in the default environment is
+ * routed by `fallback` (its Production version).
  */
 export class RolloutTrafficRouter implements TrafficRouter {
   private readonly cache: TtlCache<Routing>;
@@ -40,8 +46,10 @@ export class RolloutTrafficRouter implements TrafficRouter {
   constructor(
     private readonly options: {
       store: Pick<RolloutStore, 'getDeployment' | 'getRollout'>;
-      /** The environment whose deployments this server runs. */
+      /** The environment whose deployments this server runs by default. */
       environment: string;
+      /** Every embedded environment a request may name; default just `environment`. */
+      environments?: string[];
       fallback: TrafficRouter;
       /** The header an A/B rollout reads its key from unless it names another. */
       abKeyHeader: string;
@@ -52,9 +60,19 @@ export class RolloutTrafficRouter implements TrafficRouter {
     this.cache = new TtlCache<Routing>({ ttlMs: options.cacheTtlMs ?? 1000 });
   }
 
-  /** Forgets a model's routing (after a change in this process). */
+  private get environments(): string[] {
+    return this.options.environments ?? [this.options.environment];
+  }
+
+  /** Forgets a model's routing (after a change in this process), or all. */
   invalidate(modelName?: string): void {
-    this.cache.invalidate(modelName);
+    if (modelName === undefined) {
+      this.cache.invalidate();
+      return;
+    }
+    for (const environment of this.environments) {
+      this.cache.invalidate(`${environment}\u0000${modelName}`);
+    }
   }
 
   async resolve(
@@ -62,10 +80,25 @@ export class RolloutTrafficRouter implements TrafficRouter {
     requestKey?: string,
     hints?: RoutingHints,
   ): Promise<TrafficRoute> {
-    const routing = await this.cache.get(modelName, () =>
-      this.routingOf(modelName),
+    const asked = hints?.header(ENVIRONMENT_HEADER);
+    const environment = asked || this.options.environment;
+    if (!this.environments.includes(environment)) {
+      throw new InputError(
+        `No embedded environment ${environment}; ${ENVIRONMENT_HEADER} may be ${this.environments.join(
+          ', ',
+        )}`,
+      );
+    }
+    const routing = await this.cache.get(
+      `${environment}\u0000${modelName}`,
+      () => this.routingOf(modelName, environment),
     );
     if (!routing || routing.deployment.stableVersion === undefined) {
+      if (environment !== this.options.environment) {
+        throw new NotFoundError(
+          `Model ${modelName} has no deployment in ${environment}`,
+        );
+      }
       return this.options.fallback.resolve(modelName, requestKey, hints);
     }
     const stable = {
@@ -111,9 +144,12 @@ export class RolloutTrafficRouter implements TrafficRouter {
     return stable;
   }
 
-  /** The model's embedded deployment here and the rollout running there, if any. */
-  private async routingOf(modelName: string): Promise<Routing> {
-    const { store, environment } = this.options;
+  /** The model's embedded deployment there and the rollout running there, if any. */
+  private async routingOf(
+    modelName: string,
+    environment: string,
+  ): Promise<Routing> {
+    const { store } = this.options;
     const deployment = await store.getDeployment(modelName, environment);
     if (!deployment || deployment.target !== 'embedded') return undefined;
     const rollout = deployment.currentRolloutId
@@ -152,10 +188,14 @@ export class EmbeddedDeploymentTarget implements DeploymentTarget {
     private readonly options: {
       sessions: Pick<ModelSessions, 'get' | 'loadedVersions' | 'unload'>;
       /**
-       * The environment this server routes: applying its deployment unloads
-       * the model's versions it no longer routes (e.g. the replaced stable).
+       * The versions of a model that its other embedded environments route:
+       * applying a deployment unloads the model's versions that no
+       * environment routes any more (e.g. a replaced stable).
        */
-      servingEnvironment?: string;
+      routedElsewhere?: (
+        modelName: string,
+        environment: string,
+      ) => Promise<number[]>;
       /** Called after each apply so the routing is re-read at once. */
       onApplied?: (modelName: string) => void;
       clock?: () => number;
@@ -183,8 +223,14 @@ export class EmbeddedDeploymentTarget implements DeploymentTarget {
         };
       }
     }
-    if (desired.environment === this.options.servingEnvironment) {
-      const routed = new Set(versions.map(v => v.version));
+    if (this.options.routedElsewhere) {
+      const routed = new Set([
+        ...versions.map(v => v.version),
+        ...(await this.options.routedElsewhere(
+          desired.modelName,
+          desired.environment,
+        )),
+      ]);
       for (const loaded of this.options.sessions.loadedVersions(
         desired.modelName,
       )) {

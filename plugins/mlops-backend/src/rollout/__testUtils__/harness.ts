@@ -164,6 +164,9 @@ export async function createRolloutHarness(
   const trafficRouter = new RolloutTrafficRouter({
     store,
     environment: config.servingEnvironment,
+    environments: config.environments
+      .filter(e => e.target === 'embedded')
+      .map(e => e.name),
     fallback: production,
     abKeyHeader: config.abKeyHeader,
     cacheTtlMs: 0,
@@ -186,7 +189,8 @@ export async function createRolloutHarness(
       new EmbeddedDeploymentTarget({
         sessions,
         clock,
-        servingEnvironment: config.servingEnvironment,
+        routedElsewhere: (model, environment) =>
+          store.routedVersions(model, environment),
       }),
       ...(options.extraTargets ?? []),
     ],
@@ -235,7 +239,7 @@ export async function createRolloutHarness(
    */
   async function send(
     count: number,
-    keys: { abKey?: (i: number) => string } = {},
+    keys: { abKey?: (i: number) => string; environment?: string } = {},
   ): Promise<number[]> {
     const answered: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -254,8 +258,12 @@ export async function createRolloutHarness(
           ],
         },
         hints: {
-          header: name =>
-            name === config.abKeyHeader && key !== undefined ? key : undefined,
+          header: name => {
+            if (name === config.abKeyHeader) return key;
+            return name === 'x-loopline-environment'
+              ? keys.environment
+              : undefined;
+          },
         },
       });
       answered.push(result.version);
