@@ -271,7 +271,12 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       startAt: first.clock() + 1000,
     });
     harnesses.push(second);
+    const seen: string[] = [];
+    second.rollouts.addListener({
+      onChange: d => seen.push(`${d.environment} ${d.weights.candidate}`),
+    });
     await second.rollouts.reconcileAll();
+    expect(seen).toEqual(['production 25']);
     const answered = await second.send(200);
     expect(share(answered, first.candidate)).toBeGreaterThan(0.15);
     expect(share(answered, first.candidate)).toBeLessThan(0.35);

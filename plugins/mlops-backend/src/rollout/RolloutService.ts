@@ -418,7 +418,10 @@ export class RolloutService {
     }
   }
 
-  /** Makes every target match the stored state (at startup: resume mid-rollout). */
+  /**
+   * Makes every target match the stored state (at startup: resume
+   * mid-rollout) and tells the listeners where each deployment stands.
+   */
   async reconcileAll(): Promise<void> {
     for (const { deployment } of await this.store.listUnfinished()) {
       try {
@@ -430,6 +433,11 @@ export class RolloutService {
           }`,
         );
       }
+    }
+    // Listeners (the gauges) learn the state of every deployment again.
+    for (const record of await this.store.listAllDeployments()) {
+      const view = await this.view(record);
+      for (const listener of this.listeners) listener.onChange?.(view);
     }
   }
 

@@ -146,6 +146,11 @@ export class RolloutStore {
     return rows.map(toDeployment);
   }
 
+  async listAllDeployments(): Promise<DeploymentRecord[]> {
+    const rows = await this.db(DEPLOYMENTS).orderBy(['model_name', 'environment']);
+    return rows.map(toDeployment);
+  }
+
   async listDeploymentsOfTarget(
     target: DeploymentTargetKind,
   ): Promise<DeploymentRecord[]> {
