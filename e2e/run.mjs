@@ -496,7 +496,9 @@ async function registryChecks(browser, page, browserLog) {
       await chart.first().waitFor({ timeout: STEP_TIMEOUT });
       // The learning curve has a point per tenth of the data: a line, not a dot.
       const metricSelect = page.getByLabel('Metric', { exact: true });
-      if ((await metricSelect.locator('option[value="val_rmse"]').count()) > 0) {
+      if (
+        (await metricSelect.locator('option[value="val_rmse"]').count()) > 0
+      ) {
         await metricSelect.selectOption('val_rmse');
       }
       const metric = await metricSelect.inputValue();
@@ -509,33 +511,46 @@ async function registryChecks(browser, page, browserLog) {
     },
   );
 
-  await check('Serving card: the try-it form gets a prediction from the served version', async () => {
-    await page.keyboard.press('Escape');
-    await page.getByRole('tab', { name: 'Overview' }).click();
-    const form = page.getByRole('form', { name: 'Try wine-quality' });
-    await form.waitFor({ timeout: STEP_TIMEOUT });
-    // The first red wine of the demo data.
-    const wine = {
-      fixed_acidity: '7.4', volatile_acidity: '0.7', citric_acid: '0', residual_sugar: '1.9',
-      chlorides: '0.076', free_sulfur_dioxide: '11', total_sulfur_dioxide: '34', density: '0.9978',
-      pH: '3.51', sulphates: '0.56', alcohol: '9.4', is_red: '1',
-    };
-    for (const [name, value] of Object.entries(wine)) {
-      const field = form.getByLabel(name, { exact: true });
-      if ((await field.count()) > 0) await field.first().fill(value);
-    }
-    await form.getByRole('button', { name: 'Predict' }).click();
-    const prediction = page.getByLabel('Prediction', { exact: true });
-    await prediction.waitFor({ timeout: STEP_TIMEOUT });
-    const value = (await prediction.innerText()).trim();
-    if (!/\d/.test(value)) throw new Error(`prediction "${value}" is not a number`);
-    await form.scrollIntoViewIfNeeded();
-    await sleep(500);
-    await page
-      .screenshot({ path: path.join(OUT, 'wine-quality-serving.png') })
-      .catch(() => {});
-    return `prediction ${value}`;
-  });
+  await check(
+    'Serving card: the try-it form gets a prediction from the served version',
+    async () => {
+      await page.keyboard.press('Escape');
+      await page.getByRole('tab', { name: 'Overview' }).click();
+      const form = page.getByRole('form', { name: 'Try wine-quality' });
+      await form.waitFor({ timeout: STEP_TIMEOUT });
+      // The first red wine of the demo data.
+      const wine = {
+        fixed_acidity: '7.4',
+        volatile_acidity: '0.7',
+        citric_acid: '0',
+        residual_sugar: '1.9',
+        chlorides: '0.076',
+        free_sulfur_dioxide: '11',
+        total_sulfur_dioxide: '34',
+        density: '0.9978',
+        pH: '3.51',
+        sulphates: '0.56',
+        alcohol: '9.4',
+        is_red: '1',
+      };
+      for (const [name, value] of Object.entries(wine)) {
+        const field = form.getByLabel(name, { exact: true });
+        if ((await field.count()) > 0) await field.first().fill(value);
+      }
+      await form.getByRole('button', { name: 'Predict' }).click();
+      const prediction = page.getByLabel('Prediction', { exact: true });
+      await prediction.waitFor({ timeout: STEP_TIMEOUT });
+      const value = (await prediction.innerText()).trim();
+      if (!/\d/.test(value))
+        throw new Error(`prediction "${value}" is not a number`);
+      await form.scrollIntoViewIfNeeded();
+      await sleep(500);
+      await page
+        .screenshot({ path: path.join(OUT, 'wine-quality-serving.png') })
+        .catch(() => {});
+      return `prediction ${value}`;
+    },
+  );
 
   // A second user in a fresh session: Carol does not own the wine models.
   await check(
@@ -581,7 +596,6 @@ async function registryChecks(browser, page, browserLog) {
   );
 }
 
-
 // ---- rollouts: a canary promoted by its analyses, a bad version rolled back ----
 
 const API = `${BACKEND_URL}/api/mlops`;
@@ -592,18 +606,34 @@ async function api(method, route, body, type = 'application/json') {
   const res = await fetch(`${API}${route}`, {
     method,
     headers: { Authorization: `Bearer ${DEMO_TOKEN}`, 'Content-Type': type },
-    body: body === undefined || type !== 'application/json' ? body : JSON.stringify(body),
+    body:
+      body === undefined || type !== 'application/json'
+        ? body
+        : JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
-  return res.headers.get('content-type')?.includes('json') ? res.json() : Buffer.from(await res.arrayBuffer());
+  if (!res.ok)
+    throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+  return res.headers.get('content-type')?.includes('json')
+    ? res.json()
+    : Buffer.from(await res.arrayBuffer());
 }
 
 /** Registers a version of wine-quality with the given ONNX bytes; returns its number. */
 async function registerVersion(bytes, description) {
-  const { version } = await api('POST', '/registry/models/wine-quality/versions', {
-    source: 'e2e', description,
-  });
-  await api('PUT', `/registry/models/wine-quality/versions/${version}/artifact`, bytes, 'application/octet-stream');
+  const { version } = await api(
+    'POST',
+    '/registry/models/wine-quality/versions',
+    {
+      source: 'e2e',
+      description,
+    },
+  );
+  await api(
+    'PUT',
+    `/registry/models/wine-quality/versions/${version}/artifact`,
+    bytes,
+    'application/octet-stream',
+  );
   return version;
 }
 
@@ -631,7 +661,8 @@ function startTraffic() {
           features: rows[i % rows.length],
         });
         stats.ok += 1;
-        stats.byVersion[body.version] = (stats.byVersion[body.version] ?? 0) + 1;
+        stats.byVersion[body.version] =
+          (stats.byVersion[body.version] ?? 0) + 1;
       } catch (e) {
         stats.failed += 1;
         stats.lastError = e.message;
@@ -662,67 +693,99 @@ async function startRolloutInUi(page, version, comment) {
 }
 
 async function waitForState(page, label) {
-  const section = page.getByRole('region', { name: 'Deployment to production' })
+  const section = page
+    .getByRole('region', { name: 'Deployment to production' })
     .or(page.locator('section[aria-label="Deployment to production"]'));
-  await section.first().getByText(label, { exact: true }).first()
+  await section
+    .first()
+    .getByText(label, { exact: true })
+    .first()
     .waitFor({ timeout: ROLLOUT_TIMEOUT });
 }
 
 async function deploymentChecks(page) {
-  const bytes = await api('GET', '/registry/models/wine-quality/versions/1/artifact').catch(() => undefined);
+  const bytes = await api(
+    'GET',
+    '/registry/models/wine-quality/versions/1/artifact',
+  ).catch(() => undefined);
   let good;
-  const started = await check('an owner (Alice) starts a canary from the Deployments tab', async () => {
-    if (!bytes) throw new Error('could not read version 1 of wine-quality');
-    good = await registerVersion(bytes, 'e2e: retrained, same features');
-    await page.keyboard.press('Escape');
-    await page.getByRole('tab', { name: 'Deployments' }).click();
-    await startRolloutInUi(page, good, 'e2e: canary of a good version');
-    await waitForState(page, 'Progressing');
-    return `version ${good}`;
-  });
+  const started = await check(
+    'an owner (Alice) starts a canary from the Deployments tab',
+    async () => {
+      if (!bytes) throw new Error('could not read version 1 of wine-quality');
+      good = await registerVersion(bytes, 'e2e: retrained, same features');
+      await page.keyboard.press('Escape');
+      await page.getByRole('tab', { name: 'Deployments' }).click();
+      await startRolloutInUi(page, good, 'e2e: canary of a good version');
+      await waitForState(page, 'Progressing');
+      return `version ${good}`;
+    },
+  );
   if (!started) return;
 
-  await check('with traffic, the canary steps advance to promotion by themselves', async () => {
-    const traffic = startTraffic();
-    try {
-      await waitForState(page, 'Promoted');
-    } finally {
-      await traffic.stop();
-    }
-    await sleep(500);
-    await shot(page, 'wine-quality-deployments.png');
-    const { ok, failed, byVersion } = traffic.stats;
-    if (failed > 0) throw new Error(`${failed} requests failed: ${traffic.stats.lastError}`);
-    return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
-  });
+  await check(
+    'with traffic, the canary steps advance to promotion by themselves',
+    async () => {
+      const traffic = startTraffic();
+      try {
+        await waitForState(page, 'Promoted');
+      } finally {
+        await traffic.stop();
+      }
+      await sleep(500);
+      await shot(page, 'wine-quality-deployments.png');
+      const { ok, failed, byVersion } = traffic.stats;
+      if (failed > 0)
+        throw new Error(
+          `${failed} requests failed: ${traffic.stats.lastError}`,
+        );
+      return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
+    },
+  );
 
-  await check('a deliberately bad version is rolled back by itself, unseen by clients', async () => {
-    const bad = await registerVersion(
-      fs.readFileSync(path.join(ROOT, 'examples/rollout/wine-quality-4-features.onnx')),
-      'e2e: trained on 4 of the 12 features',
-    );
-    await startRolloutInUi(page, bad, 'e2e: canary of a bad version');
-    const traffic = startTraffic();
-    try {
-      await waitForState(page, 'Rolled back');
-    } finally {
-      await traffic.stop();
-    }
-    await sleep(500);
-    await shot(page, 'wine-quality-rolled-back.png');
-    const { ok, failed, byVersion } = traffic.stats;
-    if (failed > 0) throw new Error(`${failed} requests failed: ${traffic.stats.lastError}`);
-    if (byVersion[bad]) throw new Error(`version ${bad} answered ${byVersion[bad]} requests`);
-    return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
-  });
+  await check(
+    'a deliberately bad version is rolled back by itself, unseen by clients',
+    async () => {
+      const bad = await registerVersion(
+        fs.readFileSync(
+          path.join(ROOT, 'examples/rollout/wine-quality-4-features.onnx'),
+        ),
+        'e2e: trained on 4 of the 12 features',
+      );
+      await startRolloutInUi(page, bad, 'e2e: canary of a bad version');
+      const traffic = startTraffic();
+      try {
+        await waitForState(page, 'Rolled back');
+      } finally {
+        await traffic.stop();
+      }
+      await sleep(500);
+      await shot(page, 'wine-quality-rolled-back.png');
+      const { ok, failed, byVersion } = traffic.stats;
+      if (failed > 0)
+        throw new Error(
+          `${failed} requests failed: ${traffic.stats.lastError}`,
+        );
+      if (byVersion[bad])
+        throw new Error(`version ${bad} answered ${byVersion[bad]} requests`);
+      return `${ok} requests, answered by ${JSON.stringify(byVersion)}`;
+    },
+  );
 
-  await check("the model's owner (Alice) is notified of the automatic rollback", async () => {
-    await page.goto(`${BASE_URL}/notifications`, { waitUntil: 'domcontentloaded' });
-    const note = page.getByText(/wine-quality v\d+ in production: rollout rolled back/).first();
-    await note.waitFor({ timeout: STEP_TIMEOUT });
-    await shot(page, 'notifications.png');
-    return (await note.innerText()).trim();
-  });
+  await check(
+    "the model's owner (Alice) is notified of the automatic rollback",
+    async () => {
+      await page.goto(`${BASE_URL}/notifications`, {
+        waitUntil: 'domcontentloaded',
+      });
+      const note = page
+        .getByText(/wine-quality v\d+ in production: rollout rolled back/)
+        .first();
+      await note.waitFor({ timeout: STEP_TIMEOUT });
+      await shot(page, 'notifications.png');
+      return (await note.innerText()).trim();
+    },
+  );
 }
 
 // ---- main -------------------------------------------------------------------

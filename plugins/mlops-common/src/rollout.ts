@@ -21,7 +21,11 @@ export type DeploymentTargetKind = 'embedded' | 'kserve';
  * A rollout's life: `progressing` (analyses run and advance it), `paused`
  * (analyses stop, traffic stays as it is), and the two ends.
  */
-export type RolloutState = 'progressing' | 'paused' | 'promoted' | 'rolled_back';
+export type RolloutState =
+  | 'progressing'
+  | 'paused'
+  | 'promoted'
+  | 'rolled_back';
 
 /** The two arms of a rollout. */
 export type RolloutArm = 'stable' | 'candidate';
@@ -268,7 +272,11 @@ export interface ConversionRequest {
 export interface DeploymentList {
   items: Deployment[];
   /** The environments configured, with their targets. */
-  environments: Array<{ name: string; target: DeploymentTargetKind; stage?: string }>;
+  environments: Array<{
+    name: string;
+    target: DeploymentTargetKind;
+    stage?: string;
+  }>;
   /** What a rollout gets unless it says otherwise (the server's configuration). */
   defaults: RolloutDefaults;
 }

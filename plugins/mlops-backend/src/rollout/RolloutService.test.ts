@@ -36,7 +36,9 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     }
   });
 
-  async function setup(options: Parameters<typeof createRolloutHarness>[1] = {}) {
+  async function setup(
+    options: Parameters<typeof createRolloutHarness>[1] = {},
+  ) {
     const h = await createRolloutHarness(knex, options);
     harnesses.push(h);
     const stable = await h.registerVersion(linearModel(1), 'Production');
@@ -106,14 +108,27 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     ]);
 
     // The registry follows: v2 in Production, v1 archived.
-    expect((await h.registry.getVersion(MODEL, h.candidate)).stage).toBe('Production');
-    expect((await h.registry.getVersion(MODEL, h.stable)).stage).toBe('Archived');
+    expect((await h.registry.getVersion(MODEL, h.candidate)).stage).toBe(
+      'Production',
+    );
+    expect((await h.registry.getVersion(MODEL, h.stable)).stage).toBe(
+      'Archived',
+    );
     // Everything is answered by v2 now, and v1 is no longer loaded.
     expect(h.sessions.loadedVersions(MODEL)).toEqual([h.candidate]);
     expect(new Set(await h.send(20))).toEqual(new Set([h.candidate]));
     // The owners heard of every action; the audit trail has them too.
-    expect(h.actions.map(a => a.action)).toEqual(['start', 'step', 'step', 'step', 'promote']);
-    const audit = await h.auditStore.list({ entityRef: 'model:default/wine', limit: 50 });
+    expect(h.actions.map(a => a.action)).toEqual([
+      'start',
+      'step',
+      'step',
+      'step',
+      'promote',
+    ]);
+    const audit = await h.auditStore.list({
+      entityRef: 'model:default/wine',
+      limit: 50,
+    });
     expect(audit.items.map(e => e.action)).toEqual(
       expect.arrayContaining([
         'deployment.rollout.start',
@@ -133,10 +148,15 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     });
     await h.send(30); // about 3 reach the candidate: fewer than 20
     const deployment = await h.analyze();
-    expect(deployment.rollout).toMatchObject({ state: 'progressing', stepIndex: 0 });
+    expect(deployment.rollout).toMatchObject({
+      state: 'progressing',
+      stepIndex: 0,
+    });
     const [analysis] = (await h.rollouts.detail(MODEL, 'production')).analyses;
     expect(analysis.verdict).toBe('wait');
-    expect(analysis.checks.find(c => c.name === 'requests')?.verdict).toBe('wait');
+    expect(analysis.checks.find(c => c.name === 'requests')?.verdict).toBe(
+      'wait',
+    );
   });
 
   it('rolls back a candidate that cannot load, and stable answers its requests', async () => {
@@ -161,7 +181,9 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     expect(deployment.rollout).toMatchObject({ state: 'rolled_back' });
     expect(deployment.rollout?.reason).toMatch(/cannot be loaded/);
     expect(deployment.stableVersion).toBe(h.stable);
-    expect((await h.registry.getVersion(MODEL, h.candidate)).stage).toBe('Staging');
+    expect((await h.registry.getVersion(MODEL, h.candidate)).stage).toBe(
+      'Staging',
+    );
     expect(h.actions.map(a => [a.action, a.automatic])).toEqual([
       ['start', false],
       ['rollback', true],
@@ -177,7 +199,10 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       credentials: h.owner,
     });
     await h.send(200);
-    expect((await h.analyze()).rollout).toMatchObject({ stepIndex: 1, weight: 50 });
+    expect((await h.analyze()).rollout).toMatchObject({
+      stepIndex: 1,
+      weight: 50,
+    });
 
     h.faults.set(h.candidate, { error: true });
     const answered = await h.send(60);
@@ -187,7 +212,9 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     const [analysis] = (await h.rollouts.detail(MODEL, 'production')).analyses;
     expect(analysis.verdict).toBe('fail');
     expect(analysis.arms.candidate.errorRate).toBe(1);
-    expect(analysis.checks.find(c => c.name === 'errorRate')?.verdict).toBe('fail');
+    expect(analysis.checks.find(c => c.name === 'errorRate')?.verdict).toBe(
+      'fail',
+    );
     // Back on stable alone.
     h.faults.clear();
     expect(new Set(await h.send(20))).toEqual(new Set([h.stable]));
@@ -241,8 +268,13 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
         'ConflictError',
         'ConflictError',
       ]);
-      const { deployment, events } = await h.rollouts.detail(MODEL, 'production');
-      const terminal = events.filter(e => e.action === 'promote' || e.action === 'rollback');
+      const { deployment, events } = await h.rollouts.detail(
+        MODEL,
+        'production',
+      );
+      const terminal = events.filter(
+        e => e.action === 'promote' || e.action === 'rollback',
+      );
       expect(terminal).toHaveLength(1);
       const consistent =
         terminal[0].action === 'promote'
@@ -301,21 +333,41 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       credentials: h.owner,
     });
     expect(paused.rollout).toMatchObject({ state: 'paused' });
-    expect((await h.analyze()).rollout).toMatchObject({ state: 'paused', stepIndex: 0 });
+    expect((await h.analyze()).rollout).toMatchObject({
+      state: 'paused',
+      stepIndex: 0,
+    });
     await expect(
-      h.rollouts.act({ modelName: MODEL, environment: 'production', action: 'pause', credentials: h.owner }),
+      h.rollouts.act({
+        modelName: MODEL,
+        environment: 'production',
+        action: 'pause',
+        credentials: h.owner,
+      }),
     ).rejects.toMatchObject({ name: 'ConflictError' });
 
-    await h.rollouts.act({ modelName: MODEL, environment: 'production', action: 'resume', credentials: h.owner });
+    await h.rollouts.act({
+      modelName: MODEL,
+      environment: 'production',
+      action: 'resume',
+      credentials: h.owner,
+    });
     // The requests before the resume no longer count.
     const waiting = await h.analyze();
-    expect(waiting.rollout).toMatchObject({ state: 'progressing', stepIndex: 0 });
+    expect(waiting.rollout).toMatchObject({
+      state: 'progressing',
+      stepIndex: 0,
+    });
     await h.send(300);
     expect((await h.analyze()).rollout).toMatchObject({ stepIndex: 1 });
   });
 
   it('shadows: stable answers every request, the candidate gets copies and is compared', async () => {
-    const h = await setup({ config: { defaultSlo: { minRequests: 20, maxErrorRate: 0.05, minAgreement: 0 } } });
+    const h = await setup({
+      config: {
+        defaultSlo: { minRequests: 20, maxErrorRate: 0.05, minAgreement: 0 },
+      },
+    });
     await h.rollouts.start({
       modelName: MODEL,
       environment: 'production',
@@ -332,7 +384,11 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
   });
 
   it('fails a shadow whose answers disagree with stable more than allowed', async () => {
-    const h = await setup({ config: { defaultSlo: { minRequests: 20, maxErrorRate: 0.05, minAgreement: 0.9 } } });
+    const h = await setup({
+      config: {
+        defaultSlo: { minRequests: 20, maxErrorRate: 0.05, minAgreement: 0.9 },
+      },
+    });
     await h.rollouts.start({
       modelName: MODEL,
       environment: 'production',
@@ -360,9 +416,16 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     });
     expect(new Set(await h.send(30))).toEqual(new Set([h.candidate]));
     const promoted = await h.analyze();
-    expect(promoted).toMatchObject({ stableVersion: h.candidate, rollout: { state: 'promoted' } });
+    expect(promoted).toMatchObject({
+      stableVersion: h.candidate,
+      rollout: { state: 'promoted' },
+    });
     const { events } = await h.rollouts.detail(MODEL, 'production');
-    expect(events.map(e => e.action).reverse()).toEqual(['start', 'switch', 'promote']);
+    expect(events.map(e => e.action).reverse()).toEqual([
+      'start',
+      'switch',
+      'promote',
+    ]);
   });
 
   it('splits A/B traffic by a sticky key and compares conversions', async () => {
@@ -408,7 +471,9 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     const [analysis] = (await h.rollouts.detail(MODEL, 'production')).analyses;
     expect(analysis.comparison).toMatchObject({ significant: true });
     expect(analysis.comparison!.difference).toBeGreaterThan(0);
-    expect(analysis.arms.candidate.conversions).toBeGreaterThan(analysis.arms.stable.conversions!);
+    expect(analysis.arms.candidate.conversions).toBeGreaterThan(
+      analysis.arms.stable.conversions!,
+    );
   });
 
   it('refuses bad starts with clear errors and stores nothing', async () => {
@@ -434,26 +499,44 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       h.rollouts
         .start({ modelName: MODEL, environment, body, credentials: h.owner })
         .catch(e => e);
-    expect(await start('production', { version: 99, strategy: 'canary' })).toMatchObject({
+    expect(
+      await start('production', { version: 99, strategy: 'canary' }),
+    ).toMatchObject({
       name: 'InputError',
       message: 'Model wine has no version 99',
     });
-    expect(await start('production', { version: h.candidate, strategy: 'canary', steps: [50, 25, 100] })).toMatchObject({
+    expect(
+      await start('production', {
+        version: h.candidate,
+        strategy: 'canary',
+        steps: [50, 25, 100],
+      }),
+    ).toMatchObject({
       name: 'InputError',
       message: expect.stringContaining('must rise'),
     });
-    expect(await start('production', { version: h.stable, strategy: 'canary' })).toMatchObject({
+    expect(
+      await start('production', { version: h.stable, strategy: 'canary' }),
+    ).toMatchObject({
       name: 'InputError',
       message: expect.stringContaining('already the stable version'),
     });
-    expect(await start('cluster', { version: h.candidate, strategy: 'shadow' })).toMatchObject({
+    expect(
+      await start('cluster', { version: h.candidate, strategy: 'shadow' }),
+    ).toMatchObject({
       name: 'InputError',
-      message: expect.stringContaining('kserve target cannot run a shadow rollout'),
+      message: expect.stringContaining(
+        'kserve target cannot run a shadow rollout',
+      ),
     });
-    expect(await start('nowhere', { version: h.candidate, strategy: 'canary' })).toMatchObject({
+    expect(
+      await start('nowhere', { version: h.candidate, strategy: 'canary' }),
+    ).toMatchObject({
       name: 'NotFoundError',
     });
-    expect(Number((await knex('rollout_rollouts').count({ n: '*' }))[0].n)).toBe(0);
+    expect(
+      Number((await knex('rollout_rollouts').count({ n: '*' }))[0].n),
+    ).toBe(0);
 
     await h.rollouts.start({
       modelName: MODEL,
@@ -461,11 +544,15 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       body: { version: h.candidate, strategy: 'canary' },
       credentials: h.owner,
     });
-    expect(await start('production', { version: h.candidate, strategy: 'canary' })).toMatchObject({
+    expect(
+      await start('production', { version: h.candidate, strategy: 'canary' }),
+    ).toMatchObject({
       name: 'ConflictError',
       message: expect.stringContaining('promote or roll it back first'),
     });
-    expect(Number((await knex('rollout_rollouts').count({ n: '*' }))[0].n)).toBe(1);
+    expect(
+      Number((await knex('rollout_rollouts').count({ n: '*' }))[0].n),
+    ).toBe(1);
     // A user without a decision callback is still checked by the router; here
     // the authorize hook refuses.
     const refused = await h.rollouts
@@ -480,7 +567,9 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       })
       .catch(e => e);
     expect(refused.name).toBe('NotAllowedError');
-    expect((await h.rollouts.detail(MODEL, 'production')).deployment.rollout?.state).toBe('progressing');
+    expect(
+      (await h.rollouts.detail(MODEL, 'production')).deployment.rollout?.state,
+    ).toBe('progressing');
   });
 
   it('routes requests that name staging by its deployment, and unloads only what no environment routes', async () => {
@@ -498,7 +587,9 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     expect(new Set(await h.send(10))).toEqual(new Set([h.stable]));
     await expect(h.send(1, { environment: 'nowhere' })).rejects.toMatchObject({
       name: 'InputError',
-      message: expect.stringContaining('x-loopline-environment may be production, staging'),
+      message: expect.stringContaining(
+        'x-loopline-environment may be production, staging',
+      ),
     });
 
     // A production canary of v2, rolled back: v1 routes production, v2 and
@@ -509,11 +600,25 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       body: { version: h.candidate, strategy: 'canary' },
       credentials: h.owner,
     });
-    await h.rollouts.act({ modelName: MODEL, environment: 'production', action: 'rollback', credentials: h.owner });
-    expect(h.sessions.loadedVersions(MODEL).sort()).toEqual([h.stable, h.candidate, v3].sort());
+    await h.rollouts.act({
+      modelName: MODEL,
+      environment: 'production',
+      action: 'rollback',
+      credentials: h.owner,
+    });
+    expect(h.sessions.loadedVersions(MODEL).sort()).toEqual(
+      [h.stable, h.candidate, v3].sort(),
+    );
     // Staging promotes v3: v2 is routed nowhere any more and is unloaded.
-    await h.rollouts.act({ modelName: MODEL, environment: 'staging', action: 'promote', credentials: h.owner });
-    expect(h.sessions.loadedVersions(MODEL).sort()).toEqual([h.stable, v3].sort());
+    await h.rollouts.act({
+      modelName: MODEL,
+      environment: 'staging',
+      action: 'promote',
+      credentials: h.owner,
+    });
+    expect(h.sessions.loadedVersions(MODEL).sort()).toEqual(
+      [h.stable, v3].sort(),
+    );
   });
 
   it('makes the first deployment of an environment stable at once', async () => {

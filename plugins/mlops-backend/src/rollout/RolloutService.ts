@@ -9,11 +9,7 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  InputError,
-  NotFoundError,
-} from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   CheckVerdict,
   ConversionRequest,
@@ -195,9 +191,9 @@ export class RolloutService {
     const target = this.requireTarget(environment);
     if (!target.strategies.includes(body.strategy)) {
       throw new InputError(
-        `The ${target.kind} target cannot run a ${body.strategy} rollout; it runs ${target.strategies.join(
-          ', ',
-        )}`,
+        `The ${target.kind} target cannot run a ${
+          body.strategy
+        } rollout; it runs ${target.strategies.join(', ')}`,
       );
     }
     const candidate = await this.requireVersion(modelName, body.version);
@@ -214,7 +210,9 @@ export class RolloutService {
     const steps = body.steps ?? this.config.defaultSteps[body.strategy];
     const stepsProblem = checkSteps(body.strategy, steps);
     if (stepsProblem) {
-      throw new InputError(`Invalid steps [${steps.join(', ')}]: ${stepsProblem}`);
+      throw new InputError(
+        `Invalid steps [${steps.join(', ')}]: ${stepsProblem}`,
+      );
     }
     const slo: RolloutSlo = { ...this.config.defaultSlo, ...body.slo };
     const abKey =
@@ -305,7 +303,13 @@ export class RolloutService {
       },
     );
 
-    const view = await this.afterChange(deployment.id, rollout.state === 'promoted' ? 'promote' : 'start', actor, false, body.comment);
+    const view = await this.afterChange(
+      deployment.id,
+      rollout.state === 'promoted' ? 'promote' : 'start',
+      actor,
+      false,
+      body.comment,
+    );
     if (rollout.state === 'promoted') {
       await this.updateRegistryOnPromotion(
         environment,
@@ -409,9 +413,9 @@ export class RolloutService {
           if (status) await this.store.setTargetStatus(deployment.id, status);
         } catch (error) {
           this.logger.warn(
-            `Could not read the ${target.kind} status of ${deployment.modelName} in ${deployment.environment}: ${
-              (error as Error)?.message
-            }`,
+            `Could not read the ${target.kind} status of ${
+              deployment.modelName
+            } in ${deployment.environment}: ${(error as Error)?.message}`,
           );
         }
       }
@@ -428,9 +432,9 @@ export class RolloutService {
         await this.applyTarget(deployment.id);
       } catch (error) {
         this.logger.warn(
-          `Could not re-apply the deployment of ${deployment.modelName} in ${deployment.environment}: ${
-            (error as Error)?.message
-          }`,
+          `Could not re-apply the deployment of ${deployment.modelName} in ${
+            deployment.environment
+          }: ${(error as Error)?.message}`,
         );
       }
     }
@@ -551,16 +555,28 @@ export class RolloutService {
       actor: ANALYSIS_ACTOR,
       automatic: true,
       // Only if nothing changed since this analysis read the rollout.
-      expect: { rolloutId: rollout.id, stepIndex: rollout.stepIndex, switched: rollout.switched },
+      expect: {
+        rolloutId: rollout.id,
+        stepIndex: rollout.stepIndex,
+        switched: rollout.switched,
+      },
     };
     if (result.verdict === 'fail') {
       const failed = result.checks
         .filter(c => c.verdict === 'fail')
         .map(c => c.message)
         .join('; ');
-      await this.transition({ ...base, action: 'rollback', comment: `Analysis failed: ${failed}` });
+      await this.transition({
+        ...base,
+        action: 'rollback',
+        comment: `Analysis failed: ${failed}`,
+      });
     } else if (result.verdict === 'pass') {
-      await this.transition({ ...base, action: 'advance', comment: 'Analysis passed' });
+      await this.transition({
+        ...base,
+        action: 'advance',
+        comment: 'Analysis passed',
+      });
     } else {
       await this.store.transaction(trx =>
         this.store.updateRollout(trx, rollout.id, { lastAnalysisAt: now }),
@@ -615,11 +631,15 @@ export class RolloutService {
         ) {
           return undefined; // Overtaken by another change: this decision is void.
         }
-        let effective: Action | 'step' | 'switch' = action === 'advance' ? 'step' : action;
-        const allowed = action === 'advance' ? ['progressing'] : ALLOWED_FROM[action];
+        let effective: Action | 'step' | 'switch' =
+          action === 'advance' ? 'step' : action;
+        const allowed =
+          action === 'advance' ? ['progressing'] : ALLOWED_FROM[action];
         if (!allowed.includes(rollout.state)) {
           throw new ConflictError(
-            `Cannot ${action} the rollout of version ${rollout.candidateVersion} in ${environment.name}: it is ${rollout.state.replace('_', ' ')}`,
+            `Cannot ${action} the rollout of version ${
+              rollout.candidateVersion
+            } in ${environment.name}: it is ${rollout.state.replace('_', ' ')}`,
           );
         }
         const fromWeight = liveCandidateShare(rollout) ? rollout.weight : 0;
@@ -669,7 +689,9 @@ export class RolloutService {
             lastAnalysisAt: automatic ? now : undefined,
             reason: comment ?? 'rolled back',
           });
-          await this.store.updateDeployment(trx, deployment, { updatedAt: now });
+          await this.store.updateDeployment(trx, deployment, {
+            updatedAt: now,
+          });
         } else if (effective === 'pause' || effective === 'resume') {
           await this.store.updateRollout(trx, rollout.id, {
             state: effective === 'pause' ? 'paused' : 'progressing',
@@ -677,9 +699,13 @@ export class RolloutService {
             ...(effective === 'resume' ? { stepStartedAt: now } : {}),
             ...(effective === 'pause' && comment ? { reason: comment } : {}),
           });
-          await this.store.updateDeployment(trx, deployment, { updatedAt: now });
+          await this.store.updateDeployment(trx, deployment, {
+            updatedAt: now,
+          });
         } else {
-          await this.store.updateDeployment(trx, deployment, { updatedAt: now });
+          await this.store.updateDeployment(trx, deployment, {
+            updatedAt: now,
+          });
         }
         await this.store.insertEvent(
           {
@@ -783,8 +809,7 @@ export class RolloutService {
         });
       } catch (error) {
         const retriable =
-          error instanceof StaleDeploymentError ||
-          isUniqueViolation(error);
+          error instanceof StaleDeploymentError || isUniqueViolation(error);
         if (!retriable || attempt >= 2) {
           if (error instanceof StaleDeploymentError) {
             throw new ConflictError(
@@ -948,7 +973,9 @@ export class RolloutService {
       });
     } catch (error) {
       this.logger.warn(
-        `Promoted version ${rollout.candidateVersion} of ${modelName} but could not move it to ${environment.stage}: ${
+        `Promoted version ${
+          rollout.candidateVersion
+        } of ${modelName} but could not move it to ${environment.stage}: ${
           (error as Error)?.message
         }`,
       );

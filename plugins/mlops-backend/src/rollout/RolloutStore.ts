@@ -147,7 +147,10 @@ export class RolloutStore {
   }
 
   async listAllDeployments(): Promise<DeploymentRecord[]> {
-    const rows = await this.db(DEPLOYMENTS).orderBy(['model_name', 'environment']);
+    const rows = await this.db(DEPLOYMENTS).orderBy([
+      'model_name',
+      'environment',
+    ]);
     return rows.map(toDeployment);
   }
 
@@ -323,7 +326,10 @@ export class RolloutStore {
     return row ? toRollout(row) : undefined;
   }
 
-  async listRollouts(deploymentId: string, limit = 20): Promise<RolloutRecord[]> {
+  async listRollouts(
+    deploymentId: string,
+    limit = 20,
+  ): Promise<RolloutRecord[]> {
     const rows = await this.db(ROLLOUTS)
       .where({ deployment_id: deploymentId })
       .orderBy([
@@ -375,7 +381,10 @@ export class RolloutStore {
     return toAnalysis(row);
   }
 
-  async listAnalyses(rolloutId: string, limit = 50): Promise<RolloutAnalysis[]> {
+  async listAnalyses(
+    rolloutId: string,
+    limit = 50,
+  ): Promise<RolloutAnalysis[]> {
     const rows = await this.db(ANALYSES)
       .where({ rollout_id: rolloutId })
       .orderBy([
@@ -463,8 +472,7 @@ export function toDeploymentView(
   rollout: RolloutRecord | undefined,
 ): Deployment {
   const running =
-    rollout &&
-    (rollout.state === 'progressing' || rollout.state === 'paused');
+    rollout && (rollout.state === 'progressing' || rollout.state === 'paused');
   const candidateWeight =
     running && liveCandidateShare(rollout) ? rollout.weight : 0;
   return {
@@ -606,7 +614,9 @@ function toEvent(row: any): RolloutEvent {
     action: row.action,
     actor: row.actor,
     automatic: Boolean(row.automatic),
-    ...(row.from_weight !== null ? { fromWeight: Number(row.from_weight) } : {}),
+    ...(row.from_weight !== null
+      ? { fromWeight: Number(row.from_weight) }
+      : {}),
     ...(row.to_weight !== null ? { toWeight: Number(row.to_weight) } : {}),
     ...(row.comment !== null ? { comment: row.comment } : {}),
     createdAt: iso(Number(row.created_at)),

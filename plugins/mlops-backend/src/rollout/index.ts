@@ -1,4 +1,9 @@
-export { RolloutService, ANALYSIS_ACTOR, bucketOf, armOfKey } from './RolloutService';
+export {
+  RolloutService,
+  ANALYSIS_ACTOR,
+  bucketOf,
+  armOfKey,
+} from './RolloutService';
 export type { RolloutListener, RolloutRegistry } from './RolloutService';
 export { RolloutStore } from './RolloutStore';
 export { readRolloutConfig } from './config';
@@ -7,4 +12,8 @@ export { EmbeddedDeploymentTarget, RolloutTrafficRouter } from './embedded';
 export { createRolloutRouter } from './router';
 export { rolloutNotifier } from './notifications';
 export { RolloutMetrics } from './metrics';
-export type { DeploymentTarget, DesiredDeployment, RolloutLogReader } from './types';
+export type {
+  DeploymentTarget,
+  DesiredDeployment,
+  RolloutLogReader,
+} from './types';

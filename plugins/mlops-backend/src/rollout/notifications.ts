@@ -37,9 +37,9 @@ export function rolloutNotifier(options: {
         await options.notifications.send({
           recipients: { type: 'entity', entityRef: deployment.entityRef },
           payload: {
-            title: `${deployment.modelName} v${version} in ${deployment.environment}: ${
-              TITLES[action] ?? action
-            }`,
+            title: `${deployment.modelName} v${version} in ${
+              deployment.environment
+            }: ${TITLES[action] ?? action}`,
             description: [
               `${automatic ? 'By the analysis' : `By ${actor}`}${
                 rollout ? ` (${rollout.strategy})` : ''

@@ -87,7 +87,12 @@ describe.each(databaseIds)('rollout routes on %s', databaseId => {
           { name: 'staging', target: 'embedded', stage: 'Staging' },
         ],
         defaults: {
-          steps: { canary: [10, 25, 50, 100], shadow: [100], ab: [50], 'blue-green': [100] },
+          steps: {
+            canary: [10, 25, 50, 100],
+            shadow: [100],
+            ab: [50],
+            'blue-green': [100],
+          },
           slo: { minRequests: 20, maxErrorRate: 0.05, maxLatencyP99Ms: 50 },
         },
       });
@@ -133,7 +138,9 @@ describe.each(databaseIds)('rollout routes on %s', databaseId => {
         .expect(200);
       expect(paused.body.rollout.state).toBe('paused');
       await http.post(`${BASE}/production/resume`).send({}).expect(200);
-      const rolledBack = await http.post(`${BASE}/production/rollback`).expect(200);
+      const rolledBack = await http
+        .post(`${BASE}/production/rollback`)
+        .expect(200);
       expect(rolledBack.body).toMatchObject({
         stableVersion: stable,
         weights: { stable: 100, candidate: 0 },
@@ -154,25 +161,88 @@ describe.each(databaseIds)('rollout routes on %s', databaseId => {
     try {
       const cases: Array<[string, unknown, number, RegExp]> = [
         [`${BASE}/production/rollouts`, { strategy: 'canary' }, 400, /version/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'linear' }, 400, /strategy/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'canary', steps: [0, 100] }, 400, /steps/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'canary', steps: [60, 30, 100] }, 400, /must rise/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'ab', steps: [100] }, 400, /1 to 99/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'canary', slo: { maxErrorRate: 2 } }, 400, /maxErrorRate/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'canary', extra: 1 }, 400, /extra/],
-        [`${BASE}/production/rollouts`, { version: candidate, strategy: 'canary', slo: { quality: { metric: 'mae' } } }, 400, /max/],
-        [`${BASE}/production/rollouts`, { version: 42, strategy: 'canary' }, 400, /no version 42/],
-        [`${BASE}/nowhere/rollouts`, { version: candidate, strategy: 'canary' }, 404, /No environment nowhere/],
-        ['/api/mlops/deployments/models/unknown/production/rollouts', { version: 1, strategy: 'canary' }, 404, /unknown/],
+        [
+          `${BASE}/production/rollouts`,
+          { version: candidate, strategy: 'linear' },
+          400,
+          /strategy/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          { version: candidate, strategy: 'canary', steps: [0, 100] },
+          400,
+          /steps/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          { version: candidate, strategy: 'canary', steps: [60, 30, 100] },
+          400,
+          /must rise/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          { version: candidate, strategy: 'ab', steps: [100] },
+          400,
+          /1 to 99/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          { version: candidate, strategy: 'canary', slo: { maxErrorRate: 2 } },
+          400,
+          /maxErrorRate/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          { version: candidate, strategy: 'canary', extra: 1 },
+          400,
+          /extra/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          {
+            version: candidate,
+            strategy: 'canary',
+            slo: { quality: { metric: 'mae' } },
+          },
+          400,
+          /max/,
+        ],
+        [
+          `${BASE}/production/rollouts`,
+          { version: 42, strategy: 'canary' },
+          400,
+          /no version 42/,
+        ],
+        [
+          `${BASE}/nowhere/rollouts`,
+          { version: candidate, strategy: 'canary' },
+          404,
+          /No environment nowhere/,
+        ],
+        [
+          '/api/mlops/deployments/models/unknown/production/rollouts',
+          { version: 1, strategy: 'canary' },
+          404,
+          /unknown/,
+        ],
         [`${BASE}/production/promote`, { comment: 7 }, 400, /comment/],
         [`${BASE}/production/promote`, {}, 409, /no rollout/],
         [`${BASE}/production/conversions`, { key: '' }, 400, /key/],
-        [`${BASE}/production/conversions`, { key: 'user-1' }, 409, /no A\/B rollout/],
+        [
+          `${BASE}/production/conversions`,
+          { key: 'user-1' },
+          409,
+          /no A\/B rollout/,
+        ],
         [`${BASE}/production/explode`, {}, 400, /action/],
       ];
       for (const [path, body, status, message] of cases) {
         const res = await http.post(path).send(body as object);
-        expect({ path, body, status: res.status }).toEqual({ path, body, status });
+        expect({ path, body, status: res.status }).toEqual({
+          path,
+          body,
+          status,
+        });
         expect(res.body.error.message).toMatch(message);
       }
       const malformed = await http

@@ -16,7 +16,9 @@ import { authorizeEntity } from '../lib/authorize';
 import { parseInput } from '../lib/validation';
 import { RolloutService } from './RolloutService';
 
-const modelParams = z.object({ name: z.string().min(1).max(256) }).passthrough();
+const modelParams = z
+  .object({ name: z.string().min(1).max(256) })
+  .passthrough();
 const deploymentParams = z
   .object({
     name: z.string().min(1).max(256),
@@ -33,7 +35,9 @@ const milliseconds = z.number().positive().max(600_000);
 const startBody = z
   .object({
     version: z.number().int().min(1),
-    strategy: z.enum(ROLLOUT_STRATEGIES as [RolloutStrategy, ...RolloutStrategy[]]),
+    strategy: z.enum(
+      ROLLOUT_STRATEGIES as [RolloutStrategy, ...RolloutStrategy[]],
+    ),
     steps: z.array(z.number().int().min(1).max(100)).min(1).max(20).optional(),
     slo: z
       .object({
@@ -51,7 +55,10 @@ const startBody = z
           })
           .strict()
           .refine(
-            q => (q.metric === 'accuracy' ? q.min !== undefined : q.max !== undefined),
+            q =>
+              q.metric === 'accuracy'
+                ? q.min !== undefined
+                : q.max !== undefined,
             'accuracy needs a min, mae and rmse need a max',
           )
           .optional(),
@@ -115,8 +122,15 @@ export function createRolloutRouter(options: {
   });
 
   router.get('/deployments/models/:name/:environment', async (req, res) => {
-    const { name, environment } = parseInput(deploymentParams, req.params, 'path');
-    const { credentials, authorize } = await caller(req, mlopsEntityReadPermission);
+    const { name, environment } = parseInput(
+      deploymentParams,
+      req.params,
+      'path',
+    );
+    const { credentials, authorize } = await caller(
+      req,
+      mlopsEntityReadPermission,
+    );
     const entityRef = await rollouts.entityRefOf(name);
     await authorize(entityRef);
     const detail = await rollouts.detail(name, environment);
@@ -124,48 +138,85 @@ export function createRolloutRouter(options: {
       [{ permission: deploymentManagePermission, resourceRef: entityRef }],
       { credentials },
     );
-    res.json({ ...detail, canManage: decision.result === AuthorizeResult.ALLOW });
+    res.json({
+      ...detail,
+      canManage: decision.result === AuthorizeResult.ALLOW,
+    });
   });
 
-  router.post('/deployments/models/:name/:environment/rollouts', async (req, res) => {
-    const { name, environment } = parseInput(deploymentParams, req.params, 'path');
-    const { credentials, authorize } = await caller(req, deploymentManagePermission);
-    const body = parseInput(startBody, req.body, 'rollout');
-    res.status(201).json(
-      await rollouts.start({
-        modelName: name,
-        environment,
-        body,
-        credentials,
-        authorize,
-      }),
-    );
-  });
+  router.post(
+    '/deployments/models/:name/:environment/rollouts',
+    async (req, res) => {
+      const { name, environment } = parseInput(
+        deploymentParams,
+        req.params,
+        'path',
+      );
+      const { credentials, authorize } = await caller(
+        req,
+        deploymentManagePermission,
+      );
+      const body = parseInput(startBody, req.body, 'rollout');
+      res.status(201).json(
+        await rollouts.start({
+          modelName: name,
+          environment,
+          body,
+          credentials,
+          authorize,
+        }),
+      );
+    },
+  );
 
-  router.post('/deployments/models/:name/:environment/conversions', async (req, res) => {
-    const { name, environment } = parseInput(deploymentParams, req.params, 'path');
-    const { authorize } = await caller(req, deploymentManagePermission);
-    const body = parseInput(conversionBody, req.body, 'conversion');
-    res.status(201).json(
-      await rollouts.recordConversion({ modelName: name, environment, body, authorize }),
-    );
-  });
+  router.post(
+    '/deployments/models/:name/:environment/conversions',
+    async (req, res) => {
+      const { name, environment } = parseInput(
+        deploymentParams,
+        req.params,
+        'path',
+      );
+      const { authorize } = await caller(req, deploymentManagePermission);
+      const body = parseInput(conversionBody, req.body, 'conversion');
+      res
+        .status(201)
+        .json(
+          await rollouts.recordConversion({
+            modelName: name,
+            environment,
+            body,
+            authorize,
+          }),
+        );
+    },
+  );
 
-  router.post('/deployments/models/:name/:environment/:action', async (req, res) => {
-    const { name, environment, action } = parseInput(actionParams, req.params, 'path');
-    const { credentials, authorize } = await caller(req, deploymentManagePermission);
-    const body = parseInput(actionBody, req.body ?? {}, `${action} request`);
-    res.json(
-      await rollouts.act({
-        modelName: name,
-        environment,
-        action,
-        comment: body.comment,
-        credentials,
-        authorize,
-      }),
-    );
-  });
+  router.post(
+    '/deployments/models/:name/:environment/:action',
+    async (req, res) => {
+      const { name, environment, action } = parseInput(
+        actionParams,
+        req.params,
+        'path',
+      );
+      const { credentials, authorize } = await caller(
+        req,
+        deploymentManagePermission,
+      );
+      const body = parseInput(actionBody, req.body ?? {}, `${action} request`);
+      res.json(
+        await rollouts.act({
+          modelName: name,
+          environment,
+          action,
+          comment: body.comment,
+          credentials,
+          authorize,
+        }),
+      );
+    },
+  );
 
   return router;
 }

@@ -208,7 +208,12 @@ export const wineQualityDeployments: DeploymentList = {
   ],
   // The server's configuration, unlike the client's own fallbacks.
   defaults: {
-    steps: { canary: [10, 30, 100], shadow: [50], ab: [20], 'blue-green': [100] },
+    steps: {
+      canary: [10, 30, 100],
+      shadow: [50],
+      ab: [20],
+      'blue-green': [100],
+    },
     slo: { minRequests: 40, maxErrorRate: 0.02, maxLatencyP99Ms: 300 },
   },
 };

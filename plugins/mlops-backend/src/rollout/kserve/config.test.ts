@@ -103,7 +103,11 @@ describe('readKServeConfig', () => {
           {
             type: 'config',
             clusters: [
-              { name: 'dev', url: 'https://dev:6443', authProvider: 'serviceAccount' },
+              {
+                name: 'dev',
+                url: 'https://dev:6443',
+                authProvider: 'serviceAccount',
+              },
               {
                 name: 'ml',
                 url: 'https://ml:6443',

@@ -102,7 +102,11 @@ export function readKServeConfig(config: Config): KServeConfig | undefined {
     );
   }
   const clusterConfig = kubernetesCluster
-    ? kubernetesPluginCluster(config, kubernetesCluster, key('kubernetesCluster'))
+    ? kubernetesPluginCluster(
+        config,
+        kubernetesCluster,
+        key('kubernetesCluster'),
+      )
     : kserve.getOptionalConfig('cluster');
   let cluster: KServeClusterConfig | undefined;
   if (clusterConfig) {

@@ -69,8 +69,18 @@ describe.each(databaseIds)('InferenceLogStore for rollouts on %s', id => {
       );
       rows.push(
         // Errors count, sampled rows weigh 1/rate, neither enters the percentiles.
-        row({ requestId: 'e1', status: 'error', httpStatus: 500, latencyMs: 9999 }),
-        row({ requestId: 'e2', status: 'error', httpStatus: 500, latencyMs: 9999 }),
+        row({
+          requestId: 'e1',
+          status: 'error',
+          httpStatus: 500,
+          latencyMs: 9999,
+        }),
+        row({
+          requestId: 'e2',
+          status: 'error',
+          httpStatus: 500,
+          latencyMs: 9999,
+        }),
         row({ requestId: 's1', sampleRate: 0.25, latencyMs: undefined }),
         // Both window ends are inclusive.
         row({ requestId: 'first', createdAt: SINCE, latencyMs: undefined }),
@@ -108,7 +118,12 @@ describe.each(databaseIds)('InferenceLogStore for rollouts on %s', id => {
         row({ requestId: 'a', endpoint: 'default', latencyMs: 10 }),
         row({ requestId: 'b', endpoint: 'canary', latencyMs: 20 }),
         // KServe reports no HTTP status: its errors count.
-        row({ requestId: 'c', endpoint: 'canary', status: 'error', httpStatus: undefined }),
+        row({
+          requestId: 'c',
+          endpoint: 'canary',
+          status: 'error',
+          httpStatus: undefined,
+        }),
         row({ requestId: 'd', endpoint: 'candidate', latencyMs: 1000 }),
       ]);
       const metrics = await store.armMetrics({

@@ -180,7 +180,9 @@ describe.each(databaseIds)('inference log router on %s', databaseId => {
     const { app, log } = await start();
     const post = (type: string, body: unknown, at: string) =>
       request(app)
-        .post('/serving/kserve/logger?token=kserve-secret&model=sklearn-iris&version=7')
+        .post(
+          '/serving/kserve/logger?token=kserve-secret&model=sklearn-iris&version=7',
+        )
         .set('Authorization', mockCredentials.none.header())
         .set('Content-Type', 'application/json')
         .set('ce-specversion', '1.0')
@@ -192,12 +194,33 @@ describe.each(databaseIds)('inference log router on %s', databaseId => {
         .set('ce-endpoint', 'default')
         .set('ce-recordedtime', at)
         .send(JSON.stringify(body));
-    expect((await post(KSERVE_REQUEST_EVENT, irisRequest, '2026-11-23T09:59:59.000Z')).status).toBe(202);
-    expect((await post(KSERVE_RESPONSE_EVENT, irisResponse, '2026-11-23T09:59:59.010Z')).status).toBe(202);
+    expect(
+      (
+        await post(
+          KSERVE_REQUEST_EVENT,
+          irisRequest,
+          '2026-11-23T09:59:59.000Z',
+        )
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await post(
+          KSERVE_RESPONSE_EVENT,
+          irisResponse,
+          '2026-11-23T09:59:59.010Z',
+        )
+      ).status,
+    ).toBe(202);
     await log.inferenceLogger.flush();
     const res = await request(app).get('/serving/models/sklearn-iris/requests');
     expect(res.body.items).toEqual([
-      expect.objectContaining({ requestId: 'kid-url', modelName: 'sklearn-iris', version: 7, latencyMs: 10 }),
+      expect.objectContaining({
+        requestId: 'kid-url',
+        modelName: 'sklearn-iris',
+        version: 7,
+        latencyMs: 10,
+      }),
     ]);
 
     const bad = await request(app)

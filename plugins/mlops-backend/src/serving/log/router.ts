@@ -76,12 +76,11 @@ const groundTruthItem = z
       });
     }
   });
-const kserveLoggerQuery = z
-  .object({
-    token: z.string().optional(),
-    model: z.string().min(1).max(256).optional(),
-    version: z.coerce.number().int().min(1).optional(),
-  });
+const kserveLoggerQuery = z.object({
+  token: z.string().optional(),
+  model: z.string().min(1).max(256).optional(),
+  version: z.coerce.number().int().min(1).optional(),
+});
 
 const groundTruthList = z
   .array(groundTruthItem)
