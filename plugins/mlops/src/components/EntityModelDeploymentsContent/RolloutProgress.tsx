@@ -39,6 +39,17 @@ function isMirrored(rollout: Rollout): boolean {
   );
 }
 
+/** What the candidate gets while it does not answer. */
+function mirrorNote(deployment: Deployment, rollout: Rollout): string {
+  if (rollout.strategy === 'shadow') {
+    return `The candidate gets a copy of ${rollout.weight}% of the requests; only stable answers them, and the two are compared.`;
+  }
+  if (deployment.target === 'kserve') {
+    return 'The candidate runs beside stable without traffic until it is ready; then it takes all traffic at once.';
+  }
+  return 'The candidate runs beside stable on a copy of every request; once it passes, it takes all traffic at once.';
+}
+
 const versionLabel = (version?: number) =>
   version === undefined ? 'none yet' : `version ${version}`;
 
@@ -79,8 +90,7 @@ export function TrafficSplit(props: { deployment: Deployment }) {
       </Box>
       {rollout && isMirrored(rollout) && (
         <Typography variant="body2" color="textSecondary">
-          The candidate gets a copy of {rollout.weight}% of the requests; only
-          stable answers them, and the two are compared.
+          {mirrorNote(deployment, rollout)}
         </Typography>
       )}
     </Box>
