@@ -132,6 +132,8 @@ export interface Deployment {
 export interface DeploymentTargetStatus {
   ready: boolean;
   message?: string;
+  /** The version that could not be run, when the target knows. */
+  failedVersion?: number;
   /** The object the target wrote, e.g. `kserve-test/wine-quality-production`. */
   resource?: string;
   /** Traffic by revision as the target sees it. */

@@ -190,6 +190,26 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     ]);
   });
 
+  it('does not hold a stable version that cannot load against the candidate', async () => {
+    const h = await setup();
+    const version = await h.registry.getVersion(MODEL, h.stable);
+    fs.appendFileSync(path.join(h.artifactDir, version.artifact!.path), 'x');
+    const started = await h.rollouts.start({
+      modelName: MODEL,
+      environment: 'production',
+      body: { version: h.candidate, strategy: 'canary', steps: [50, 100] },
+      credentials: h.owner,
+    });
+    expect(started.targetStatus).toMatchObject({
+      ready: false,
+      failedVersion: h.stable,
+    });
+    const deployment = await h.analyze();
+    expect(deployment.rollout).toMatchObject({ state: 'progressing' });
+    const [analysis] = (await h.rollouts.detail(MODEL, 'production')).analyses;
+    expect(analysis.checks.map(c => c.name)).not.toContain('load');
+  });
+
   it('rolls back a candidate that starts erroring within two analyses, unseen by clients', async () => {
     const h = await setup();
     await h.rollouts.start({

@@ -513,8 +513,13 @@ export class RolloutService {
           })
         : undefined;
     const status = deployment.targetStatus;
+    // Only the candidate's own failure to load is held against it.
     const candidateLoadError =
-      status && !status.ready && deployment.target === 'embedded'
+      status &&
+      !status.ready &&
+      deployment.target === 'embedded' &&
+      (status.failedVersion === undefined ||
+        status.failedVersion === rollout.candidateVersion)
         ? status.message ?? 'the candidate is not ready'
         : undefined;
     // Blue-green on KServe, before the switch: the candidate runs beside

@@ -216,6 +216,7 @@ export class EmbeddedDeploymentTarget implements DeploymentTarget {
       } catch (error) {
         return {
           ready: false,
+          failedVersion: version.version,
           message: `Version ${version.version} cannot be loaded: ${
             (error as Error)?.message
           }`,
