@@ -27,10 +27,10 @@ import {
   validateTags,
   validateVersionNumber,
 } from './names';
+import { isUniqueViolation } from '../lib/database';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
 import {
   ArtifactRecord,
-  isUniqueViolation,
   MODEL_COLUMNS,
   ModelRecord,
   RegistryStore,

@@ -159,17 +159,6 @@ function likeToGlob(pattern: string): string {
   return glob;
 }
 
-/** Is this error a primary key / unique violation (PostgreSQL or SQLite)? */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | undefined;
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /UNIQUE constraint failed/.test(e?.message ?? '')
-  );
-}
-
 /**
  * The registry's tables, through knex only. Methods that change data take
  * the caller's transaction, so that the service can group them (and the

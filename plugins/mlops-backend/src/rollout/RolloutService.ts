@@ -27,6 +27,7 @@ import {
 import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import { actorOf } from '../audit/AuditTrail';
+import { isUniqueViolation } from '../lib/database';
 import { evaluateAnalysis } from './analysis';
 import { checkSteps, RolloutConfig, RolloutEnvironment } from './config';
 import {
@@ -1079,13 +1080,4 @@ export function bucketOf(rolloutId: string, key: string): number {
 /** The arm a key is assigned to at the rollout's current weight. */
 export function armOfKey(rollout: RolloutRecord, key: string): RolloutArm {
   return bucketOf(rollout.id, key) < rollout.weight ? 'candidate' : 'stable';
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /UNIQUE constraint failed/.test(e?.message ?? '')
-  );
 }

@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import { isUniqueViolation } from '../lib/database';
 import type {
   Experiment,
   LifecycleStage,
@@ -765,15 +766,6 @@ export function likeToGlob(pattern: string): string {
     else glob += c;
   }
   return glob;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return (
-    code === '23505' ||
-    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-  );
 }
 
 function chunk<T>(items: T[], size: number): T[][] {
