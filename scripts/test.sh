@@ -15,6 +15,10 @@ export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=postgresql://postgre
 export BACKSTAGE_TEST_DISABLE_DOCKER=1
 export BACKSTAGE_TEST_CACHE_REDIS7_CONNECTION_STRING=redis://127.0.0.1:6379
 
+# Specs tests are required when the caller runs under CI, not merely because
+# jest runs with CI=true below (see plugins/mlops-backend/src/__testUtils__/specs.ts).
+export LOOPLINE_SPECS_REQUIRED="${LOOPLINE_SPECS_REQUIRED:-${CI:-false}}"
+
 OUT=test-results
 mkdir -p "$OUT"
 JEST_JSON=$OUT/jest.json

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { describeWithSpecs, readSpecJson } from '../__testUtils__/specs';
 import { mockServices } from '@backstage/backend-test-utils';
 import { NotAllowedError } from '@backstage/errors';
 import { ServingFeature, TensorDatatype } from '@loopline/mlops-common';
@@ -18,9 +18,8 @@ import {
   perFeatureInputsOnnx,
 } from './__testUtils__/servingModels';
 
-const IRIS = JSON.parse(
-  fs.readFileSync('/work/shared/specs/oip-v2/examples/iris-input.json', 'utf8'),
-);
+/** KServe's own iris sample, read when its test runs. */
+const iris = () => readSpecJson('oip-v2/examples/iris-input.json');
 const IRIS_WEIGHTS = [0.5, -0.25, 1, 2];
 const IRIS_BIAS = 0.1;
 
@@ -166,48 +165,51 @@ describe('InferenceService', () => {
   });
 
   describe('infer (OIP v2)', () => {
-    it("answers KServe's iris sample with real inference on the Production version", async () => {
-      const result = await ctx.service.infer({
-        modelName: 'iris',
-        request: IRIS,
-      });
-      const rows: number[][] = IRIS.inputs[0].data;
-      expect(result.response).toEqual({
-        model_name: 'iris',
-        model_version: '1',
-        outputs: [
-          {
-            name: 'predict',
-            datatype: 'FP32',
-            shape: [2, 1],
-            data: expect.any(Array),
-          },
-        ],
-      });
-      rows.forEach((row, i) => {
-        const expected = row.reduce(
-          (s, v, j) => s + v * IRIS_WEIGHTS[j],
-          IRIS_BIAS,
-        );
-        expect(result.response.outputs[0].data[i]).toBeCloseTo(expected, 4);
-      });
-      expect(result.version).toBe(1);
-      expect(result.requestId).toBe(ctx.events[0].requestId);
-      expect(ctx.events).toEqual([
-        {
-          requestId: expect.stringMatching(/^req-\d+$/),
+    describeWithSpecs("KServe's iris sample", () => {
+      it("answers KServe's iris sample with real inference on the Production version", async () => {
+        const IRIS = iris();
+        const result = await ctx.service.infer({
           modelName: 'iris',
-          version: 1,
-          route: 'oip',
-          source: 'embedded',
-          status: 'ok',
-          httpStatus: 200,
-          latencyMs: expect.any(Number),
-          inputs: IRIS.inputs,
-          outputs: result.response.outputs,
-          timestamp: expect.any(Number),
-        },
-      ]);
+          request: IRIS,
+        });
+        const rows: number[][] = IRIS.inputs[0].data;
+        expect(result.response).toEqual({
+          model_name: 'iris',
+          model_version: '1',
+          outputs: [
+            {
+              name: 'predict',
+              datatype: 'FP32',
+              shape: [2, 1],
+              data: expect.any(Array),
+            },
+          ],
+        });
+        rows.forEach((row, i) => {
+          const expected = row.reduce(
+            (s, v, j) => s + v * IRIS_WEIGHTS[j],
+            IRIS_BIAS,
+          );
+          expect(result.response.outputs[0].data[i]).toBeCloseTo(expected, 4);
+        });
+        expect(result.version).toBe(1);
+        expect(result.requestId).toBe(ctx.events[0].requestId);
+        expect(ctx.events).toEqual([
+          {
+            requestId: expect.stringMatching(/^req-\d+$/),
+            modelName: 'iris',
+            version: 1,
+            route: 'oip',
+            source: 'embedded',
+            status: 'ok',
+            httpStatus: 200,
+            latencyMs: expect.any(Number),
+            inputs: IRIS.inputs,
+            outputs: result.response.outputs,
+            timestamp: expect.any(Number),
+          },
+        ]);
+      });
     });
 
     it('echoes the id only when the request gives one, and reports it as the request id', async () => {

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { OipTensor, TensorDatatype } from '@loopline/mlops-common';
 import {
   decodeTensor,
@@ -12,10 +10,9 @@ import {
   ServingTensorSpec,
   toFeeds,
 } from './codec';
+import { describeWithSpecs, readSpecJson } from '../__testUtils__/specs';
 
-const EXAMPLES = '/work/shared/specs/oip-v2/examples';
-const example = (name: string) =>
-  JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), 'utf8'));
+const example = (name: string) => readSpecJson(`oip-v2/examples/${name}`);
 
 const spec = (
   name: string,
@@ -41,7 +38,7 @@ const inputError = (fn: () => unknown) => {
   throw new Error('expected an InputError');
 };
 
-describe('parseInferRequest', () => {
+describeWithSpecs('parseInferRequest: the OIP examples', () => {
   it("accepts KServe's own samples unchanged", () => {
     const iris = parseInferRequest(example('iris-input.json'));
     expect(iris.inputs).toHaveLength(1);
@@ -67,7 +64,9 @@ describe('parseInferRequest', () => {
       'INT32',
     ]);
   });
+});
 
+describe('parseInferRequest', () => {
   it('keeps id, parameters and requested outputs, and leaves data untouched', () => {
     const data = [1, 2, 3, 4];
     const parsed = parseInferRequest({

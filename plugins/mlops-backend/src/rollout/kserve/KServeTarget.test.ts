@@ -8,6 +8,7 @@ import {
   startFakeKubeApiServer,
 } from './__testUtils__/fakeKubeApiServer';
 import { inferenceServiceValidator } from './__testUtils__/crdSchema';
+import { describeWithSpecs } from '../../__testUtils__/specs';
 
 const NAMESPACE = 'kserve-test';
 const LOGGER_URL =
@@ -47,7 +48,7 @@ const rollout = (
   candidatePercent: percent,
 });
 
-describe('KServeTarget', () => {
+describeWithSpecs('KServeTarget', () => {
   let fake: FakeKubeApiServer;
   let target: KServeTarget;
   let name: string;

@@ -9,6 +9,7 @@ import {
   startFakeKubeApiServer,
 } from './__testUtils__/fakeKubeApiServer';
 import { inferenceServiceValidator } from './__testUtils__/crdSchema';
+import { describeWithSpecs } from '../../__testUtils__/specs';
 
 const kserve = {
   namespace: 'kserve-test',
@@ -192,7 +193,7 @@ describe('kubeConfigFor', () => {
   });
 });
 
-describe('KServeTarget.fromConfig', () => {
+describeWithSpecs('KServeTarget.fromConfig', () => {
   let fake: FakeKubeApiServer;
 
   beforeAll(async () => {

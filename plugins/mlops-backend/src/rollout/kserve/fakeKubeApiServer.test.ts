@@ -5,10 +5,8 @@ import {
   FakeKubeApiServer,
   startFakeKubeApiServer,
 } from './__testUtils__/fakeKubeApiServer';
-import {
-  inferenceServiceValidator,
-  readSharedSpec,
-} from './__testUtils__/crdSchema';
+import { inferenceServiceValidator } from './__testUtils__/crdSchema';
+import { describeWithSpecs, readSpecYaml } from '../../__testUtils__/specs';
 
 const NAMESPACE = 'kserve-test';
 const COLLECTION = `/apis/serving.kserve.io/v1beta1/namespaces/${NAMESPACE}/inferenceservices`;
@@ -31,7 +29,7 @@ function isvc(name: string, predictor: Record<string, unknown> = {}): any {
   };
 }
 
-describe('startFakeKubeApiServer', () => {
+describeWithSpecs('startFakeKubeApiServer', () => {
   let fake: FakeKubeApiServer;
 
   beforeAll(() => {
@@ -257,7 +255,7 @@ describe('startFakeKubeApiServer', () => {
         const { status } = await send(
           'POST',
           COLLECTION,
-          readSharedSpec(`kserve/${sample}.yaml`),
+          readSpecYaml(`kserve/${sample}.yaml`),
         );
         expect(status).toBe(201);
       },
@@ -271,7 +269,7 @@ describe('startFakeKubeApiServer', () => {
         'canary',
         'pinned',
         'promotion',
-      ].map(sample => readSharedSpec(`kserve/${sample}.yaml`));
+      ].map(sample => readSpecYaml(`kserve/${sample}.yaml`));
       const path = `${COLLECTION}/my-model`;
 
       expect((await send('POST', COLLECTION, defaults)).status).toBe(201);

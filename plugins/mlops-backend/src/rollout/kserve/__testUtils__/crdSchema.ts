@@ -4,13 +4,11 @@
  * `fieldValidation=Strict`), defaults applied, ObjectMeta checked, and every
  * schema violation reported as a Status cause naming its field.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { parse } from 'yaml';
+import { readSpecYaml } from '../../../__testUtils__/specs';
 
-/** The CRD inside `shared/specs`. */
+/** The CRD inside the specs folder (`__testUtils__/specs.ts`). */
 export const KSERVE_CRD = 'kserve/serving.kserve.io_inferenceservices.yaml';
 
 /** One cause of a 422 Invalid, as in `Status.details.causes`. */
@@ -25,38 +23,9 @@ type ListCheck = ((items: unknown[]) => boolean) & {
   errors?: Partial<ErrorObject>[];
 };
 
-/**
- * The `shared/specs` folder: `$LOOPLINE_SHARED_SPECS`, else `shared/specs`
- * beside the repository root (the folder holding `.ci`); the checkout lives
- * in `<dir>/main` with the specs in `<dir>/shared` both locally and in CI.
- */
-export function sharedSpecsDir(): string {
-  const fromEnv = process.env.LOOPLINE_SHARED_SPECS;
-  if (fromEnv) {
-    return path.resolve(fromEnv);
-  }
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.ci'))) {
-      return path.resolve(dir, '..', 'shared', 'specs');
-    }
-    if (path.dirname(dir) === dir) {
-      throw new Error(
-        `No repository root (a folder with .ci) above ${__dirname}; set LOOPLINE_SHARED_SPECS to the shared/specs folder`,
-      );
-    }
-  }
-}
-
-/** Reads a YAML file of `shared/specs` (e.g. `kserve/canary.yaml`). */
-export function readSharedSpec(relativePath: string): any {
-  return parse(
-    fs.readFileSync(path.join(sharedSpecsDir(), relativePath), 'utf8'),
-  );
-}
-
 /** The `v1beta1` openAPIV3Schema of the CRD. */
 export function inferenceServiceSchema(): Schema {
-  const crd = readSharedSpec(KSERVE_CRD);
+  const crd = readSpecYaml(KSERVE_CRD);
   const version = crd?.spec?.versions?.find(
     (v: { name?: string }) => v.name === 'v1beta1',
   );
