@@ -211,7 +211,6 @@ export const mlopsPlugin = createBackendPlugin({
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
-          registry,
           service: inference,
           logger,
           jsonBodyLimit: servingConfig.jsonBodyLimit,

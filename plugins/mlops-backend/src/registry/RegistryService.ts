@@ -25,9 +25,9 @@ import {
   validateModelName,
   validateTag,
   validateTags,
-  validateVersionNumber,
 } from './names';
 import { isUniqueViolation } from '../lib/database';
+import { parseVersion } from '../lib/version';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
 import {
   ArtifactRecord,
@@ -38,7 +38,7 @@ import {
   VersionRecord,
   versionKey,
 } from './RegistryStore';
-import { decodePageToken, encodePageToken } from '../lib/pageToken';
+import { readPage } from '../lib/paging';
 import {
   FilterClause,
   FilterSpec,
@@ -227,20 +227,10 @@ export class RegistryService {
       request.maxResults,
       REGISTRY_SEARCH_LIMITS.models,
     );
-    const offset = decodePageToken(request.pageToken);
-    const rows = await this.store.searchModels({
-      clauses,
-      orderBy,
-      offset,
-      limit: limit + 1,
-    });
-    const items = await this.assembleModels(rows.slice(0, limit));
-    return {
-      items,
-      ...(rows.length > limit
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
+    const page = await readPage(request.pageToken, limit, (offset, rows) =>
+      this.store.searchModels({ clauses, orderBy, offset, limit: rows }),
+    );
+    return { ...page, items: await this.assembleModels(page.items) };
   }
 
   async updateRegisteredModel(
@@ -478,20 +468,10 @@ export class RegistryService {
       request.maxResults,
       REGISTRY_SEARCH_LIMITS.versions,
     );
-    const offset = decodePageToken(request.pageToken);
-    const rows = await this.store.searchVersions({
-      clauses,
-      orderBy,
-      offset,
-      limit: limit + 1,
-    });
-    const items = await this.assembleVersions(rows.slice(0, limit));
-    return {
-      items,
-      ...(rows.length > limit
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
+    const page = await readPage(request.pageToken, limit, (offset, rows) =>
+      this.store.searchVersions({ clauses, orderBy, offset, limit: rows }),
+    );
+    return { ...page, items: await this.assembleVersions(page.items) };
   }
 
   /**
@@ -514,12 +494,33 @@ export class RegistryService {
     return this.assembleVersions(records);
   }
 
+  /**
+   * `getLatestVersions` (all four stages) of many models at once, e.g. for a
+   * page of search results: one query, not one per model.
+   */
+  async getLatestVersionsOf(
+    names: string[],
+  ): Promise<Map<string, ModelVersion[]>> {
+    const records = await this.store.latestVersionsByStageOf(names, [
+      ...MODEL_STAGES,
+    ]);
+    records.sort(
+      (a, b) => MODEL_STAGES.indexOf(a.stage) - MODEL_STAGES.indexOf(b.stage),
+    );
+    const versions = await this.assembleVersions(records);
+    const byModel = new Map<string, ModelVersion[]>(names.map(n => [n, []]));
+    for (const version of versions) {
+      byModel.get(version.name)?.push(version);
+    }
+    return byModel;
+  }
+
   async updateVersion(
     name: string,
     version: number,
     patch: { description?: string },
   ): Promise<ModelVersion> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     const description =
       patch.description === undefined
         ? undefined
@@ -538,7 +539,7 @@ export class RegistryService {
     key: string,
     value: string,
   ): Promise<void> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     validateTag(key, value, describeVersion(name, number));
     await this.store.transaction(async trx => {
       await this.requireVersion(name, number, trx);
@@ -557,7 +558,7 @@ export class RegistryService {
     version: number,
     key: string,
   ): Promise<void> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     await this.store.transaction(async trx => {
       await this.requireVersion(name, number, trx);
       if (!(await this.store.deleteVersionTag(name, number, key, trx))) {
@@ -589,7 +590,7 @@ export class RegistryService {
     credentials: BackstageCredentials;
   }): Promise<ModelVersion> {
     const { name, credentials, comment } = request;
-    const number = validateVersionNumber(request.version);
+    const number = parseVersion(request.version);
     const to = canonicalStage(request.stage);
     const archive = request.archiveExistingVersions ?? false;
     if (archive && !ACTIVE_STAGES.includes(to)) {
@@ -674,7 +675,7 @@ export class RegistryService {
   }): Promise<ModelVersion> {
     const { name } = request;
     const alias = validateAliasName(request.alias);
-    const number = validateVersionNumber(request.version);
+    const number = parseVersion(request.version);
     await this.store.transaction(async trx => {
       const model = await this.requireModel(name, trx, true);
       await this.requireVersion(name, number, trx);
@@ -768,7 +769,7 @@ export class RegistryService {
     credentials: BackstageCredentials;
   }): Promise<ModelVersion> {
     const { name, bytes } = request;
-    const number = validateVersionNumber(request.version);
+    const number = parseVersion(request.version);
     const fileName = request.fileName ?? DEFAULT_ARTIFACT_FILE;
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.onnx$/.test(fileName)) {
       throw new InputError(
@@ -911,7 +912,7 @@ export class RegistryService {
     version: number,
     trx?: Knex.Transaction,
   ): Promise<VersionRecord> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     const record = await this.store.getVersion(name, number, trx);
     if (!record) {
       await this.requireModel(name, trx);
@@ -981,16 +982,14 @@ export class RegistryService {
       ...new Set(records.flatMap(r => (r.runId ? [r.runId] : []))),
     ];
     const [models, tags, aliases, runs] = await Promise.all([
-      Promise.all(names.map(n => this.store.getModel(n))),
+      this.store.getModels(names),
       this.store.getVersionTags(records),
       this.store.getAliases(names),
       runIds.length > 0
         ? this.runLookup(runIds)
         : Promise.resolve(new Map<string, RunData>()),
     ]);
-    const entityRefs = new Map(
-      models.flatMap(m => (m ? [[m.name, m.entityRef] as const] : [])),
-    );
+    const entityRefs = new Map(models.map(m => [m.name, m.entityRef] as const));
     return records.map(r => {
       const modelAliases = aliases.get(r.name) ?? {};
       const run = r.runId ? runs.get(r.runId) : undefined;

@@ -224,6 +224,15 @@ export class RegistryStore {
     return row ? toModel(row) : undefined;
   }
 
+  async getModels(names: string[]): Promise<ModelRecord[]> {
+    const records: ModelRecord[] = [];
+    for (const chunk of chunks([...new Set(names)])) {
+      const rows = await this.db<ModelRow>(MODELS).whereIn('name', chunk);
+      records.push(...rows.map(toModel));
+    }
+    return records;
+  }
+
   async findModelsByEntityRef(entityRef: string): Promise<ModelRecord[]> {
     const rows = await this.db<ModelRow>(MODELS)
       .where({ entity_ref: entityRef })
@@ -407,19 +416,33 @@ export class RegistryStore {
     name: string,
     stages: ModelStage[],
   ): Promise<VersionRecord[]> {
-    const latest = this.db(VERSIONS)
-      .select('stage')
-      .max({ version: 'version' })
-      .where({ model_name: name })
-      .whereIn('stage', stages)
-      .groupBy('stage');
-    const rows = await this.db<VersionRow>(`${VERSIONS} as v`)
-      .select('v.*')
-      .join(latest.as('l'), join =>
-        join.on('l.stage', '=', 'v.stage').andOn('l.version', '=', 'v.version'),
-      )
-      .where('v.model_name', name);
-    return rows.map(toVersion);
+    return this.latestVersionsByStageOf([name], stages);
+  }
+
+  /** The highest-numbered version per model and stage, for many models in one query per chunk. */
+  async latestVersionsByStageOf(
+    names: string[],
+    stages: ModelStage[],
+  ): Promise<VersionRecord[]> {
+    const records: VersionRecord[] = [];
+    for (const chunk of chunks([...new Set(names)])) {
+      const latest = this.db(VERSIONS)
+        .select('model_name', 'stage')
+        .max({ version: 'version' })
+        .whereIn('model_name', chunk)
+        .whereIn('stage', stages)
+        .groupBy('model_name', 'stage');
+      const rows = await this.db<VersionRow>(`${VERSIONS} as v`)
+        .select('v.*')
+        .join(latest.as('l'), join =>
+          join
+            .on('l.model_name', '=', 'v.model_name')
+            .andOn('l.stage', '=', 'v.stage')
+            .andOn('l.version', '=', 'v.version'),
+        );
+      records.push(...rows.map(toVersion));
+    }
+    return records;
   }
 
   async searchVersions(query: SearchQuery): Promise<VersionRecord[]> {

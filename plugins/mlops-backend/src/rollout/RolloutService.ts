@@ -28,6 +28,7 @@ import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import { actorOf } from '../audit/AuditTrail';
 import { isUniqueViolation } from '../lib/database';
+import type { EntityAuthorizer } from '../lib/http';
 import { evaluateAnalysis } from './analysis';
 import { checkSteps, RolloutConfig, RolloutEnvironment } from './config';
 import {
@@ -83,9 +84,6 @@ export interface RolloutServiceOptions {
   /** Milliseconds since the epoch; for tests. */
   clock?: () => number;
 }
-
-/** Checks the caller may act on the model's entity; throws to refuse. */
-export type EntityAuthorizer = (entityRef: string) => Promise<void>;
 
 type Action = 'promote' | 'rollback' | 'pause' | 'resume';
 

@@ -2,8 +2,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import express, { Request } from 'express';
+import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
@@ -12,7 +11,7 @@ import {
   ROLLOUT_STRATEGIES,
   RolloutStrategy,
 } from '@loopline/mlops-common';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { parseInput } from '../lib/validation';
 import { RolloutService } from './RolloutService';
 
@@ -98,21 +97,10 @@ export function createRolloutRouter(options: {
   permissions: PermissionsService;
   rollouts: RolloutService;
 }): express.Router {
-  const { httpAuth, permissions, rollouts } = options;
+  const { rollouts } = options;
   const router = Router();
-
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-
-  async function caller(
-    req: Request,
-    permission: Parameters<typeof authorizeEntity>[1],
-  ) {
-    const credentials = await credentialsOf(req);
-    const authorize = (entityRef: string) =>
-      authorizeEntity(permissions, permission, entityRef, credentials);
-    return { credentials, authorize };
-  }
+  const auth = createRequestAuth(options);
+  const caller = auth.entityAuthorizer;
 
   router.get('/deployments/models/:name', async (req, res) => {
     const { name } = parseInput(modelParams, req.params, 'path');
@@ -134,13 +122,13 @@ export function createRolloutRouter(options: {
     const entityRef = await rollouts.entityRefOf(name);
     await authorize(entityRef);
     const detail = await rollouts.detail(name, environment);
-    const [decision] = await permissions.authorize(
-      [{ permission: deploymentManagePermission, resourceRef: entityRef }],
-      { credentials },
-    );
     res.json({
       ...detail,
-      canManage: decision.result === AuthorizeResult.ALLOW,
+      canManage: await auth.isAllowed(
+        credentials,
+        deploymentManagePermission,
+        entityRef,
+      ),
     });
   });
 
@@ -179,16 +167,14 @@ export function createRolloutRouter(options: {
       );
       const { authorize } = await caller(req, deploymentManagePermission);
       const body = parseInput(conversionBody, req.body, 'conversion');
-      res
-        .status(201)
-        .json(
-          await rollouts.recordConversion({
-            modelName: name,
-            environment,
-            body,
-            authorize,
-          }),
-        );
+      res.status(201).json(
+        await rollouts.recordConversion({
+          modelName: name,
+          environment,
+          body,
+          authorize,
+        }),
+      );
     },
   );
 
