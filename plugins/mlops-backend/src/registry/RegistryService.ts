@@ -31,20 +31,18 @@ import { parseVersion } from '../lib/version';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
 import {
   ArtifactRecord,
-  MODEL_COLUMNS,
   ModelRecord,
   RegistryStore,
-  VERSION_COLUMNS,
   VersionRecord,
   versionKey,
 } from './RegistryStore';
 import { readPage } from '../lib/paging';
 import {
   FilterClause,
-  FilterSpec,
   parseOrderBy,
   parseSearchFilter,
-} from './searchFilter';
+} from '../lib/searchFilter';
+import { MODEL_SEARCH_SCHEMA, VERSION_SEARCH_SCHEMA } from './searchSchemas';
 
 /** What the registry shows of a version's source run. */
 export interface RunData {
@@ -79,35 +77,6 @@ export const REGISTRY_SEARCH_LIMITS = {
   models: { default: 100, max: 1000 },
   versions: { default: 10000, max: 200000 },
 } as const;
-
-const STRING_OPS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const;
-const MODEL_FILTER: FilterSpec = {
-  what: 'registered model',
-  fields: { name: { type: 'string', operators: [...STRING_OPS] } },
-  tagOperators: ['=', '!=', 'LIKE', 'ILIKE'],
-};
-const VERSION_FILTER: FilterSpec = {
-  what: 'model version',
-  fields: {
-    name: { type: 'string', operators: [...STRING_OPS] },
-    run_id: { type: 'string', operators: ['=', '!=', 'IN', 'NOT IN'] },
-    source_path: { type: 'string', operators: [...STRING_OPS] },
-    current_stage: { type: 'string', operators: ['=', '!=', 'IN', 'NOT IN'] },
-    version_number: {
-      type: 'number',
-      operators: ['=', '!=', '<', '<=', '>', '>='],
-    },
-  },
-  tagOperators: ['=', '!=', 'LIKE', 'ILIKE'],
-};
-const MODEL_ORDER_FIELDS: Record<string, string> = MODEL_COLUMNS;
-const VERSION_ORDER_FIELDS: Record<string, string> = {
-  name: VERSION_COLUMNS.name,
-  version_number: VERSION_COLUMNS.version_number,
-  creation_timestamp: VERSION_COLUMNS.creation_timestamp,
-  last_updated_timestamp: VERSION_COLUMNS.last_updated_timestamp,
-  timestamp: VERSION_COLUMNS.timestamp,
-};
 
 function describeModel(name: string) {
   return `registered model '${name}'`;
@@ -217,12 +186,8 @@ export class RegistryService {
     orderBy?: string[];
     pageToken?: string;
   }): Promise<Page<RegisteredModel>> {
-    const clauses = parseSearchFilter(request.filter, MODEL_FILTER);
-    const orderBy = parseOrderBy(
-      request.orderBy,
-      MODEL_ORDER_FIELDS,
-      'registered model',
-    );
+    const clauses = parseSearchFilter(request.filter, MODEL_SEARCH_SCHEMA);
+    const orderBy = parseOrderBy(request.orderBy, MODEL_SEARCH_SCHEMA);
     const limit = this.checkMaxResults(
       request.maxResults,
       REGISTRY_SEARCH_LIMITS.models,
@@ -442,28 +407,19 @@ export class RegistryService {
     orderBy?: string[];
     pageToken?: string;
   }): Promise<Page<ModelVersion>> {
-    const clauses = parseSearchFilter(request.filter, VERSION_FILTER).map(
-      (clause): FilterClause => {
-        if (clause.field !== 'current_stage') return clause;
-        if (Array.isArray(clause.value)) {
-          return {
-            field: clause.field,
-            op: clause.op as 'IN' | 'NOT IN',
-            value: clause.value.map(canonicalStage),
-          };
-        }
-        return {
-          field: clause.field,
-          op: clause.op as '=' | '!=',
-          value: canonicalStage(clause.value),
-        };
-      },
-    );
-    const orderBy = parseOrderBy(
-      request.orderBy,
-      VERSION_ORDER_FIELDS,
-      'model version',
-    );
+    const clauses = parseSearchFilter(
+      request.filter,
+      VERSION_SEARCH_SCHEMA,
+    ).map((clause): FilterClause => {
+      if (clause.type !== 'attribute' || clause.key !== 'current_stage') {
+        return clause;
+      }
+      if (clause.valueType === 'list') {
+        return { ...clause, value: clause.value.map(canonicalStage) };
+      }
+      return { ...clause, value: canonicalStage(clause.value) } as FilterClause;
+    });
+    const orderBy = parseOrderBy(request.orderBy, VERSION_SEARCH_SCHEMA);
     const limit = this.checkMaxResults(
       request.maxResults,
       REGISTRY_SEARCH_LIMITS.versions,

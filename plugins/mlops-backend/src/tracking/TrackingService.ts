@@ -7,12 +7,8 @@ import type {
   Run,
   RunStatus,
 } from '@loopline/mlops-common';
-import {
-  EXPERIMENT_SEARCH_SCHEMA,
-  parseOrderBy,
-  parseSearchFilter,
-  RUN_SEARCH_SCHEMA,
-} from './searchFilter';
+import { parseOrderBy, parseSearchFilter } from '../lib/searchFilter';
+import { EXPERIMENT_SEARCH_SCHEMA, RUN_SEARCH_SCHEMA } from './searchSchemas';
 import { readPage } from '../lib/paging';
 import { generateRunName } from './names';
 import {

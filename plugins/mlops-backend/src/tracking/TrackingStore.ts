@@ -12,7 +12,7 @@ import type {
   NumericComparator,
   OrderByClause,
   StringComparator,
-} from './searchFilter';
+} from '../lib/searchFilter';
 
 const EXPERIMENTS = 'tracking_experiments';
 const EXPERIMENT_TAGS = 'tracking_experiment_tags';
