@@ -9,13 +9,9 @@ import {
   Page,
   RegisteredModel,
 } from '@loopline/mlops-common';
-import { createHash } from 'crypto';
 import { Knex } from 'knex';
 import { actorOf, AuditTrail } from '../audit';
-import {
-  ArtifactStore,
-  ArtifactTooLargeError,
-} from './artifacts/ArtifactStore';
+import { ArtifactStore } from './artifacts/ArtifactStore';
 import {
   canonicalStage,
   ENTITY_REF_TAG,
@@ -29,6 +25,7 @@ import {
 import { isUniqueViolation } from '../lib/database';
 import { parseVersion } from '../lib/version';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
+import { VersionArtifacts } from './VersionArtifacts';
 import {
   ArtifactRecord,
   ModelRecord,
@@ -71,7 +68,6 @@ export interface RegistryServiceOptions {
 }
 
 const ACTIVE_STAGES: ModelStage[] = ['Staging', 'Production'];
-const DEFAULT_ARTIFACT_FILE = 'model.onnx';
 
 export const REGISTRY_SEARCH_LIMITS = {
   models: { default: 100, max: 1000 },
@@ -94,18 +90,19 @@ function describeVersion(name: string, version: number) {
  */
 export class RegistryService {
   private readonly store: RegistryStore;
-  private readonly artifacts: ArtifactStore;
+  private readonly artifacts: VersionArtifacts;
   private readonly auditTrail: AuditTrail;
   private readonly runLookup: RunLookup;
-  private readonly inspector: ModelInspector;
   private readonly clock: () => number;
 
   constructor(options: RegistryServiceOptions) {
     this.store = options.store;
-    this.artifacts = options.artifacts;
+    this.artifacts = new VersionArtifacts(
+      options.artifacts,
+      options.inspector ?? new OnnxInspector(),
+    );
     this.auditTrail = options.auditTrail;
     this.runLookup = options.runLookup ?? (async () => new Map());
-    this.inspector = options.inspector ?? new OnnxInspector();
     this.clock = options.clock ?? Date.now;
   }
 
@@ -242,9 +239,7 @@ export class RegistryService {
         trx,
       );
     });
-    if (await this.artifacts.exists(name)) {
-      await this.artifacts.delete(name);
-    }
+    await this.artifacts.remove(name);
   }
 
   async setRegisteredModelTag(
@@ -321,7 +316,11 @@ export class RegistryService {
     const description = this.checkDescription(request.description);
     const creator = request.creator ?? actorOf(request.credentials);
     const inspected = request.artifact
-      ? await this.inspect(name, request.artifact, `${name}/<new version>`)
+      ? await this.artifacts.inspect(
+          name,
+          request.artifact,
+          `${name}/<new version>`,
+        )
       : undefined;
 
     let writtenPath: string | undefined;
@@ -333,8 +332,8 @@ export class RegistryService {
         const now = this.clock();
         let artifact: ArtifactRecord | undefined;
         if (inspected) {
-          writtenPath = `${name}/${next}/${DEFAULT_ARTIFACT_FILE}`;
-          artifact = await this.storeArtifact(
+          writtenPath = this.artifacts.pathOf(name, next);
+          artifact = await this.artifacts.write(
             writtenPath,
             request.artifact!,
             inspected,
@@ -378,7 +377,7 @@ export class RegistryService {
         return next;
       });
     } catch (error) {
-      await this.removeQuietly(writtenPath);
+      await this.artifacts.removeQuietly(writtenPath);
       throw error;
     }
     return this.getVersion(name, number);
@@ -726,17 +725,9 @@ export class RegistryService {
   }): Promise<ModelVersion> {
     const { name, bytes } = request;
     const number = parseVersion(request.version);
-    const fileName = request.fileName ?? DEFAULT_ARTIFACT_FILE;
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.onnx$/.test(fileName)) {
-      throw new InputError(
-        `Invalid artifact file name ${JSON.stringify(
-          fileName,
-        )}: a plain file name ending in .onnx`,
-      );
-    }
+    const path = this.artifacts.pathOf(name, number, request.fileName);
     await this.requireVersion(name, number);
-    const path = `${name}/${number}/${fileName}`;
-    const signature = await this.inspect(name, bytes, path);
+    const signature = await this.artifacts.inspect(name, bytes, path);
 
     let written: string | undefined;
     try {
@@ -744,8 +735,7 @@ export class RegistryService {
         const model = await this.requireModel(name, trx, true);
         const current = await this.requireVersion(name, number, trx);
         if (current.artifact) {
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
-          if (sha256 === current.artifact.sha256) {
+          if (this.artifacts.isSame(bytes, current.artifact)) {
             return;
           }
           throw new ConflictError(
@@ -755,7 +745,7 @@ export class RegistryService {
           );
         }
         written = path;
-        const artifact = await this.storeArtifact(path, bytes, signature);
+        const artifact = await this.artifacts.write(path, bytes, signature);
         const now = this.clock();
         await this.store.updateVersion(
           name,
@@ -781,7 +771,7 @@ export class RegistryService {
         );
       });
     } catch (error) {
-      await this.removeQuietly(written);
+      await this.artifacts.removeQuietly(written);
       throw error;
     }
     return this.getVersion(name, number);
@@ -795,58 +785,10 @@ export class RegistryService {
         `${capitalize(describeVersion(name, record.version))} has no artifact`,
       );
     }
-    return this.artifacts.get(record.artifact.path, {
-      sha256: record.artifact.sha256,
-      sizeBytes: record.artifact.sizeBytes,
-    });
+    return this.artifacts.read(record.artifact);
   }
 
   // ---- helpers -----------------------------------------------------------
-
-  /** Size limit first (cheap), then a real load; `path` names the file in messages. */
-  private async inspect(
-    name: string,
-    bytes: unknown,
-    path: string,
-  ): Promise<ModelSignature> {
-    if (!Buffer.isBuffer(bytes) && !(bytes instanceof Uint8Array)) {
-      throw new InputError(
-        `The artifact for registered model '${name}' must be bytes`,
-      );
-    }
-    if (bytes.length > this.artifacts.maxBytes) {
-      throw new ArtifactTooLargeError(
-        path,
-        bytes.length,
-        this.artifacts.maxBytes,
-      );
-    }
-    return this.inspector.inspect(bytes);
-  }
-
-  private async storeArtifact(
-    path: string,
-    bytes: Buffer,
-    signature: ModelSignature,
-  ): Promise<ArtifactRecord> {
-    const written = await this.artifacts.put(path, bytes);
-    return {
-      path,
-      sha256: written.sha256,
-      sizeBytes: written.sizeBytes,
-      format: 'onnx',
-      signature: JSON.stringify(signature),
-    };
-  }
-
-  private async removeQuietly(path: string | undefined): Promise<void> {
-    if (path === undefined) return;
-    try {
-      await this.artifacts.delete(path);
-    } catch {
-      // Best effort: an unreferenced file is harmless.
-    }
-  }
 
   private async requireModel(
     name: string,
