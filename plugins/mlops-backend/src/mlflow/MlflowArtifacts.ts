@@ -26,14 +26,37 @@ export class MlflowArtifacts {
     return this.store.read(path);
   }
 
-  /** MLflow's listing of one folder: `{ path, is_dir, file_size }`. */
+  /**
+   * The proxied store's listing of one folder, as MLflow's server answers it:
+   * each entry's `path` is its name within the listed folder (the client's
+   * HttpArtifactRepository joins it to the folder it asked for).
+   */
   async list(dir: string) {
     const entries = await this.store.list(dir);
-    return entries.map(e => ({
-      path: e.path,
-      is_dir: e.isDir,
-      ...(e.isDir ? {} : { file_size: e.sizeBytes }),
-    }));
+    return entries.map(e =>
+      toFileInfo(e, e.path.slice(e.path.lastIndexOf('/') + 1)),
+    );
+  }
+
+  /**
+   * A run's artifacts under `path` (MLflow's `artifacts/list`): each entry's
+   * `path` is relative to the run's artifact root, as MLflow's run listing
+   * gives it. `root_uri` is the run's artifact URI.
+   */
+  async listRun(runId: string, path: string | undefined) {
+    const run = await this.tracking.getRun(runId);
+    if (!run.artifactUri.startsWith(MLFLOW_ARTIFACTS)) {
+      return { root_uri: run.artifactUri, files: [] };
+    }
+    const root = trimSlashes(run.artifactUri.slice(MLFLOW_ARTIFACTS.length));
+    const relative = path === undefined ? '' : trimTrailingSlash(path);
+    const entries = await this.store.list(
+      relative === '' ? root : `${root}/${relative}`,
+    );
+    return {
+      root_uri: run.artifactUri,
+      files: entries.map(e => toFileInfo(e, e.path.slice(root.length + 1))),
+    };
   }
 
   /**
@@ -87,4 +110,20 @@ export class MlflowArtifacts {
 
 function trimSlashes(path: string) {
   return path.replace(/^\/+|\/+$/g, '');
+}
+
+function trimTrailingSlash(path: string) {
+  return path.replace(/\/+$/, '');
+}
+
+/** MLflow's FileInfo of a store entry, named `path`. */
+function toFileInfo(
+  entry: { isDir: boolean; sizeBytes?: number },
+  path: string,
+) {
+  return {
+    path,
+    is_dir: entry.isDir,
+    ...(entry.isDir ? {} : { file_size: entry.sizeBytes }),
+  };
 }

@@ -224,4 +224,8 @@ export const mlflowSchemas = {
     })
     .passthrough(),
   listArtifacts: z.object({ path: z.string().optional() }).passthrough(),
+  listRunArtifacts: withRunId({
+    path: z.string().optional(),
+    page_token: z.string().optional(),
+  }),
 };

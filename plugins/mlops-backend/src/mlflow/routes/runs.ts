@@ -6,7 +6,7 @@ import { toMlflowMetric, toMlflowRun, toMlflowRunInfo } from '../mappers';
 
 /** MLflow's `runs/*` and `metrics/*` routes. */
 export function addRunRoutes(api: express.Router, context: MlflowRouteContext) {
-  const { auth, input, tags, tracking } = context;
+  const { auth, input, tags, tracking, artifacts } = context;
 
   api.post('/runs/create', async (req, res) => {
     const credentials = await auth.credentialsOf(req);
@@ -140,6 +140,13 @@ export function addRunRoutes(api: express.Router, context: MlflowRouteContext) {
     await auth.credentialsOf(req);
     await tracking.getRun(input(req, s.logModel).run_id);
     res.json({});
+  });
+
+  // A run's artifacts, relative to its artifact root (MLflow's UI and older clients).
+  api.get('/artifacts/list', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.listRunArtifacts);
+    res.json(await artifacts.listRun(body.run_id, body.path));
   });
 
   api.get('/metrics/get-history', async (req, res) => {
