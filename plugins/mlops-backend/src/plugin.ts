@@ -16,7 +16,12 @@ import {
   RegistryStore,
 } from './registry';
 import { createRegistryRouter } from './registry/router';
-import { TrackingService, TrackingStore } from './tracking';
+import {
+  LoggedModelService,
+  LoggedModelStore,
+  TrackingService,
+  TrackingStore,
+} from './tracking';
 import { createTrackingRouter } from './tracking/router';
 import { createMlflowRouter, MlflowArtifacts } from './mlflow';
 import {
@@ -110,6 +115,10 @@ export const mlopsPlugin = createBackendPlugin({
         const auditTrail = new AuditTrail(new AuditStore(db), auditor);
         const infoService = new InfoService(db);
         const tracking = new TrackingService(new TrackingStore(db));
+        const loggedModels = new LoggedModelService(
+          new LoggedModelStore(db),
+          tracking,
+        );
         const registry = new RegistryService({
           store: new RegistryStore(db),
           artifacts: new FileSystemArtifactStore(
@@ -125,6 +134,7 @@ export const mlopsPlugin = createBackendPlugin({
             { maxBytes: maxArtifactBytes },
           ),
           tracking,
+          loggedModels,
         );
 
         // Serving: OIP v2 over onnxruntime-node, every request observed by
@@ -231,6 +241,7 @@ export const mlopsPlugin = createBackendPlugin({
               permissions,
               logger,
               tracking,
+              loggedModels,
               registry,
               artifacts: mlflowArtifacts,
               jsonBodyLimit,

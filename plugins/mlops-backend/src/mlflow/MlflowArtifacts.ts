@@ -1,6 +1,6 @@
 import { InputError, NotFoundError } from '@backstage/errors';
 import { ArtifactStore } from '../registry';
-import { TrackingService } from '../tracking';
+import { LoggedModelService, TrackingService } from '../tracking';
 
 const MLFLOW_ARTIFACTS = 'mlflow-artifacts:';
 
@@ -13,6 +13,7 @@ export class MlflowArtifacts {
   constructor(
     private readonly store: ArtifactStore,
     private readonly tracking: TrackingService,
+    private readonly loggedModels?: LoggedModelService,
   ) {}
 
   async put(path: string, bytes: Buffer): Promise<void> {
@@ -45,18 +46,7 @@ export class MlflowArtifacts {
    */
   async listRun(runId: string, path: string | undefined) {
     const run = await this.tracking.getRun(runId);
-    if (!run.artifactUri.startsWith(MLFLOW_ARTIFACTS)) {
-      return { root_uri: run.artifactUri, files: [] };
-    }
-    const root = trimSlashes(run.artifactUri.slice(MLFLOW_ARTIFACTS.length));
-    const relative = path === undefined ? '' : trimTrailingSlash(path);
-    const entries = await this.store.list(
-      relative === '' ? root : `${root}/${relative}`,
-    );
-    return {
-      root_uri: run.artifactUri,
-      files: entries.map(e => toFileInfo(e, e.path.slice(root.length + 1))),
-    };
+    return this.listUnder(run.artifactUri, path);
   }
 
   /**
@@ -90,10 +80,50 @@ export class MlflowArtifacts {
     return this.store.read(preferred.path);
   }
 
+  /**
+   * A logged model's artifacts under `path` (MLflow's
+   * `logged-models/<id>/artifacts/directories`): paths relative to the
+   * model's artifact root, as for a run.
+   */
+  async listLoggedModel(modelId: string, path: string | undefined) {
+    const model = await this.requireLoggedModels().get(modelId);
+    return this.listUnder(model.artifactLocation, path);
+  }
+
+  private requireLoggedModels(): LoggedModelService {
+    if (!this.loggedModels) {
+      throw new NotFoundError('Logged models are not enabled here');
+    }
+    return this.loggedModels;
+  }
+
+  private async listUnder(rootUri: string, path: string | undefined) {
+    if (!rootUri.startsWith(MLFLOW_ARTIFACTS)) {
+      return { root_uri: rootUri, files: [] };
+    }
+    const root = trimSlashes(rootUri.slice(MLFLOW_ARTIFACTS.length));
+    const relative = path === undefined ? '' : trimTrailingSlash(path);
+    const entries = await this.store.list(
+      relative === '' ? root : `${root}/${relative}`,
+    );
+    return {
+      root_uri: rootUri,
+      files: entries.map(e => toFileInfo(e, e.path.slice(root.length + 1))),
+    };
+  }
+
   /** The store path `source` points at, or undefined when it is not ours. */
   private async storePathOf(source: string, runId?: string) {
     if (source.startsWith(MLFLOW_ARTIFACTS)) {
       return trimSlashes(source.slice(MLFLOW_ARTIFACTS.length));
+    }
+    // MLflow 3: `models:/<model_id>` names a logged model's artifacts.
+    const loggedModel = /^models:\/(m-[0-9a-f]{32})(?:\/(.*))?$/.exec(source);
+    if (loggedModel) {
+      const model = await this.requireLoggedModels().get(loggedModel[1]);
+      return this.storePathOf(
+        `${model.artifactLocation}/${loggedModel[2] ?? ''}`,
+      );
     }
     const runsUri = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(source);
     if (runsUri) {

@@ -7,12 +7,13 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { createRequestAuth } from '../lib/http';
 import { RegistryService } from '../registry';
-import { TrackingService } from '../tracking';
+import { LoggedModelService, TrackingService } from '../tracking';
 import { MlflowError, mlflowErrorHandler } from './errors';
 import { MlflowArtifacts } from './MlflowArtifacts';
 import { addArtifactRoutes } from './routes/artifacts';
 import { MlflowRouteContext, mlflowInput, tagRecord } from './routes/context';
 import { addExperimentRoutes } from './routes/experiments';
+import { addLoggedModelRoutes } from './routes/loggedModels';
 import { addModelVersionRoutes } from './routes/modelVersions';
 import { addRegisteredModelRoutes } from './routes/registeredModels';
 import { addRunRoutes } from './routes/runs';
@@ -29,6 +30,7 @@ export function createMlflowRouter(options: {
   permissions: PermissionsService;
   logger: LoggerService;
   tracking: TrackingService;
+  loggedModels: LoggedModelService;
   registry: RegistryService;
   artifacts: MlflowArtifacts;
   jsonBodyLimit: string;
@@ -42,6 +44,7 @@ export function createMlflowRouter(options: {
       getModel: name => registry.getRegisteredModel(name),
     }),
     tracking,
+    loggedModels: options.loggedModels,
     registry,
     artifacts,
     input: mlflowInput,
@@ -56,6 +59,7 @@ export function createMlflowRouter(options: {
   api.use(express.json({ limit: options.jsonBodyLimit }));
   addExperimentRoutes(api, context);
   addRunRoutes(api, context);
+  addLoggedModelRoutes(api, context);
   addRegisteredModelRoutes(api, context);
   addModelVersionRoutes(api, context);
   api.use((req, _res) => {

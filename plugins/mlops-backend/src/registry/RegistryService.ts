@@ -279,6 +279,8 @@ export class RegistryService {
     name: string;
     source: string;
     runId?: string;
+    /** The MLflow logged model the version is registered from. */
+    modelId?: string;
     description?: string;
     tags?: Record<string, string>;
     /** ONNX bytes to store as the version's artifact. */
@@ -346,6 +348,7 @@ export class RegistryService {
             description,
             source: request.source,
             runId,
+            ...(request.modelId ? { modelId: request.modelId } : {}),
             status: 'READY',
             stage: 'None',
             creator,
@@ -898,6 +901,7 @@ export class RegistryService {
         description: r.description,
         source: r.source,
         ...(r.runId ? { runId: r.runId } : {}),
+        ...(r.modelId ? { modelId: r.modelId } : {}),
         status: r.status,
         ...(r.statusMessage ? { statusMessage: r.statusMessage } : {}),
         stage: r.stage,

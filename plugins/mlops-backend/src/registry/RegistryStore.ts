@@ -38,6 +38,7 @@ export interface VersionRecord {
   description: string;
   source: string;
   runId?: string;
+  modelId?: string;
   status: ModelVersionStatus;
   statusMessage?: string;
   stage: ModelStage;
@@ -62,6 +63,7 @@ interface VersionRow {
   description: string;
   source: string;
   run_id: string | null;
+  model_id?: string | null;
   status: string;
   status_message: string | null;
   stage: string;
@@ -120,6 +122,7 @@ function toVersion(row: VersionRow): VersionRecord {
     description: row.description ?? '',
     source: row.source,
     ...(row.run_id ? { runId: row.run_id } : {}),
+    ...(row.model_id ? { modelId: row.model_id } : {}),
     status: row.status as ModelVersionStatus,
     ...(row.status_message ? { statusMessage: row.status_message } : {}),
     stage: row.stage as ModelStage,
@@ -360,6 +363,7 @@ export class RegistryStore {
       description: version.description,
       source: version.source,
       run_id: version.runId ?? null,
+      model_id: version.modelId ?? null,
       status: version.status,
       status_message: version.statusMessage ?? null,
       stage: version.stage,

@@ -263,3 +263,15 @@ export function checkCount(
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** A key and its string value, for `owner` (e.g. "logged model 'm-...'"). */
+export function validateKeyValue(
+  kind: string,
+  key: string,
+  value: string,
+  owner: string,
+  maxLength: number,
+) {
+  validateKey(kind, key, owner);
+  validateValue(kind, key, value, owner, maxLength);
+}

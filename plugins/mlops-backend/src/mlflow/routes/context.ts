@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RequestAuth } from '../../lib/http';
 import { describeIssues } from '../../lib/validation';
 import { RegistryService } from '../../registry';
-import { TrackingService } from '../../tracking';
+import { LoggedModelService, TrackingService } from '../../tracking';
 import { MlflowError } from '../errors';
 import { MlflowArtifacts } from '../MlflowArtifacts';
 
@@ -12,6 +12,7 @@ import { MlflowArtifacts } from '../MlflowArtifacts';
 export interface MlflowRouteContext {
   auth: RequestAuth<RegisteredModel>;
   tracking: TrackingService;
+  loggedModels: LoggedModelService;
   registry: RegistryService;
   artifacts: MlflowArtifacts;
   /** The request's fields checked against `schema`; INVALID_PARAMETER_VALUE otherwise. */

@@ -12,7 +12,8 @@ export function addModelVersionRoutes(
   api: express.Router,
   context: MlflowRouteContext,
 ) {
-  const { auth, input, tags, tracking, registry, artifacts } = context;
+  const { auth, input, tags, tracking, registry, artifacts, loggedModels } =
+    context;
 
   api.post('/model-versions/create', async (req, res) => {
     await auth.credentialsOf(req);
@@ -22,16 +23,22 @@ export function addModelVersionRoutes(
       modelVersionCreatePermission,
       body.name,
     );
-    if (body.run_id) {
-      await tracking.getRun(body.run_id);
+    // MLflow 3 registers a logged model: `model_id`, source `models:/<model_id>`.
+    const loggedModel = body.model_id
+      ? await loggedModels.get(body.model_id)
+      : undefined;
+    const runId = body.run_id || loggedModel?.sourceRunId;
+    if (runId) {
+      await tracking.getRun(runId);
     }
-    // An ONNX file at the source (the run's artifacts) becomes the version's
-    // artifact, checked before anything is stored.
-    const artifact = await artifacts.findOnnxModel(body.source, body.run_id);
+    // An ONNX file at the source (the run's or the logged model's artifacts)
+    // becomes the version's artifact, checked before anything is stored.
+    const artifact = await artifacts.findOnnxModel(body.source, runId);
     const version = await registry.createVersion({
       name: body.name,
       source: body.source,
-      runId: body.run_id || undefined,
+      runId,
+      modelId: loggedModel?.modelId,
       description: body.description,
       tags: tags(body.tags),
       artifact,
