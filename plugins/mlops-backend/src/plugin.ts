@@ -127,6 +127,7 @@ export const mlopsPlugin = createBackendPlugin({
           ),
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
+          versionsInUse: name => new RolloutStore(db).versionsInUse(name),
         });
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(

@@ -155,6 +155,28 @@ export const mlflowSchemas = {
     })
     .passthrough(),
   registeredModelName: z.object({ name: nonEmpty }).passthrough(),
+  renameRegisteredModel: z
+    .object({ name: nonEmpty, new_name: nonEmpty })
+    .passthrough(),
+  registeredModelTag: z
+    .object({ name: nonEmpty, key: nonEmpty, value: z.string() })
+    .passthrough(),
+  registeredModelTagKey: z
+    .object({ name: nonEmpty, key: nonEmpty })
+    .passthrough(),
+  versionTagKey: z
+    .object({ name: nonEmpty, version: versionSchema, key: nonEmpty })
+    .passthrough(),
+  deleteVersion: z
+    .object({
+      name: nonEmpty,
+      version: versionSchema,
+      comment: z.string().max(5000).optional(),
+    })
+    .passthrough(),
+  updateExperiment: z
+    .object({ experiment_id: nonEmpty, new_name: nonEmpty })
+    .passthrough(),
   updateRegisteredModel: z
     .object({ name: nonEmpty, description: z.string().optional() })
     .passthrough(),

@@ -23,6 +23,7 @@ import {
   validateTags,
 } from './names';
 import { isUniqueViolation } from '../lib/database';
+import { InvalidStateError } from '../lib/errors';
 import { parseVersion } from '../lib/version';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
 import { VersionArtifacts } from './VersionArtifacts';
@@ -65,6 +66,12 @@ export interface RegistryServiceOptions {
   inspector?: ModelInspector;
   /** Milliseconds since the epoch; for tests. */
   clock?: () => number;
+  /**
+   * The versions of a model that deployments route (rollout provides it;
+   * the registry does not import rollout). They cannot be deleted, nor can
+   * their model be deleted or renamed.
+   */
+  versionsInUse?: (name: string) => Promise<number[]>;
 }
 
 const ACTIVE_STAGES: ModelStage[] = ['Staging', 'Production'];
@@ -94,6 +101,7 @@ export class RegistryService {
   private readonly auditTrail: AuditTrail;
   private readonly runLookup: RunLookup;
   private readonly clock: () => number;
+  private readonly versionsInUse: (name: string) => Promise<number[]>;
 
   constructor(options: RegistryServiceOptions) {
     this.store = options.store;
@@ -104,6 +112,7 @@ export class RegistryService {
     this.auditTrail = options.auditTrail;
     this.runLookup = options.runLookup ?? (async () => new Map());
     this.clock = options.clock ?? Date.now;
+    this.versionsInUse = options.versionsInUse ?? (async () => []);
   }
 
   // ---- registered models -------------------------------------------------
@@ -221,6 +230,7 @@ export class RegistryService {
     credentials: BackstageCredentials;
   }): Promise<void> {
     const { name } = request;
+    await this.refuseInUse(name, undefined, 'delete');
     await this.store.transaction(async trx => {
       const model = await this.requireModel(name, trx, true);
       const versions = await this.store.listVersions(name, trx);
@@ -240,6 +250,38 @@ export class RegistryService {
       );
     });
     await this.artifacts.remove(name);
+  }
+
+  /**
+   * MLflow's `registered-models/rename`: the model, its versions, tags and
+   * aliases under a new name; it keeps its catalog Model. Refused while a
+   * deployment routes one of its versions. Audited as `registry.model.rename`.
+   */
+  async renameRegisteredModel(request: {
+    name: string;
+    newName: string;
+    credentials: BackstageCredentials;
+  }): Promise<RegisteredModel> {
+    const { name } = request;
+    const newName = validateModelName(request.newName);
+    await this.refuseInUse(name, undefined, 'rename');
+    await this.store.transaction(async trx => {
+      const model = await this.requireModel(name, trx, true);
+      if (await this.store.getModel(newName, trx)) {
+        throw new ConflictError(`Registered model '${newName}' already exists`);
+      }
+      await this.store.renameModel(name, newName, this.clock(), trx);
+      await this.auditTrail.record(
+        {
+          entityRef: model.entityRef,
+          action: 'registry.model.rename',
+          credentials: request.credentials,
+          details: { registeredModel: newName, previousName: name },
+        },
+        trx,
+      );
+    });
+    return this.getRegisteredModel(newName);
   }
 
   async setRegisteredModelTag(
@@ -509,6 +551,68 @@ export class RegistryService {
         trx,
       );
     });
+  }
+
+  /**
+   * Deletes a version with its tags and aliases (its artifact file too).
+   * Refused with InvalidStateError while a deployment routes it. Audited as
+   * `registry.version.delete`.
+   */
+  async deleteVersion(request: {
+    name: string;
+    version: number;
+    comment?: string;
+    credentials: BackstageCredentials;
+  }): Promise<void> {
+    const { name } = request;
+    const number = parseVersion(request.version);
+    await this.refuseInUse(name, number, 'delete');
+    let artifactPath: string | undefined;
+    await this.store.transaction(async trx => {
+      const model = await this.requireModel(name, trx, true);
+      const version = await this.requireVersion(name, number, trx);
+      artifactPath = version.artifact?.path;
+      await this.store.deleteVersion(name, number, trx);
+      await this.store.updateModel(name, { updatedAt: this.clock() }, trx);
+      await this.auditTrail.record(
+        {
+          entityRef: model.entityRef,
+          action: 'registry.version.delete',
+          credentials: request.credentials,
+          comment: request.comment,
+          details: {
+            registeredModel: name,
+            version: number,
+            stage: version.stage,
+          },
+        },
+        trx,
+      );
+    });
+    await this.artifacts.removeQuietly(artifactPath);
+  }
+
+  /** InvalidStateError when deployments route the version (or any version of the model). */
+  private async refuseInUse(
+    name: string,
+    version: number | undefined,
+    what: 'delete' | 'rename',
+  ): Promise<void> {
+    const inUse = await this.versionsInUse(name);
+    const blocking =
+      version === undefined ? inUse : inUse.filter(v => v === version);
+    if (blocking.length > 0) {
+      throw new InvalidStateError(
+        version === undefined
+          ? `Cannot ${what} registered model '${name}': deployments route its version(s) ${blocking.join(
+              ', ',
+            )}`
+          : `Cannot ${what} ${describeVersion(
+              name,
+              version,
+            )}: a deployment routes it`,
+      );
+    }
   }
 
   async deleteVersionTag(

@@ -305,6 +305,45 @@ export class RegistryStore {
     await trx(MODELS).where({ name }).delete();
   }
 
+  /** Moves a model and everything of it to `newName`, in one transaction. */
+  async renameModel(
+    name: string,
+    newName: string,
+    updatedAt: number,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    const model = await trx(MODELS).where({ name }).first();
+    await trx(MODELS).insert({
+      ...model,
+      name: newName,
+      updated_at: updatedAt,
+    });
+    // Children are copied under the new name before the old rows go: the
+    // foreign keys hold at every step on both engines.
+    for (const table of [VERSIONS, MODEL_TAGS, VERSION_TAGS, ALIASES]) {
+      const rows = await trx(table).where({ model_name: name });
+      for (const chunk of chunks(rows)) {
+        await trx(table).insert(
+          chunk.map((row: Record<string, unknown>) => ({
+            ...row,
+            model_name: newName,
+          })),
+        );
+      }
+    }
+    await this.deleteModel(name, trx);
+  }
+
+  async deleteVersion(
+    name: string,
+    version: number,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    await trx(ALIASES).where({ model_name: name, version }).delete();
+    await trx(VERSION_TAGS).where({ model_name: name, version }).delete();
+    await trx(VERSIONS).where({ model_name: name, version }).delete();
+  }
+
   async setModelTag(
     name: string,
     key: string,

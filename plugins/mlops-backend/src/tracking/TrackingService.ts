@@ -9,6 +9,7 @@ import type {
 } from '@loopline/mlops-common';
 import { parseOrderBy, parseSearchFilter } from '../lib/searchFilter';
 import { EXPERIMENT_SEARCH_SCHEMA, RUN_SEARCH_SCHEMA } from './searchSchemas';
+import { InvalidStateError } from '../lib/errors';
 import { readPage } from '../lib/paging';
 import { generateRunName } from './names';
 import {
@@ -195,6 +196,32 @@ export class TrackingService {
       requireActiveExperiment(experiment, 'set a tag on');
       validateExperimentTag(experiment.name, { key, value });
       await tx.upsertExperimentTags(experiment.experimentId, [{ key, value }]);
+    });
+  }
+
+  /** MLflow's `experiments/update`: renames an active experiment. */
+  async renameExperiment(experimentId: string, newName: string): Promise<void> {
+    const name = validateExperimentName(newName);
+    await this.store.transaction(async tx => {
+      const experiment = await this.requireExperiment(tx, experimentId, true);
+      if (experiment.lifecycleStage !== 'active') {
+        throw new InvalidStateError(
+          `Cannot rename experiment '${experiment.experimentId}' (${experiment.name}): it is deleted`,
+        );
+      }
+      try {
+        await tx.updateExperiment(experiment.experimentId, {
+          name,
+          lastUpdateTime: this.now(),
+        });
+      } catch (error) {
+        if (error instanceof UniqueViolationError) {
+          throw new ConflictError(
+            `Experiment with name '${name}' already exists`,
+          );
+        }
+        throw error;
+      }
     });
   }
 

@@ -60,6 +60,13 @@ export function addExperimentRoutes(
     res.json({});
   });
 
+  api.post('/experiments/update', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.updateExperiment);
+    await tracking.renameExperiment(body.experiment_id, body.new_name);
+    res.json({});
+  });
+
   api.post('/experiments/delete', async (req, res) => {
     await auth.credentialsOf(req);
     await tracking.deleteExperiment(input(req, s.experimentId).experiment_id);

@@ -108,6 +108,32 @@ export function addModelVersionRoutes(
     res.json({});
   });
 
+  api.delete('/model-versions/delete-tag', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.versionTagKey);
+    await auth.authorizedModel(req, modelVersionCreatePermission, body.name);
+    await registry.deleteVersionTag(body.name, body.version, body.key);
+    res.json({});
+  });
+
+  // Deleting needs what creating needs; a routed version is INVALID_STATE (409).
+  api.delete('/model-versions/delete', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.deleteVersion);
+    const { credentials } = await auth.authorizedModel(
+      req,
+      modelVersionCreatePermission,
+      body.name,
+    );
+    await registry.deleteVersion({
+      name: body.name,
+      version: body.version,
+      comment: body.comment,
+      credentials,
+    });
+    res.json({});
+  });
+
   api.get('/model-versions/get-download-uri', async (req, res) => {
     await auth.credentialsOf(req);
     const body = input(req, s.version);

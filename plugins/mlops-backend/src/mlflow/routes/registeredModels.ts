@@ -51,6 +51,51 @@ export function addRegisteredModelRoutes(
     res.json({ registered_model: await registeredModelBody(body.name) });
   });
 
+  api.post('/registered-models/rename', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.renameRegisteredModel);
+    const { credentials } = await auth.authorizedModel(
+      req,
+      modelVersionCreatePermission,
+      body.name,
+    );
+    await registry.renameRegisteredModel({
+      name: body.name,
+      newName: body.new_name,
+      credentials,
+    });
+    res.json({ registered_model: await registeredModelBody(body.new_name) });
+  });
+
+  // Deleting needs what registering needs; routed versions are INVALID_STATE (409).
+  api.delete('/registered-models/delete', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.registeredModelName);
+    const { credentials } = await auth.authorizedModel(
+      req,
+      modelVersionCreatePermission,
+      body.name,
+    );
+    await registry.deleteRegisteredModel({ name: body.name, credentials });
+    res.json({});
+  });
+
+  api.post('/registered-models/set-tag', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.registeredModelTag);
+    await auth.authorizedModel(req, modelVersionCreatePermission, body.name);
+    await registry.setRegisteredModelTag(body.name, body.key, body.value);
+    res.json({});
+  });
+
+  api.delete('/registered-models/delete-tag', async (req, res) => {
+    await auth.credentialsOf(req);
+    const body = input(req, s.registeredModelTagKey);
+    await auth.authorizedModel(req, modelVersionCreatePermission, body.name);
+    await registry.deleteRegisteredModelTag(body.name, body.key);
+    res.json({});
+  });
+
   const searchRegisteredModels = async (
     req: Request,
     res: express.Response,
