@@ -7,6 +7,8 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import {
+  DEFAULT_ROLLOUT_STEPS,
+  DeploymentTargetKind,
   ModelVersion,
   ROLLOUT_STRATEGIES,
   RolloutDefaults,
@@ -16,17 +18,12 @@ import {
 } from '@loopline/mlops-common';
 import { mlopsApiRef, RolloutControlAction } from '../../api';
 import { ActionDialog, errorMessage } from '../modelRegistry';
-import {
-  DEFAULT_STEPS,
-  parseSteps,
-  STEPS_HELP,
-  STRATEGY_LABELS,
-} from './format';
+import { parseSteps, STEPS_HELP, STRATEGY_LABELS } from './format';
 
 /** An environment as the deployments list configures it. */
 export interface EnvironmentInfo {
   name: string;
-  target: 'embedded' | 'kserve';
+  target: DeploymentTargetKind;
   /** The registry stage a promotion moves the candidate to. */
   stage?: string;
   /** The server's defaults for a rollout (steps per strategy, SLO). */
@@ -105,7 +102,7 @@ export function StartRolloutDialog(props: {
   const [strategy, setStrategy] = useState<RolloutStrategy>('canary');
   const defaultSlo = environment.defaults?.slo;
   const stepsOf = (s: RolloutStrategy) =>
-    (environment.defaults?.steps[s] ?? DEFAULT_STEPS[s]).join(', ');
+    (environment.defaults?.steps[s] ?? DEFAULT_ROLLOUT_STEPS[s]).join(', ');
   const [stepsText, setStepsText] = useState(stepsOf('canary'));
   const [abHeader, setAbHeader] = useState('');
   const [minRequests, setMinRequests] = useState('');
@@ -116,7 +113,7 @@ export function StartRolloutDialog(props: {
 
   const version =
     chosenVersion ?? (versions.value && proposedVersion(versions.value));
-  const steps = parseSteps(stepsText);
+  const steps = parseSteps(stepsText, strategy);
   const slo = {
     minRequests: readNumber(minRequests, { min: 0, integer: true }),
     // Entered in percent, sent as a share (0..1) as the SLO holds it.
