@@ -9,7 +9,7 @@ import type {
   RolloutStrategy,
 } from '@loopline/mlops-common';
 import type { RolloutControlAction } from '../../api';
-import { formatNumber } from '../modelRegistry';
+import { formatNumber } from '../shared';
 
 export const STRATEGY_LABELS: Record<RolloutStrategy, string> = {
   canary: 'Canary',
