@@ -89,6 +89,11 @@ export const DRIFT_METHODS = [
   'chi2',
   'wasserstein',
   'jensen-shannon',
+  // Evidently's names, as the monitoring API takes them.
+  'chisquare',
+  'z',
+  'kl_div',
+  'jensenshannon',
 ] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
