@@ -134,6 +134,56 @@ export interface DriftReport extends DriftComparison {
   rowCount: number;
   sampled: boolean;
   distributions?: FeatureDistribution[];
+  /** Quality against the ground truth that arrived for the window's requests. */
+  quality?: QualityMetrics;
+  /**
+   * Prediction drift: the model's main output in the window against the
+   * reference's target column (the reference holds no predictions).
+   */
+  predictionDrift?: DriftFeatureResult;
+  /** Target drift: the ground truth that arrived against the reference's target. */
+  targetDrift?: DriftFeatureResult;
+  /** Requests in the window whose inputs did not fit the model's feature layout. */
+  undecodedRequests?: number;
+  /** Serving figures of the window, for the latency and error-rate alert rules. */
+  serving?: { requests: number; errorRate: number; latencyP95Ms?: number };
+}
+
+/**
+ * Quality against ground truth: accuracy, F1 (binary: the positive class is
+ * 1 / "true" / the larger label; else macro) and ROC AUC (when the model
+ * outputs a score) for classification; RMSE, MAE and R² for regression.
+ */
+export interface QualityMetrics {
+  /** Requests with ground truth. */
+  count: number;
+  accuracy?: number;
+  f1?: number;
+  rocAuc?: number;
+  rmse?: number;
+  mae?: number;
+  r2?: number;
+}
+
+/** `GET /monitoring/models/:name/quality`. */
+export interface QualityResponse {
+  model: string;
+  /** Per version and report window, oldest first. */
+  points: Array<{
+    version: string;
+    windowStart: string;
+    windowEnd: string;
+    createdAt: string;
+    metrics: QualityMetrics;
+  }>;
+  /** The Model's quality SLO, for the chart's line. */
+  slo?: {
+    metric: keyof Omit<QualityMetrics, 'count'>;
+    min?: number;
+    max?: number;
+  };
+  /** Where ADWIN found the per-request error stream changed. */
+  changePoints: Array<{ version: string; at: string; estimation: number }>;
 }
 
 export interface DriftHistoryResponse {
@@ -152,6 +202,8 @@ export interface DriftHistoryResponse {
       | 'trigger'
     > & { scores: Record<string, number | null> }
   >;
+  /** When the last report was made. */
+  lastRunAt?: string;
   /** When the schedule runs next, if the Model has one. */
   nextRunAt?: string;
   schedule?: string;
