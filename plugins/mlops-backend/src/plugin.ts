@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
@@ -49,6 +50,7 @@ import {
   storageUriFor,
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
+import { createMonitoring } from './monitoring';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -76,6 +78,7 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        events: eventsServiceRef,
       },
       async init({
         config,
@@ -91,6 +94,7 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler,
         catalog,
         notifications,
+        events,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -208,6 +212,24 @@ export const mlopsPlugin = createBackendPlugin({
           ],
         });
 
+        // Monitoring: drift, quality and alerts over the inference log.
+        const monitoring = createMonitoring({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          catalog,
+          log: inferenceLog.store,
+          featureNamesOf: async name =>
+            (await inference.modelInfo(name)).features.map(f => f.name),
+          metricsRegistry: inferenceLog.metrics.registry,
+          events,
+          notifications,
+          auditTrail,
+        });
+
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
@@ -248,6 +270,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               createRolloutRouter({ httpAuth, permissions, rollouts }),
+              monitoring.router,
             ],
           }),
         );
@@ -290,6 +313,18 @@ export const mlopsPlugin = createBackendPlugin({
             await inferenceLog.inferenceLogger.flush();
             await rollouts.refreshTargetStatuses();
             await rollouts.analyzeAll();
+          },
+        });
+        // One global tick evaluates every Model's drift schedule; a due run
+        // is claimed in the database, so it runs once across instances.
+        await scheduler.scheduleTask({
+          id: 'mlops-monitoring-tick',
+          frequency: { seconds: monitoring.config.tickIntervalSeconds },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: monitoring.config.tickIntervalSeconds },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.flush();
+            await monitoring.tick();
           },
         });
         // A restart mid-rollout: the targets are told the stored state again.

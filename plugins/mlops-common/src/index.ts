@@ -15,3 +15,4 @@ export * from './registry';
 export * from './serving';
 export * from './rollout';
 export * from './rolloutRules';
+export * from './monitoring';
