@@ -49,6 +49,7 @@ import {
   storageUriFor,
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
+import { createLineage } from './lineage';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -218,6 +219,17 @@ export const mlopsPlugin = createBackendPlugin({
           permissionCacheTtlMs: servingConfig.permissionCacheTtlMs,
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
+
+        // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
+        const lineage = await createLineage({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          scheduler,
+        });
+        httpRouter.use(lineage.router);
 
         httpRouter.use(
           createRouter({

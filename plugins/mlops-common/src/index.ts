@@ -14,3 +14,4 @@ export * from './tracking';
 export * from './registry';
 export * from './serving';
 export * from './rollout';
+export * from './lineage';
