@@ -228,6 +228,10 @@ export const mlopsPlugin = createBackendPlugin({
           httpAuth,
           permissions,
           scheduler,
+          auth,
+          catalog,
+          registry,
+          tracking,
         });
         httpRouter.use(lineage.router);
 

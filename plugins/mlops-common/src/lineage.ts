@@ -202,3 +202,77 @@ export interface LineageImpact {
   /** Every node reached, with its catalog link. */
   nodes: LineageCatalogLink[];
 }
+
+/** On a Dataset: the OpenLineage dataset it is, as `<namespace>/<name>`. */
+export const OPENLINEAGE_DATASET_ANNOTATION = 'openlineage.io/dataset';
+/** On a Pipeline: the OpenLineage job it is, as `<namespace>/<name>`. */
+export const OPENLINEAGE_JOB_ANNOTATION = 'openlineage.io/job';
+/** Loopline's own OpenLineage namespace (its models and training jobs). */
+export const LOOPLINE_LINEAGE_NAMESPACE = 'loopline';
+
+/**
+ * Splits `<namespace>/<name>`. A namespace with a scheme keeps its
+ * authority (`s3://bucket/key` → `s3://bucket`, `key`; `postgres://h:5432/db.t`
+ * → `postgres://h:5432`, `db.t`); otherwise the namespace ends at the first `/`.
+ */
+export function parseLineageName(
+  value: string,
+): { namespace: string; name: string } | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)\/(.+)$/i.exec(value);
+  if (scheme) {
+    return { namespace: scheme[1], name: scheme[2] };
+  }
+  const slash = value.indexOf('/');
+  if (slash <= 0 || slash === value.length - 1) {
+    return undefined;
+  }
+  return { namespace: value.slice(0, slash), name: value.slice(slash + 1) };
+}
+
+/**
+ * The OpenLineage dataset a Dataset's `spec.location` names, after the
+ * spec's naming conventions: `s3://bucket/key` → (`s3://bucket`, `key`),
+ * `file:///abs/path` → (`file`, `/abs/path`), `file:rel/path` → (`file`,
+ * `rel/path`), a bare path → (`file`, path).
+ */
+export function lineageIdFromLocation(
+  location: string,
+): { namespace: string; name: string } | undefined {
+  const trimmed = location.trim();
+  if (!trimmed) {
+    return undefined;
+  }
+  const fileUrl = /^file:\/\/(\/.*)$/.exec(trimmed);
+  if (fileUrl) {
+    return { namespace: 'file', name: fileUrl[1] };
+  }
+  const withAuthority = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)\/?(.*)$/i.exec(trimmed);
+  if (withAuthority) {
+    return withAuthority[2]
+      ? { namespace: withAuthority[1], name: withAuthority[2] }
+      : undefined;
+  }
+  const opaque = /^([a-z][a-z0-9+.-]*):(.+)$/i.exec(trimmed);
+  if (opaque && opaque[1].length > 1) {
+    return { namespace: opaque[1], name: opaque[2] };
+  }
+  return { namespace: 'file', name: trimmed };
+}
+
+/** The OpenLineage dataset a registered model's versions are written to. */
+export function modelLineageId(registeredModel: string): {
+  namespace: string;
+  name: string;
+} {
+  return {
+    namespace: LOOPLINE_LINEAGE_NAMESPACE,
+    name: `models/${registeredModel}`,
+  };
+}
+
+/** `GET /api/mlops/lineage/graph`: the Marquez graph around an entity, each node linked to the catalog. */
+export interface LineageEntityGraph extends LineageGraph {
+  /** The node the graph is centred on; null when the entity names no lineage node. */
+  nodeId: string | null;
+  links: LineageCatalogLink[];
+}

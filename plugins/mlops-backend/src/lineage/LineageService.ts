@@ -975,6 +975,77 @@ export class LineageService {
     return { graph };
   }
 
+  /**
+   * The datasets and jobs reached from a node, one way only: downstream
+   * (readers of a dataset, then what they write) or upstream (writers of a
+   * dataset, then what they read), up to `depth` job hops. Cycles end.
+   */
+  async walk(
+    nodeId: string,
+    direction: 'downstream' | 'upstream',
+    depth: number,
+  ): Promise<{ datasets: DatasetRecord[]; jobs: JobRecord[] }> {
+    const parsed = parseNodeId(nodeId, await this.store.namespaceNames());
+    if (!parsed || (parsed.type !== 'dataset' && parsed.type !== 'job')) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    const start =
+      parsed.type === 'job'
+        ? await this.store.getJob(parsed.id)
+        : await this.store.getDataset(parsed.id);
+    if (!start) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    const into = direction === 'downstream' ? 'in' : 'out';
+    const from = direction === 'downstream' ? 'out' : 'in';
+    const datasets = new Set<string>();
+    const jobs = new Set<string>();
+    let frontierJobs: string[] = [];
+    if (parsed.type === 'job') {
+      frontierJobs = [start.uuid];
+      jobs.add(start.uuid);
+    } else {
+      datasets.add(start.uuid);
+      const edges = await this.store.jobIo({ datasetUuids: [start.uuid] });
+      frontierJobs = [
+        ...new Set(edges.filter(e => e.direction === into).map(e => e.jobUuid)),
+      ];
+      frontierJobs.forEach(j => jobs.add(j));
+    }
+    for (let hop = 0; hop <= depth && frontierJobs.length > 0; hop++) {
+      const edges = await this.store.jobIo({ jobUuids: frontierJobs });
+      const next = edges
+        .filter(e => e.direction === from && !datasets.has(e.datasetUuid))
+        .map(e => e.datasetUuid);
+      next.forEach(d => datasets.add(d));
+      if (hop === depth || next.length === 0) {
+        break;
+      }
+      const readers = await this.store.jobIo({ datasetUuids: next });
+      frontierJobs = [
+        ...new Set(
+          readers
+            .filter(e => e.direction === into && !jobs.has(e.jobUuid))
+            .map(e => e.jobUuid),
+        ),
+      ];
+      frontierJobs.forEach(j => jobs.add(j));
+    }
+    return {
+      datasets: await this.store.getDatasetsByUuid([...datasets]),
+      jobs: await this.store.getJobsByUuid([...jobs]),
+    };
+  }
+
+  /** A dataset's versions, newest first (Loopline's shape for the Dataset page). */
+  async datasetVersionsByUuid(
+    dataset: DatasetRecord,
+    limit: number,
+  ): Promise<LineageDatasetVersion[]> {
+    return (await this.listDatasetVersions(dataset, { limit, offset: 0 }))
+      .versions;
+  }
+
   // ---- shaping -----------------------------------------------------------
 
   private async toRuns(runs: RunRecord[]): Promise<LineageRun[]> {

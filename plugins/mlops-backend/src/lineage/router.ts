@@ -13,7 +13,10 @@ import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { parseInput } from '../lib/validation';
+import { entityRefSchema } from '../lib/validation';
+import { authorizeEntity } from '../lib/authorize';
 import { InvalidEventError, LineageService } from './LineageService';
+import { LineageImpactService } from './LineageImpact';
 
 /** Where the OpenLineage and Marquez routes live under `/api/mlops`. */
 export const OPENLINEAGE_PATH = '/openlineage';
@@ -53,6 +56,7 @@ export function createLineageRouter(options: {
   permissions: PermissionsService;
   logger: LoggerService;
   lineage: LineageService;
+  impact?: LineageImpactService;
   jsonBodyLimit: string;
 }): express.Router {
   const { httpAuth, permissions, lineage, logger } = options;
@@ -248,6 +252,60 @@ export function createLineageRouter(options: {
       );
     },
   );
+
+  // Loopline's own routes (Backstage's error shape): the catalog-linked
+  // graph of an entity and impact analysis.
+  const { impact } = options;
+  if (impact) {
+    router.get('/lineage/graph', async (req, res) => {
+      const q = parseInput(
+        z
+          .object({
+            entityRef: entityRefSchema.optional(),
+            nodeId: z.string().min(1).optional(),
+            depth: z.coerce.number().int().min(0).max(100).default(20),
+          })
+          .strict()
+          .refine(v => !!v.entityRef !== !!v.nodeId, {
+            message: 'give exactly one of entityRef and nodeId',
+          }),
+        req.query,
+        'query',
+      );
+      if (q.entityRef) {
+        const credentials = await httpAuth.credentials(req, {
+          allow: ['user', 'service'],
+        });
+        await authorizeEntity(
+          permissions,
+          mlopsEntityReadPermission,
+          q.entityRef,
+          credentials,
+        );
+      } else {
+        await authorizeRead(req);
+      }
+      res.json(await impact.graph(q));
+    });
+
+    router.get('/lineage/impact', async (req, res) => {
+      const { entityRef } = parseInput(
+        z.object({ entityRef: entityRefSchema }).strict(),
+        req.query,
+        'query',
+      );
+      const credentials = await httpAuth.credentials(req, {
+        allow: ['user', 'service'],
+      });
+      await authorizeEntity(
+        permissions,
+        mlopsEntityReadPermission,
+        entityRef,
+        credentials,
+      );
+      res.json(await impact.impact(entityRef));
+    });
+  }
 
   v1.use((_req, res) => {
     res.status(404).json({ code: 404, message: 'HTTP 404 Not Found' });
