@@ -51,6 +51,7 @@ import {
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
 import { createMonitoring } from './monitoring';
+import { createLineage } from './lineage';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -239,6 +240,21 @@ export const mlopsPlugin = createBackendPlugin({
           permissionCacheTtlMs: servingConfig.permissionCacheTtlMs,
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
+
+        // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
+        const lineage = await createLineage({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          scheduler,
+          auth,
+          catalog,
+          registry,
+          tracking,
+        });
+        httpRouter.use(lineage.router);
 
         httpRouter.use(
           createRouter({

@@ -16,3 +16,4 @@ export * from './serving';
 export * from './rollout';
 export * from './rolloutRules';
 export * from './monitoring';
+export * from './lineage';

@@ -99,6 +99,9 @@ export class RegistryService {
   private readonly runLookup: RunLookup;
   private readonly inspector: ModelInspector;
   private readonly clock: () => number;
+  private readonly versionListeners: Array<
+    (version: ModelVersion) => Promise<void>
+  > = [];
 
   constructor(options: RegistryServiceOptions) {
     this.store = options.store;
@@ -107,6 +110,11 @@ export class RegistryService {
     this.runLookup = options.runLookup ?? (async () => new Map());
     this.inspector = options.inspector ?? new OnnxInspector();
     this.clock = options.clock ?? Date.now;
+  }
+
+  /** Called after each new version is committed (e.g. to record its lineage); a listener must not throw. */
+  addVersionListener(listener: (version: ModelVersion) => Promise<void>) {
+    this.versionListeners.push(listener);
   }
 
   // ---- registered models -------------------------------------------------
@@ -381,7 +389,11 @@ export class RegistryService {
       await this.removeQuietly(writtenPath);
       throw error;
     }
-    return this.getVersion(name, number);
+    const created = await this.getVersion(name, number);
+    for (const listener of this.versionListeners) {
+      await listener(created);
+    }
+    return created;
   }
 
   async getVersion(name: string, version: number): Promise<ModelVersion> {
