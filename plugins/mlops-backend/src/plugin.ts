@@ -49,6 +49,7 @@ import {
   storageUriFor,
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
+import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -76,6 +77,7 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        inProcess: mlopsServiceHolderRef,
       },
       async init({
         config,
@@ -91,6 +93,7 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler,
         catalog,
         notifications,
+        inProcess,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -119,6 +122,10 @@ export const mlopsPlugin = createBackendPlugin({
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
         });
+        // The scaffolder's mlops:* actions call these in process.
+        inProcess.provide(
+          new MlopsInProcessService({ permissions, registry, tracking }),
+        );
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(
             path.join(artifactDirectory, 'mlflow-artifacts'),
