@@ -74,9 +74,9 @@ export function createCreateRegisteredModelAction(options: {
             .int()
             .min(0)
             .max(600)
-            .default(120)
+            .optional()
             .describe(
-              'How long to wait for the catalog to process the new entity before giving up',
+              'How long to wait for the catalog to process the new entity before giving up, in seconds (default 120)',
             ),
       },
       output: {
@@ -85,7 +85,9 @@ export function createCreateRegisteredModelAction(options: {
       },
     },
     async handler(ctx) {
-      const { name, description, tags, waitForEntitySeconds } = ctx.input;
+      const { name, description, tags } = ctx.input;
+      // The scaffolder validates input against the JSON Schema, which applies no defaults.
+      const waitForEntitySeconds = ctx.input.waitForEntitySeconds ?? 120;
       const entityRef = stringifyEntityRef(
         parseEntityRef(ctx.input.entityRef ?? name, {
           defaultKind: 'model',

@@ -38,9 +38,9 @@ export function createDescribeTokenAction(options: {
           z
             .string()
             .regex(SECRET_NAME, 'a CI secret name: letters, digits and _')
-            .default('LOOPLINE_TOKEN')
+            .optional()
             .describe(
-              'The CI secret that holds the portal token (an external-access token); only its name is used',
+              'The CI secret that holds the portal token (an external-access token); only its name is used (default LOOPLINE_TOKEN)',
             ),
         experimentName: z =>
           z.string().optional().describe('MLFLOW_EXPERIMENT_NAME'),
@@ -68,7 +68,8 @@ export function createDescribeTokenAction(options: {
       },
     },
     async handler(ctx) {
-      const { secretName, experimentName, registeredModelName } = ctx.input;
+      const { experimentName, registeredModelName } = ctx.input;
+      const secretName = ctx.input.secretName ?? 'LOOPLINE_TOKEN';
       const variables: Array<{
         name: string;
         value?: string;

@@ -125,8 +125,10 @@ export function createRenderServingManifestsAction(options: {
           z
             .string()
             .min(1)
-            .default('production')
-            .describe('The environment the InferenceService serves'),
+            .optional()
+            .describe(
+              'The environment the InferenceService serves (default production)',
+            ),
         namespace: z =>
           z
             .string()
@@ -146,13 +148,15 @@ export function createRenderServingManifestsAction(options: {
             .number()
             .int()
             .min(1)
-            .default(1)
-            .describe('The registry version the manifest serves'),
+            .optional()
+            .describe('The registry version the manifest serves (default 1)'),
         targetPath: z =>
           z
             .string()
-            .default('serving/inference-service.yaml')
-            .describe('Where in the workspace the manifest is written'),
+            .optional()
+            .describe(
+              'Where in the workspace the manifest is written (default serving/inference-service.yaml)',
+            ),
       },
       output: {
         name: z => z.string().describe('The InferenceService’s name'),
@@ -176,6 +180,11 @@ export function createRenderServingManifestsAction(options: {
     },
     async handler(ctx) {
       const defaults = await options.defaults();
+      // The scaffolder validates input against the JSON Schema, which applies no defaults.
+      const environment = ctx.input.environment ?? 'production';
+      const version = ctx.input.version ?? 1;
+      const targetPath =
+        ctx.input.targetPath ?? 'serving/inference-service.yaml';
       const modelName = ctx.input.modelName;
       const entityRef = stringifyEntityRef(
         parseEntityRef(ctx.input.entityRef ?? modelName, {
@@ -202,7 +211,7 @@ export function createRenderServingManifestsAction(options: {
       try {
         storageUri = storageUriFor(storageUriTemplate, {
           modelName,
-          version: ctx.input.version,
+          version: version,
         });
       } catch (error) {
         throw new InputError((error as Error).message);
@@ -210,28 +219,28 @@ export function createRenderServingManifestsAction(options: {
       const manifest = renderInferenceService({
         modelName,
         entityRef,
-        environment: ctx.input.environment,
+        environment,
         namespace,
         storageUri,
         loggerUrl: defaults.loggerUrl,
-        version: ctx.input.version,
+        version: version,
       });
 
-      const file = resolveInWorkspace(ctx.workspacePath, ctx.input.targetPath);
+      const file = resolveInWorkspace(ctx.workspacePath, targetPath);
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(
         file,
-        `# The InferenceService Loopline's KServe target writes for ${modelName} v${ctx.input.version} in ${ctx.input.environment}.\n` +
+        `# The InferenceService Loopline's KServe target writes for ${modelName} v${version} in ${environment}.\n` +
           `# Rollouts change storageUri and canaryTrafficPercent through the portal; the logger's token is added there.\n` +
           stringify(manifest),
         'utf8',
       );
       ctx.logger.info(
-        `Wrote ${ctx.input.targetPath}: InferenceService ${manifest.metadata.name} in ${namespace}`,
+        `Wrote ${targetPath}: InferenceService ${manifest.metadata.name} in ${namespace}`,
       );
 
       ctx.output('name', manifest.metadata.name);
-      ctx.output('path', ctx.input.targetPath);
+      ctx.output('path', targetPath);
       ctx.output('storageUriTemplate', storageUriTemplate);
       ctx.output('manifest', manifest as any);
       ctx.output('canary', {

@@ -61,16 +61,16 @@ export function createValidateEntitiesAction(options: {
           z
             .array(z.string().min(1))
             .min(1)
-            .default(['catalog-info.yaml'])
+            .optional()
             .describe(
-              'Catalog files in the workspace (relative paths); every document in them is read',
+              'Catalog files in the workspace (relative paths; default catalog-info.yaml); every document in them is read',
             ),
         checkPermissions: z =>
           z
             .boolean()
-            .default(false)
+            .optional()
             .describe(
-              'Also check that the user may create the registered model of each Model entity',
+              'Also check that the user may create the registered model of each Model entity (default false)',
             ),
       },
       output: {
@@ -84,7 +84,9 @@ export function createValidateEntitiesAction(options: {
     },
     async handler(ctx) {
       const entities: Array<{ entity: Entity; file: string }> = [];
-      for (const file of ctx.input.files) {
+      // The scaffolder validates input against the JSON Schema, which applies no defaults.
+      const files = ctx.input.files ?? ['catalog-info.yaml'];
+      for (const file of files) {
         const text = await fs.readFile(
           resolveInWorkspace(ctx.workspacePath, file),
           'utf8',
