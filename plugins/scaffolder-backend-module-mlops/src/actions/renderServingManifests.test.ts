@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { createMockDirectory } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { parse } from 'yaml';
+import type { JsonObject } from '@backstage/types';
 import { KServeTarget } from '@loopline/plugin-mlops-backend/src/rollout/kserve/KServeTarget';
 import {
   FakeKubeApiServer,
@@ -27,7 +28,7 @@ const DEFAULTS: ServingDefaults = {
 
 const mockDir = createMockDirectory();
 
-function context(input: Record<string, unknown>, dryRun = false) {
+function context(input: JsonObject, dryRun = false) {
   mockDir.setContent({ workspace: {} });
   return {
     ...createMockActionContext({
