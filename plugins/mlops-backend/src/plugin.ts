@@ -52,6 +52,7 @@ import {
 import { seedDemoModels } from './demo/seed';
 import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
+import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -80,6 +81,7 @@ export const mlopsPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         notifications: notificationService,
         events: eventsServiceRef,
+        inProcess: mlopsServiceHolderRef,
       },
       async init({
         config,
@@ -96,6 +98,7 @@ export const mlopsPlugin = createBackendPlugin({
         catalog,
         notifications,
         events,
+        inProcess,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -124,6 +127,10 @@ export const mlopsPlugin = createBackendPlugin({
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
         });
+        // The scaffolder's mlops:* actions call these in process.
+        inProcess.provide(
+          new MlopsInProcessService({ permissions, registry, tracking }),
+        );
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(
             path.join(artifactDirectory, 'mlflow-artifacts'),
