@@ -102,6 +102,9 @@ export class RegistryService {
   private readonly runLookup: RunLookup;
   private readonly clock: () => number;
   private readonly versionsInUse: (name: string) => Promise<number[]>;
+  private readonly versionListeners: Array<
+    (version: ModelVersion) => Promise<void>
+  > = [];
 
   constructor(options: RegistryServiceOptions) {
     this.store = options.store;
@@ -113,6 +116,11 @@ export class RegistryService {
     this.runLookup = options.runLookup ?? (async () => new Map());
     this.clock = options.clock ?? Date.now;
     this.versionsInUse = options.versionsInUse ?? (async () => []);
+  }
+
+  /** Called after each new version is committed (e.g. to record its lineage); a listener must not throw. */
+  addVersionListener(listener: (version: ModelVersion) => Promise<void>) {
+    this.versionListeners.push(listener);
   }
 
   // ---- registered models -------------------------------------------------
@@ -425,7 +433,11 @@ export class RegistryService {
       await this.artifacts.removeQuietly(writtenPath);
       throw error;
     }
-    return this.getVersion(name, number);
+    const created = await this.getVersion(name, number);
+    for (const listener of this.versionListeners) {
+      await listener(created);
+    }
+    return created;
   }
 
   async getVersion(name: string, version: number): Promise<ModelVersion> {

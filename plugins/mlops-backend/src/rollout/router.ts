@@ -6,10 +6,14 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
+  ConversionRequest,
   deploymentManagePermission,
   mlopsEntityReadPermission,
+  ROLLOUT_CONTROL_ACTIONS,
   ROLLOUT_STRATEGIES,
+  RolloutActionRequest,
   RolloutStrategy,
+  StartRolloutRequest,
 } from '@loopline/mlops-common';
 import { createRequestAuth } from '../lib/http';
 import { parseInput } from '../lib/validation';
@@ -25,7 +29,7 @@ const deploymentParams = z
   })
   .passthrough();
 const actionParams = deploymentParams.extend({
-  action: z.enum(['promote', 'rollback', 'pause', 'resume']),
+  action: z.enum(ROLLOUT_CONTROL_ACTIONS),
 });
 
 const comment = z.string().max(5000).optional();
@@ -77,14 +81,16 @@ const startBody = z
       .optional(),
     comment,
   })
-  .strict();
-const actionBody = z.object({ comment }).strict();
+  .strict() satisfies z.ZodType<StartRolloutRequest>;
+const actionBody = z
+  .object({ comment })
+  .strict() satisfies z.ZodType<RolloutActionRequest>;
 const conversionBody = z
   .object({
     key: z.string().min(1).max(256),
     value: z.number().finite().min(0).optional(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<ConversionRequest>;
 
 /**
  * Deployments and rollouts: `/deployments/models/:name[/:environment[/...]]`.
