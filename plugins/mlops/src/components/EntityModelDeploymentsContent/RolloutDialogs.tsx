@@ -3,6 +3,8 @@ import { useApi } from '@backstage/core-plugin-api';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import {
+  DEFAULT_ROLLOUT_STEPS,
+  DeploymentTargetKind,
   ROLLOUT_STRATEGIES,
   RolloutDefaults,
   RolloutStrategy,
@@ -20,17 +22,12 @@ import {
   readSloOverrides,
   SloOverrideFields,
 } from './SloOverrideFields';
-import {
-  DEFAULT_STEPS,
-  parseSteps,
-  STEPS_HELP,
-  STRATEGY_LABELS,
-} from './format';
+import { parseSteps, STEPS_HELP, STRATEGY_LABELS } from './format';
 
 /** An environment as the deployments list configures it. */
 export interface EnvironmentInfo {
   name: string;
-  target: 'embedded' | 'kserve';
+  target: DeploymentTargetKind;
   /** The registry stage a promotion moves the candidate to. */
   stage?: string;
   /** The server's defaults for a rollout (steps per strategy, SLO). */
@@ -57,7 +54,7 @@ export function StartRolloutDialog(props: {
   const [chosenVersion, setChosenVersion] = useState<number>();
   const [strategy, setStrategy] = useState<RolloutStrategy>('canary');
   const stepsOf = (s: RolloutStrategy) =>
-    (environment.defaults?.steps[s] ?? DEFAULT_STEPS[s]).join(', ');
+    (environment.defaults?.steps[s] ?? DEFAULT_ROLLOUT_STEPS[s]).join(', ');
   const [stepsText, setStepsText] = useState(stepsOf('canary'));
   const [abHeader, setAbHeader] = useState('');
   const [sloTexts, setSloTexts] = useState(NO_SLO_OVERRIDES);
@@ -65,7 +62,7 @@ export function StartRolloutDialog(props: {
 
   const version =
     chosenVersion ?? (candidates.value && proposedVersion(candidates.value));
-  const steps = parseSteps(stepsText);
+  const steps = parseSteps(stepsText, strategy);
   const slo = readSloOverrides(sloTexts);
   const valid =
     version !== undefined &&
