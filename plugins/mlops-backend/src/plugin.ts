@@ -17,7 +17,12 @@ import {
   RegistryStore,
 } from './registry';
 import { createRegistryRouter } from './registry/router';
-import { TrackingService, TrackingStore } from './tracking';
+import {
+  LoggedModelService,
+  LoggedModelStore,
+  TrackingService,
+  TrackingStore,
+} from './tracking';
 import { createTrackingRouter } from './tracking/router';
 import { createMlflowRouter, MlflowArtifacts } from './mlflow';
 import {
@@ -118,6 +123,10 @@ export const mlopsPlugin = createBackendPlugin({
         const auditTrail = new AuditTrail(new AuditStore(db), auditor);
         const infoService = new InfoService(db);
         const tracking = new TrackingService(new TrackingStore(db));
+        const loggedModels = new LoggedModelService(
+          new LoggedModelStore(db),
+          tracking,
+        );
         const registry = new RegistryService({
           store: new RegistryStore(db),
           artifacts: new FileSystemArtifactStore(
@@ -126,6 +135,7 @@ export const mlopsPlugin = createBackendPlugin({
           ),
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
+          versionsInUse: name => new RolloutStore(db).versionsInUse(name),
         });
         // The scaffolder's mlops:* actions call these in process.
         inProcess.provide(
@@ -137,6 +147,7 @@ export const mlopsPlugin = createBackendPlugin({
             { maxBytes: maxArtifactBytes },
           ),
           tracking,
+          loggedModels,
         );
 
         // Serving: OIP v2 over onnxruntime-node, every request observed by
@@ -281,6 +292,7 @@ export const mlopsPlugin = createBackendPlugin({
               permissions,
               logger,
               tracking,
+              loggedModels,
               registry,
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
