@@ -22,6 +22,7 @@ import { createMlflowRouter, MlflowArtifacts } from './mlflow';
 import {
   CatalogFeatureSchemaSource,
   createEmbeddedServing,
+  createEmbeddedServingParts,
   createServingRouter,
   readServingConfig,
 } from './serving';
@@ -31,23 +32,7 @@ import {
   KSERVE_LOGGER_PATH,
   readInferenceLogConfig,
 } from './serving/log';
-import {
-  createRolloutRouter,
-  EmbeddedDeploymentTarget,
-  readRolloutConfig,
-  RolloutMetrics,
-  rolloutNotifier,
-  RolloutService,
-  RolloutStore,
-  RolloutTrafficRouter,
-} from './rollout';
-import type { DeploymentTarget } from './rollout';
-import { KServeTarget } from './rollout/kserve/KServeTarget';
-import {
-  kubeConfigFor,
-  readKServeConfig,
-  storageUriFor,
-} from './rollout/kserve/config';
+import { createRollouts } from './rollout';
 import { seedDemoModels } from './demo/seed';
 import { createRouter } from './router';
 
@@ -139,73 +124,38 @@ export const mlopsPlugin = createBackendPlugin({
           registry,
         });
         const servingConfig = readServingConfig(config);
-        const rolloutConfig = readRolloutConfig(config);
-        const rolloutStore = new RolloutStore(db);
-        // Requests are routed by the deployments stored (rollouts first,
-        // else the Production version).
-        let rolloutRouting: RolloutTrafficRouter | undefined;
+        const servingParts = createEmbeddedServingParts({
+          registry,
+          logger,
+          config: servingConfig,
+        });
+        // Progressive delivery: deployments per model and environment, on
+        // the embedded server or on KServe. Requests are routed by the
+        // deployments stored (rollouts first, else the Production version).
+        const rollouts = createRollouts({
+          db,
+          config,
+          registry,
+          auditTrail,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          notifications,
+          serving: {
+            sessions: servingParts.sessions,
+            fallback: servingParts.trafficRouter,
+          },
+          inferenceLog,
+        });
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
           featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
-          routeWith: production => {
-            rolloutRouting = new RolloutTrafficRouter({
-              store: rolloutStore,
-              environment: rolloutConfig.servingEnvironment,
-              environments: rolloutConfig.environments
-                .filter(e => e.target === 'embedded')
-                .map(e => e.name),
-              fallback: production,
-              abKeyHeader: rolloutConfig.abKeyHeader,
-            });
-            return rolloutRouting;
-          },
-        });
-
-        // Progressive delivery: deployments per model and environment, on
-        // the embedded server or on KServe.
-        const targets: DeploymentTarget[] = [
-          new EmbeddedDeploymentTarget({
-            sessions,
-            routedElsewhere: (model, environment) =>
-              rolloutStore.routedVersions(model, environment),
-            onApplied: name => rolloutRouting?.invalidate(name),
-          }),
-        ];
-        const kserveConfig = readKServeConfig(config);
-        if (kserveConfig) {
-          targets.push(
-            new KServeTarget({
-              kubeConfig: kubeConfigFor(kserveConfig),
-              namespace: kserveConfig.namespace,
-              loggerUrl: kserveConfig.loggerUrl,
-              loggerToken: kserveConfig.loggerToken,
-            }),
-          );
-        }
-        const rollouts = new RolloutService({
-          store: rolloutStore,
-          registry,
-          logReader: inferenceLog.store,
-          targets,
-          config: rolloutConfig,
-          auditTrail,
-          serviceCredentials: () => auth.getOwnServiceCredentials(),
-          storageUriOf: version =>
-            kserveConfig
-              ? storageUriFor(kserveConfig.storageUriTemplate, {
-                  modelName: version.name,
-                  version: version.version,
-                  sha256: version.artifact?.sha256,
-                })
-              : `loopline://${version.name}/${version.version}`,
-          logger,
-          listeners: [
-            new RolloutMetrics(inferenceLog.metrics.registry),
-            rolloutNotifier({ notifications, logger }),
-          ],
+          parts: servingParts,
+          routeWith: () => rollouts.trafficRouter,
         });
 
         const servingRouter = createServingRouter({
@@ -248,7 +198,7 @@ export const mlopsPlugin = createBackendPlugin({
                 artifactBodyLimit: maxArtifactBytes,
               }),
               createTrackingRouter({ httpAuth, tracking }),
-              createRolloutRouter({ httpAuth, permissions, rollouts }),
+              rollouts.router,
             ],
           }),
         );
@@ -284,18 +234,18 @@ export const mlopsPlugin = createBackendPlugin({
         // task on one instance at a time.
         await scheduler.scheduleTask({
           id: 'mlops-rollout-analysis',
-          frequency: { milliseconds: rolloutConfig.analysisIntervalMs },
+          frequency: { milliseconds: rollouts.config.analysisIntervalMs },
           timeout: { minutes: 5 },
-          initialDelay: { milliseconds: rolloutConfig.analysisIntervalMs },
+          initialDelay: { milliseconds: rollouts.config.analysisIntervalMs },
           fn: async () => {
             await inferenceLog.inferenceLogger.flush();
-            await rollouts.refreshTargetStatuses();
-            await rollouts.analyzeAll();
+            await rollouts.service.refreshTargetStatuses();
+            await rollouts.service.analyzeAll();
           },
         });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
-          await rollouts.reconcileAll();
+          await rollouts.service.reconcileAll();
         });
         lifecycle.addShutdownHook(async () => {
           await inference.mirrorsSettled(); // shadow copies are logged too

@@ -35,6 +35,7 @@ import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import { actorOf } from '../audit/AuditTrail';
 import { isUniqueViolation } from '../lib/database';
+import { bucketOf } from '../lib/hash';
 import { evaluateAnalysis } from './analysis';
 import { RolloutConfig, RolloutEnvironment } from './config';
 import {
@@ -1046,21 +1047,6 @@ function readinessAnalysis(
     message = `the candidate failed: ${status.message}`;
   }
   return { verdict, checks: [{ name: 'load', verdict, message }] };
-}
-
-/**
- * A key's bucket 0..99 for a rollout: FNV-1a over the rollout id and the
- * key, so assignment is sticky within a rollout and reshuffled between
- * rollouts.
- */
-export function bucketOf(rolloutId: string, key: string): number {
-  let hash = 0x811c9dc5;
-  const text = `${rolloutId}\u0000${key}`;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % 100;
 }
 
 /** The arm a key is assigned to at the rollout's current weight. */

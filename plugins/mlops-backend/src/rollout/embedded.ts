@@ -19,8 +19,8 @@ import type {
   TrafficRoute,
   TrafficRouter,
 } from '../serving/TrafficRouter';
-import { TtlCache } from '../serving/TtlCache';
-import { bucketOf } from './RolloutService';
+import { TtlCache } from '../lib/TtlCache';
+import { bucketOf } from '../lib/hash';
 import type {
   DeploymentRecord,
   RolloutRecord,

@@ -46,7 +46,7 @@ import { FeatureSchemaSource } from './features';
 import type { InferenceEvent, InferenceEventObserver } from './log/types';
 import { LoadedModel, loadOnnxRuntime, ModelSessions } from './ModelSessions';
 import { RoutingHints, TrafficRoute, TrafficRouter } from './TrafficRouter';
-import { TtlCache } from './TtlCache';
+import { TtlCache } from '../lib/TtlCache';
 import { parseInput } from '../lib/validation';
 
 const { version: PACKAGE_VERSION } = require('../../package.json') as {
