@@ -1,4 +1,5 @@
-export { RolloutService, ANALYSIS_ACTOR, armOfKey } from './RolloutService';
+export { RolloutService, ANALYSIS_ACTOR } from './RolloutService';
+export { armOfKey } from './abAssignment';
 export { bucketOf } from '../lib/hash';
 export type { RolloutListener, RolloutRegistry } from './RolloutService';
 export { RolloutStore } from './RolloutStore';

@@ -287,6 +287,7 @@ export async function createRolloutHarness(
 
   return {
     knex,
+    logger,
     registry,
     rollouts,
     store,
