@@ -28,6 +28,7 @@ import { createMlflowRouter, MlflowArtifacts } from './mlflow';
 import {
   CatalogFeatureSchemaSource,
   createEmbeddedServing,
+  createEmbeddedServingParts,
   createServingRouter,
   readServingConfig,
 } from './serving';
@@ -37,23 +38,7 @@ import {
   KSERVE_LOGGER_PATH,
   readInferenceLogConfig,
 } from './serving/log';
-import {
-  createRolloutRouter,
-  EmbeddedDeploymentTarget,
-  readRolloutConfig,
-  RolloutMetrics,
-  rolloutNotifier,
-  RolloutService,
-  RolloutStore,
-  RolloutTrafficRouter,
-} from './rollout';
-import type { DeploymentTarget } from './rollout';
-import { KServeTarget } from './rollout/kserve/KServeTarget';
-import {
-  kubeConfigFor,
-  readKServeConfig,
-  storageUriFor,
-} from './rollout/kserve/config';
+import { createRollouts } from './rollout';
 import { seedDemoModels } from './demo/seed';
 import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
@@ -163,77 +148,41 @@ export const mlopsPlugin = createBackendPlugin({
         });
         const servingConfig = readServingConfig(config);
         const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
-        const rolloutConfig = readRolloutConfig(config);
-        const rolloutStore = new RolloutStore(db);
         let dataPlane: DataPlaneSupervisor | undefined;
-        // Requests are routed by the deployments stored (rollouts first,
-        // else the Production version).
-        let rolloutRouting: RolloutTrafficRouter | undefined;
+        const servingParts = createEmbeddedServingParts({
+          registry,
+          logger,
+          config: servingConfig,
+        });
+        // Progressive delivery: deployments per model and environment, on
+        // the embedded server or on KServe. Requests are routed by the
+        // deployments stored (rollouts first, else the Production version).
+        const rollouts = createRollouts({
+          db,
+          config,
+          registry,
+          auditTrail,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          notifications,
+          serving: {
+            sessions: servingParts.sessions,
+            fallback: servingParts.trafficRouter,
+          },
+          inferenceLog,
+          // The data plane's workers route by a new deployment at once.
+          onDeploymentApplied: () => void dataPlane?.refresh(),
+        });
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
           featureSource,
-          routeWith: production => {
-            rolloutRouting = new RolloutTrafficRouter({
-              store: rolloutStore,
-              environment: rolloutConfig.servingEnvironment,
-              environments: rolloutConfig.environments
-                .filter(e => e.target === 'embedded')
-                .map(e => e.name),
-              fallback: production,
-              abKeyHeader: rolloutConfig.abKeyHeader,
-            });
-            return rolloutRouting;
-          },
-        });
-
-        // Progressive delivery: deployments per model and environment, on
-        // the embedded server or on KServe.
-        const targets: DeploymentTarget[] = [
-          new EmbeddedDeploymentTarget({
-            sessions,
-            routedElsewhere: (model, environment) =>
-              rolloutStore.routedVersions(model, environment),
-            onApplied: name => {
-              rolloutRouting?.invalidate(name);
-              void dataPlane?.refresh(); // the workers route by the new deployment at once
-            },
-          }),
-        ];
-        const kserveConfig = readKServeConfig(config);
-        if (kserveConfig) {
-          targets.push(
-            new KServeTarget({
-              kubeConfig: kubeConfigFor(kserveConfig),
-              namespace: kserveConfig.namespace,
-              loggerUrl: kserveConfig.loggerUrl,
-              loggerToken: kserveConfig.loggerToken,
-            }),
-          );
-        }
-        const rollouts = new RolloutService({
-          store: rolloutStore,
-          registry,
-          logReader: inferenceLog.store,
-          targets,
-          config: rolloutConfig,
-          auditTrail,
-          serviceCredentials: () => auth.getOwnServiceCredentials(),
-          storageUriOf: version =>
-            kserveConfig
-              ? storageUriFor(kserveConfig.storageUriTemplate, {
-                  modelName: version.name,
-                  version: version.version,
-                  sha256: version.artifact?.sha256,
-                })
-              : `loopline://${version.name}/${version.version}`,
-          logger,
-          listeners: [
-            new RolloutMetrics(inferenceLog.metrics.registry),
-            rolloutNotifier({ notifications, logger }),
-          ],
+          parts: servingParts,
+          routeWith: () => rollouts.trafficRouter,
         });
 
         // Monitoring: drift, quality and alerts over the inference log.
@@ -309,7 +258,7 @@ export const mlopsPlugin = createBackendPlugin({
                 artifactBodyLimit: maxArtifactBytes,
               }),
               createTrackingRouter({ httpAuth, tracking }),
-              createRolloutRouter({ httpAuth, permissions, rollouts }),
+              rollouts.router,
               monitoring.router,
             ],
           }),
@@ -346,13 +295,13 @@ export const mlopsPlugin = createBackendPlugin({
         // task on one instance at a time.
         await scheduler.scheduleTask({
           id: 'mlops-rollout-analysis',
-          frequency: { milliseconds: rolloutConfig.analysisIntervalMs },
+          frequency: { milliseconds: rollouts.config.analysisIntervalMs },
           timeout: { minutes: 5 },
-          initialDelay: { milliseconds: rolloutConfig.analysisIntervalMs },
+          initialDelay: { milliseconds: rollouts.config.analysisIntervalMs },
           fn: async () => {
             await inferenceLog.inferenceLogger.flush();
-            await rollouts.refreshTargetStatuses();
-            await rollouts.analyzeAll();
+            await rollouts.service.refreshTargetStatuses();
+            await rollouts.service.analyzeAll();
           },
         });
         // One global tick evaluates every Model's drift schedule; a due run
@@ -369,7 +318,7 @@ export const mlopsPlugin = createBackendPlugin({
         });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
-          await rollouts.reconcileAll();
+          await rollouts.service.reconcileAll();
         });
         lifecycle.addShutdownHook(async () => {
           await inference.mirrorsSettled(); // shadow copies are logged too
@@ -383,16 +332,16 @@ export const mlopsPlugin = createBackendPlugin({
             config: servingConfig.dataPlane,
             serving: servingConfig,
             rolloutRouting: {
-              servingEnvironment: rolloutConfig.servingEnvironment,
-              environments: rolloutConfig.environments
+              servingEnvironment: rollouts.config.servingEnvironment,
+              environments: rollouts.config.environments
                 .filter(e => e.target === 'embedded')
                 .map(e => e.name),
-              abKeyHeader: rolloutConfig.abKeyHeader,
+              abKeyHeader: rollouts.config.abKeyHeader,
             },
             auth,
             permissions,
             registry,
-            rolloutStore,
+            rolloutStore: rollouts.store,
             featureSource,
             observers: inferenceLog.observers,
             logger: logger.child({ service: 'data-plane' }),
