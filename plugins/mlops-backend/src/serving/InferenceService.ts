@@ -688,5 +688,3 @@ interface Trace {
   endpoint?: string;
   inputs?: OipTensor[];
 }
-
-}
