@@ -63,6 +63,15 @@ export const pipelineRunPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Record OpenLineage events (the ingest routes). A basic permission: events
+ * name jobs and datasets that need not be catalog entities.
+ */
+export const lineageIngestPermission = createPermission({
+  name: 'loopline.lineage.ingest',
+  attributes: { action: 'create' },
+});
+
 /** Every Loopline permission, for registration with the permissions registry. */
 export const mlopsPermissions = [
   mlopsEntityReadPermission,
@@ -73,4 +82,5 @@ export const mlopsPermissions = [
   deploymentManagePermission,
   pipelineRunPermission,
   modelMonitorPermission,
+  lineageIngestPermission,
 ];
