@@ -102,6 +102,31 @@ export interface Config {
         maxWindowSeconds?: number;
       };
     };
+    /**
+     * Model monitoring: drift of each Model's recent requests against its
+     * reference Dataset, quality against ground truth, ADWIN, alerts. Each
+     * Model's schedule and rules are in its `spec.monitoring`.
+     */
+    monitoring?: {
+      /** How often the global tick looks for due drift checks, in seconds. Defaults to 30. */
+      tickIntervalSeconds?: number;
+      /** The current window when a Model names none (`spec.monitoring.drift.windowMinutes`). Defaults to 60. */
+      windowMinutes?: number;
+      /** A window with fewer decoded rows is reported as `insufficient_data`. Defaults to 30. */
+      minRows?: number;
+      /** A feature with fewer values on either side is `insufficient_data`. Defaults to 5. */
+      minFeatureValues?: number;
+      /** Larger reference Datasets are reservoir-sampled (seeded) to this many rows. Defaults to 100000. */
+      maxReferenceRows?: number;
+      /** Larger windows are reservoir-sampled (seeded) to this many rows. Defaults to 100000. */
+      maxCurrentRows?: number;
+      /** At most this many inference-log rows are read for one window. Defaults to 200000. */
+      maxLogRows?: number;
+      /** One alert per Model and kind per this many minutes, unless the Model says otherwise. Defaults to 60. */
+      alertCooldownMinutes?: number;
+      /** Columns one `POST /monitoring/drift/compare` may send. Defaults to 500. (Its body size is `mlops.api.jsonBodyLimit`.) */
+      maxCompareColumns?: number;
+    };
     /** Progressive delivery: deployments per model and environment, rollouts and their analysis. */
     rollout?: {
       /**

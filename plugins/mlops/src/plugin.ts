@@ -161,3 +161,22 @@ export const EntityModelDeploymentsContent = mlopsPlugin.provide(
     },
   }),
 );
+
+/**
+ * A Model's Drift tab: the latest drift report per feature, scores over time,
+ * reference-vs-current distributions, quality against ground truth with its
+ * SLO and change points, and "Run now" for those allowed.
+ *
+ * @public
+ */
+export const EntityModelDriftContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelDriftContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelDriftContent').then(
+          m => m.EntityModelDriftContent,
+        ),
+    },
+  }),
+);

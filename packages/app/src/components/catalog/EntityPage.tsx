@@ -42,6 +42,7 @@ import {
   EntityMlopsOverviewCard,
   EntityMlopsRelationsCard,
   EntityModelDeploymentsContent,
+  EntityModelDriftContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -178,6 +179,10 @@ const modelPage = (
 
     <EntityLayout.Route path="/deployments" title="Deployments">
       <EntityModelDeploymentsContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/drift" title="Drift">
+      <EntityModelDriftContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
