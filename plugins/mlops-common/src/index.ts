@@ -14,3 +14,5 @@ export * from './tracking';
 export * from './registry';
 export * from './serving';
 export * from './rollout';
+export * from './pipelines';
+export * from './monitoringAlert';
