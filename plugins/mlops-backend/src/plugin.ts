@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
@@ -49,6 +50,7 @@ import {
   storageUriFor,
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
+import { createPipelines } from './pipelines';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -76,6 +78,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        events: eventsServiceRef,
+        discovery: coreServices.discovery,
       },
       async init({
         config,
@@ -91,6 +95,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler,
         catalog,
         notifications,
+        events,
+        discovery,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -208,6 +214,13 @@ export const mlopsPlugin = createBackendPlugin({
           ],
         });
 
+        // Pipeline runs: triggers, the local runner, recovery after a restart.
+        const pipelines = await createPipelines({
+          ...{ config, db, logger, auth, discovery, httpAuth, permissions },
+          ...{ catalog, notifications, scheduler, lifecycle, events },
+          auditTrail,
+        });
+
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
@@ -249,6 +262,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               createRolloutRouter({ httpAuth, permissions, rollouts }),
+              pipelines.router,
             ],
           }),
         );
