@@ -42,6 +42,7 @@ import {
   EntityMlopsOverviewCard,
   EntityMlopsRelationsCard,
   EntityModelDeploymentsContent,
+  EntityPipelineRunsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -194,6 +195,9 @@ const pipelinePage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/runs" title="Runs">
+      <EntityPipelineRunsContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
