@@ -218,7 +218,7 @@ export const mlopsPlugin = createBackendPlugin({
         const pipelines = await createPipelines({
           ...{ config, db, logger, auth, discovery, httpAuth, permissions },
           ...{ catalog, notifications, scheduler, lifecycle, events },
-          auditTrail,
+          ...{ auditTrail, tracking, registry, rollouts },
         });
 
         const servingRouter = createServingRouter({

@@ -16,14 +16,17 @@ import {
   DatasetVersionPayload,
   MONITORING_ALERT_TOPIC,
   MonitoringAlertPayload,
-  PipelineStepKind,
 } from '@loopline/mlops-common';
 import { Knex } from 'knex';
 import type { AuditTrail } from '../audit';
+import type { RegistryService } from '../registry';
+import type { RolloutService } from '../rollout';
+import type { TrackingService } from '../tracking';
+import { createBuiltinSteps } from './builtins';
 import { CatalogPipelineSource } from './catalog';
 import { readPipelinesConfig } from './config';
 import { openLineageEmitter, pipelineNotifier } from './listeners';
-import { BuiltinStep, PipelineService } from './PipelineService';
+import { PipelineService } from './PipelineService';
 import { PipelineStore } from './PipelineStore';
 import { createPipelinesRouter } from './router';
 import { LocalRunner } from './runners/LocalRunner';
@@ -36,6 +39,7 @@ export { PipelineTriggers } from './triggers';
 export { LocalRunner } from './runners/LocalRunner';
 export { createPipelinesRouter } from './router';
 export { readPipelinesConfig } from './config';
+export { createBuiltinSteps } from './builtins';
 
 /**
  * Pipeline runs, wired: the store, the local runner, the service, the
@@ -58,7 +62,9 @@ export async function createPipelines(options: {
   lifecycle: LifecycleService;
   events: EventsService;
   auditTrail: AuditTrail;
-  builtins?: Partial<Record<PipelineStepKind, BuiltinStep>>;
+  tracking: TrackingService;
+  registry: RegistryService;
+  rollouts: Pick<RolloutService, 'start'>;
 }) {
   const { config, logger, auth, discovery } = options;
   const settings = readPipelinesConfig(config);
@@ -77,17 +83,22 @@ export async function createPipelines(options: {
   const openLineageUrl = async () =>
     settings.openLineageUrl ?? `${await ownBaseUrl()}/openlineage`;
 
+  const localRunner = new LocalRunner({
+    workspaceRoot: settings.workspaceDirectory,
+    defaultTimeoutSeconds: settings.defaultTimeoutSeconds,
+    passEnv: settings.passEnv,
+  });
   const service = new PipelineService({
     store,
     pipelines: source,
-    runners: [
-      new LocalRunner({
-        workspaceRoot: settings.workspaceDirectory,
-        defaultTimeoutSeconds: settings.defaultTimeoutSeconds,
-        passEnv: settings.passEnv,
-      }),
-    ],
-    builtins: options.builtins,
+    runners: [localRunner],
+    builtins: createBuiltinSteps({
+      tracking: options.tracking,
+      registry: options.registry,
+      rollouts: options.rollouts,
+      workspaceOf: runId => localRunner.workspaceOf(runId),
+      serviceCredentials: () => auth.getOwnServiceCredentials(),
+    }),
     stepEnvironment: async () => {
       const token = await ownToken();
       return {
