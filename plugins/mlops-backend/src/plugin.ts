@@ -26,7 +26,7 @@ import {
   createServingRouter,
   readServingConfig,
 } from './serving';
-import { startDataPlane } from './serving/dataPlane';
+import { createDataPlane, DataPlaneSupervisor } from './serving/dataPlane';
 import {
   createInferenceLog,
   KSERVE_LOGGER_PATH,
@@ -51,6 +51,9 @@ import {
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
 import { createPipelines } from './pipelines';
+import { createMonitoring } from './monitoring';
+import { createLineage } from './lineage';
+import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -80,6 +83,7 @@ export const mlopsPlugin = createBackendPlugin({
         notifications: notificationService,
         events: eventsServiceRef,
         discovery: coreServices.discovery,
+        inProcess: mlopsServiceHolderRef,
       },
       async init({
         config,
@@ -97,6 +101,7 @@ export const mlopsPlugin = createBackendPlugin({
         notifications,
         events,
         discovery,
+        inProcess,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -125,6 +130,10 @@ export const mlopsPlugin = createBackendPlugin({
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
         });
+        // The scaffolder's mlops:* actions call these in process.
+        inProcess.provide(
+          new MlopsInProcessService({ permissions, registry, tracking }),
+        );
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(
             path.join(artifactDirectory, 'mlflow-artifacts'),
@@ -145,8 +154,10 @@ export const mlopsPlugin = createBackendPlugin({
           registry,
         });
         const servingConfig = readServingConfig(config);
+        const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
         const rolloutConfig = readRolloutConfig(config);
         const rolloutStore = new RolloutStore(db);
+        let dataPlane: DataPlaneSupervisor | undefined;
         // Requests are routed by the deployments stored (rollouts first,
         // else the Production version).
         let rolloutRouting: RolloutTrafficRouter | undefined;
@@ -155,7 +166,7 @@ export const mlopsPlugin = createBackendPlugin({
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
-          featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
+          featureSource,
           routeWith: production => {
             rolloutRouting = new RolloutTrafficRouter({
               store: rolloutStore,
@@ -177,7 +188,10 @@ export const mlopsPlugin = createBackendPlugin({
             sessions,
             routedElsewhere: (model, environment) =>
               rolloutStore.routedVersions(model, environment),
-            onApplied: name => rolloutRouting?.invalidate(name),
+            onApplied: name => {
+              rolloutRouting?.invalidate(name);
+              void dataPlane?.refresh(); // the workers route by the new deployment at once
+            },
           }),
         ];
         const kserveConfig = readKServeConfig(config);
@@ -221,16 +235,48 @@ export const mlopsPlugin = createBackendPlugin({
           ...{ auditTrail, tracking, registry, rollouts },
         });
 
+        // Monitoring: drift, quality and alerts over the inference log.
+        const monitoring = createMonitoring({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          catalog,
+          log: inferenceLog.store,
+          featureNamesOf: async name =>
+            (await inference.modelInfo(name)).features.map(f => f.name),
+          metricsRegistry: inferenceLog.metrics.registry,
+          events,
+          notifications,
+          auditTrail,
+        });
+
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
-          registry,
           service: inference,
           logger,
           jsonBodyLimit: servingConfig.jsonBodyLimit,
           permissionCacheTtlMs: servingConfig.permissionCacheTtlMs,
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
+
+        // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
+        const lineage = await createLineage({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          scheduler,
+          auth,
+          catalog,
+          registry,
+          tracking,
+        });
+        httpRouter.use(lineage.router);
 
         httpRouter.use(
           createRouter({
@@ -263,6 +309,7 @@ export const mlopsPlugin = createBackendPlugin({
               createTrackingRouter({ httpAuth, tracking }),
               createRolloutRouter({ httpAuth, permissions, rollouts }),
               pipelines.router,
+              monitoring.router,
             ],
           }),
         );
@@ -307,6 +354,18 @@ export const mlopsPlugin = createBackendPlugin({
             await rollouts.analyzeAll();
           },
         });
+        // One global tick evaluates every Model's drift schedule; a due run
+        // is claimed in the database, so it runs once across instances.
+        await scheduler.scheduleTask({
+          id: 'mlops-monitoring-tick',
+          frequency: { seconds: monitoring.config.tickIntervalSeconds },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: monitoring.config.tickIntervalSeconds },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.flush();
+            await monitoring.tick();
+          },
+        });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
           await rollouts.reconcileAll();
@@ -316,16 +375,32 @@ export const mlopsPlugin = createBackendPlugin({
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });
-        const { dataPlane } = servingConfig;
-        if (dataPlane) {
+        if (servingConfig.dataPlane) {
+          // The production path for inference clients: worker processes on a
+          // port of their own, routing by tables this backend pushes.
+          dataPlane = createDataPlane({
+            config: servingConfig.dataPlane,
+            serving: servingConfig,
+            rolloutRouting: {
+              servingEnvironment: rolloutConfig.servingEnvironment,
+              environments: rolloutConfig.environments
+                .filter(e => e.target === 'embedded')
+                .map(e => e.name),
+              abKeyHeader: rolloutConfig.abKeyHeader,
+            },
+            auth,
+            permissions,
+            registry,
+            rolloutStore,
+            featureSource,
+            observers: inferenceLog.observers,
+            logger: logger.child({ service: 'data-plane' }),
+            metricsRegistry: inferenceLog.metrics.registry,
+          });
+          const supervisor = dataPlane;
           lifecycle.addStartupHook(async () => {
-            const listener = await startDataPlane({
-              router: servingRouter,
-              port: dataPlane.port,
-              host: dataPlane.host,
-              logger,
-            });
-            lifecycle.addShutdownHook(() => listener.close());
+            await supervisor.start();
+            lifecycle.addShutdownHook(() => supervisor.close());
           });
         }
         if (servingConfig.preload) {

@@ -15,7 +15,7 @@ import {
   DATASET_VERSION_TOPIC,
   DatasetVersionPayload,
   MONITORING_ALERT_TOPIC,
-  MonitoringAlertPayload,
+  MonitoringAlertEvent,
 } from '@loopline/mlops-common';
 import { Knex } from 'knex';
 import type { AuditTrail } from '../audit';
@@ -138,7 +138,7 @@ export async function createPipelines(options: {
     onEvent: async params => {
       if (params.topic === MONITORING_ALERT_TOPIC) {
         await triggers.onMonitoringAlert(
-          params.eventPayload as MonitoringAlertPayload,
+          params.eventPayload as MonitoringAlertEvent,
         );
       } else if (params.topic === DATASET_VERSION_TOPIC) {
         await triggers.onDatasetVersion(

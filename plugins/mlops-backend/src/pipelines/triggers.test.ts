@@ -99,7 +99,7 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
         [
           {
             name: 'show',
-            run: 'echo "$LOOPLINE_PARAM_ALERT_REASON $LOOPLINE_PARAM_ALERT_DRIFT_SHARE"',
+            run: 'echo "$LOOPLINE_PARAM_ALERT_KIND $LOOPLINE_PARAM_ALERT_DRIFT_SHARE"',
           },
         ],
         { triggers: [{ type: 'drift', model: 'model:wine-quality' }] },
@@ -111,15 +111,16 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
       }),
     );
     const alert = {
-      alertId: `alert-${name}`,
-      model: 'model:default/wine-quality',
-      version: 3,
-      reason: 'drift' as const,
+      kind: 'drift' as const,
       severity: 'warning' as const,
-      summary: '3 of 11 features drifted',
-      firedAt: '2026-12-07T12:00:00Z',
-      driftShare: 0.27,
+      entityRef: 'model:default/wine-quality',
+      model: 'wine-quality',
+      version: '3',
+      reportId: `report-${name}`,
+      shareOfDriftedColumns: 0.27,
       driftedFeatures: ['alcohol', 'sulphates', 'pH'],
+      summary: '3 of 11 features drifted',
+      raisedAt: '2026-12-07T12:00:00Z',
     };
     const created = await a.triggers.onMonitoringAlert(alert);
     expect(created).toHaveLength(1);
@@ -131,10 +132,10 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
       trigger: {
         type: 'drift',
         cause:
-          'Monitoring alert on model:default/wine-quality: 3 of 11 features drifted',
+          'Monitoring alert (drift) on model:default/wine-quality: 3 of 11 features drifted',
       },
       parameters: {
-        alert_id: alert.alertId,
+        alert_report_id: alert.reportId,
         alert_model: 'model:default/wine-quality',
         alert_version: '3',
         alert_drift_share: '0.27',
@@ -147,7 +148,10 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
     });
     expect(logs.items.map(l => l.text)).toEqual(['drift 0.27']);
     expect(
-      await a.triggers.onMonitoringAlert({ ...alert, model: 'not a ref::' }),
+      await a.triggers.onMonitoringAlert({
+        ...alert,
+        entityRef: 'not a ref::',
+      }),
     ).toEqual([]);
   });
 

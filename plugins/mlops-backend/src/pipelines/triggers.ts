@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   DatasetEntityV1alpha1,
   DatasetVersionPayload,
-  MonitoringAlertPayload,
+  MonitoringAlertEvent,
   PipelineEntityV1alpha1,
 } from '@loopline/mlops-common';
 import { PipelineSource, schedulesOf } from './definitions';
@@ -87,13 +87,11 @@ export class PipelineTriggers {
   }
 
   /** A `loopline.monitoring.alert` event: pipelines with a drift trigger on the Model retrain. */
-  async onMonitoringAlert(alert: MonitoringAlertPayload): Promise<string[]> {
-    let model: string;
-    try {
-      model = normalizeRef(alert.model, 'model');
-    } catch {
+  async onMonitoringAlert(alert: MonitoringAlertEvent): Promise<string[]> {
+    const model = safeNormalize(alert.entityRef, 'model');
+    if (!model) {
       this.options.logger.warn(
-        `Ignored a monitoring alert with the invalid model ref ${alert.model}`,
+        `Ignored a monitoring alert with the invalid model ref ${alert.entityRef}`,
       );
       return [];
     }
@@ -104,17 +102,15 @@ export class PipelineTriggers {
       );
       if (!matches) continue;
       const parameters: Record<string, string> = {
-        alert_id: alert.alertId,
+        alert_kind: alert.kind,
         alert_model: model,
-        alert_reason: alert.reason,
+        alert_version: alert.version,
         alert_severity: alert.severity,
         alert_summary: alert.summary,
-        alert_fired_at: alert.firedAt,
-        ...(alert.version !== undefined
-          ? { alert_version: String(alert.version) }
-          : {}),
-        ...(alert.driftShare !== undefined
-          ? { alert_drift_share: String(alert.driftShare) }
+        alert_raised_at: alert.raisedAt,
+        ...(alert.reportId ? { alert_report_id: alert.reportId } : {}),
+        ...(alert.shareOfDriftedColumns !== undefined
+          ? { alert_drift_share: String(alert.shareOfDriftedColumns) }
           : {}),
         ...(alert.driftedFeatures
           ? { alert_drifted_features: alert.driftedFeatures.join(',') }
@@ -124,8 +120,11 @@ export class PipelineTriggers {
         pipeline,
         {
           type: 'drift',
-          cause: `Monitoring alert on ${model}: ${alert.summary}`,
-          key: `alert:${alert.alertId}`,
+          cause: `Monitoring alert (${alert.kind}) on ${model}: ${alert.summary}`,
+          // One run per alert: its report, else the time it was raised.
+          key: `alert:${model}:${alert.kind}:${
+            alert.reportId ?? alert.raisedAt
+          }`,
         },
         parameters,
       );

@@ -35,7 +35,7 @@ import {
 } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
 import { Time } from '../fields';
-import { errorMessage, formatDuration, usePolling } from '../modelRegistry';
+import { errorMessage, formatDuration, usePolling } from '../shared';
 
 /** Props of {@link EntityPipelineRunsContent}. */
 export interface EntityPipelineRunsContentProps {
