@@ -40,6 +40,7 @@ import {
 } from './serving/log';
 import { createRollouts } from './rollout';
 import { seedDemoModels } from './demo/seed';
+import { createPipelines } from './pipelines';
 import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
 import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
@@ -71,6 +72,7 @@ export const mlopsPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         notifications: notificationService,
         events: eventsServiceRef,
+        discovery: coreServices.discovery,
         inProcess: mlopsServiceHolderRef,
       },
       async init({
@@ -88,6 +90,7 @@ export const mlopsPlugin = createBackendPlugin({
         catalog,
         notifications,
         events,
+        discovery,
         inProcess,
       }) {
         const db = await database.getClient();
@@ -185,6 +188,26 @@ export const mlopsPlugin = createBackendPlugin({
           routeWith: () => rollouts.trafficRouter,
         });
 
+        // Pipeline runs: triggers, the local runner, recovery after a restart.
+        const pipelines = await createPipelines({
+          config,
+          db,
+          logger,
+          auth,
+          discovery,
+          httpAuth,
+          permissions,
+          catalog,
+          notifications,
+          scheduler,
+          lifecycle,
+          events,
+          auditTrail,
+          tracking,
+          registry,
+          rollouts: rollouts.service,
+        });
+
         // Monitoring: drift, quality and alerts over the inference log.
         const monitoring = createMonitoring({
           db,
@@ -259,6 +282,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               rollouts.router,
+              pipelines.router,
               monitoring.router,
             ],
           }),

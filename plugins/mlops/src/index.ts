@@ -17,6 +17,7 @@ export {
   EntityModelServingCard,
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
+  EntityPipelineRunsContent,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
@@ -35,3 +36,4 @@ export type { EntityModelExperimentsContentProps } from './components/EntityMode
 export type { EntityModelServingCardProps } from './components/EntityModelServingCard';
 export type { EntityModelDeploymentsContentProps } from './components/EntityModelDeploymentsContent';
 export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
+export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';

@@ -180,3 +180,20 @@ export const EntityModelDriftContent = mlopsPlugin.provide(
     },
   }),
 );
+
+/**
+ * The current Pipeline's runs: trigger, state and duration, the next
+ * scheduled time, "Run" with its parameters for those allowed, and each
+ * run's steps, outputs and live log.
+ */
+export const EntityPipelineRunsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityPipelineRunsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityPipelineRunsContent').then(
+          m => m.EntityPipelineRunsContent,
+        ),
+    },
+  }),
+);

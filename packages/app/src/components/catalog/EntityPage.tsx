@@ -43,6 +43,7 @@ import {
   EntityMlopsRelationsCard,
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
+  EntityPipelineRunsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -199,6 +200,9 @@ const pipelinePage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/runs" title="Runs">
+      <EntityPipelineRunsContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
