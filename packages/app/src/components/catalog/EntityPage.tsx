@@ -37,6 +37,7 @@ import {
 } from '@backstage/catalog-model';
 import {
   EntityDependsOnModelsCard,
+  EntityLineageContent,
   EntityMlopsAuditCard,
   EntityMlopsGraphCard,
   EntityMlopsOverviewCard,
@@ -179,6 +180,10 @@ const modelPage = (
     <EntityLayout.Route path="/deployments" title="Deployments">
       <EntityModelDeploymentsContent />
     </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
+    </EntityLayout.Route>
   </EntityLayout>
 );
 
@@ -187,6 +192,10 @@ const datasetPage = (
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
     </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
+    </EntityLayout.Route>
   </EntityLayout>
 );
 
@@ -194,6 +203,10 @@ const pipelinePage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
