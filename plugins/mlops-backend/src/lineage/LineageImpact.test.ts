@@ -104,6 +104,49 @@ describe('lineage names of catalog entities', () => {
   });
 });
 
+describe('LooplineEmitter', () => {
+  it("falls back to the run's dataset location when the catalog cannot say", async () => {
+    const emitter = new LooplineEmitter({
+      getRun: async runId =>
+        ({
+          runId,
+          experimentId: '1',
+          runName: 'r',
+          startTime: 0,
+          endTime: Date.parse('2026-12-07T10:00:00Z'),
+          metrics: [],
+          params: {},
+          tags: {
+            'loopline.dev/dataset': 'dataset:default/wine-quality-raw',
+            'loopline.dev/dataset-location':
+              'file:examples/data/winequality.csv',
+          },
+        } as unknown as Run),
+      getExperimentName: async () => 'wine-quality',
+      datasetIdOf: async () => {
+        throw new Error('catalog not ready');
+      },
+      ingest: async () => {},
+      logger: mockServices.logger.mock(),
+    });
+    const event = await emitter.registrationEvent({
+      name: 'wine-quality',
+      version: 3,
+      entityRef: 'model:default/wine-quality',
+      source: 'runs:/x/model',
+      runId: 'cd'.repeat(16),
+    } as unknown as ModelVersion);
+    expect(event.inputs).toEqual([
+      { namespace: 'file', name: 'examples/data/winequality.csv' },
+    ]);
+    expect(event.run.runId).toBe(runUuidOf('cd'.repeat(16)));
+    expect(event.outputs?.[0].facets?.version).toMatchObject({
+      datasetVersion: 'v3',
+    });
+    expect(validator.validate(event)).toMatchObject({ valid: true });
+  });
+});
+
 describe.each(databaseIds)('lineage impact on %s', databaseId => {
   let knex: Knex;
   beforeAll(async () => {
