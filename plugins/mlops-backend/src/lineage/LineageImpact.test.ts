@@ -322,6 +322,54 @@ describe.each(databaseIds)('lineage impact on %s', databaseId => {
       entityRef: 'model:default/wine-quality',
       owner: 'group:wine-science',
     });
+    // Where did prediction req-1 come from? v1, its run, the features it read.
+    const provenance = new LineageImpactService(service, catalog, registry, {
+      getRequest: async id =>
+        id === 'req-1'
+          ? [
+              {
+                modelName: 'wine-quality',
+                version: 1,
+                endpoint: 'production',
+                route: 'v2/infer',
+                source: 'embedded',
+                status: 'ok',
+                createdAt: 1,
+              },
+            ]
+          : [],
+      getVersion: async (name, version) => ({
+        name,
+        version,
+        entityRef: 'model:default/wine-quality',
+        stage: stages.get(version)!,
+        runId: `${'ab'.repeat(15)}0${version}`,
+        artifact: { sha256: `${version}`.repeat(64) },
+      }),
+      getRun: async id => runs.get(id)!,
+    });
+    expect(await provenance.provenanceEntityRef('req-1')).toBe(
+      'model:default/wine-quality',
+    );
+    const chain = await provenance.provenance('req-1');
+    expect(chain).toMatchObject({
+      modelVersion: { version: 1, stage: 'Production', sha256: '1'.repeat(64) },
+      trainingRun: { runName: 'setting-1', params: { alpha: '1' } },
+      trainedOn: [
+        {
+          nodeId: 'dataset:s3://lake:features/wine',
+          contentHash: 'sha256:feed',
+        },
+      ],
+    });
+    expect(chain.upstream.map(d => d.nodeId)).toEqual([
+      'dataset:file:examples/data/winequality.csv',
+      'dataset:s3://lake:features/wine',
+    ]);
+    await expect(provenance.provenance('req-404')).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
+
     const none = await impact.impact('dataset:default/unknown');
     expect(none).toMatchObject({ nodeId: null, models: [], datasets: [] });
   });

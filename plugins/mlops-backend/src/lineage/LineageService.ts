@@ -1046,6 +1046,52 @@ export class LineageService {
       .versions;
   }
 
+  /**
+   * The version of the model dataset recorded for a registered version
+   * (its `loopline_modelVersion` facet), and the dataset versions its run
+   * read.
+   */
+  async trainingInputsOf(
+    model: DatasetId,
+    version: number,
+  ): Promise<{
+    runId: string | null;
+    inputs: Array<{ nodeId: string; version: DatasetVersionRecord }>;
+  }> {
+    const dataset = await this.store.getDataset(model);
+    if (!dataset) {
+      return { runId: null, inputs: [] };
+    }
+    const { versions } = await this.store.listDatasetVersions(dataset.uuid, {
+      limit: 1000,
+      offset: 0,
+    });
+    const match = versions.find(
+      v =>
+        Number((v.facets as any)?.loopline_modelVersion?.version) === version,
+    );
+    if (!match?.runUuid) {
+      return { runId: null, inputs: [] };
+    }
+    const io = (await this.store.runIo([match.runUuid])).filter(
+      r => r.direction === 'in',
+    );
+    const read = await this.store.getDatasetVersions(
+      io.map(r => r.datasetVersionUuid),
+    );
+    const datasets = await this.store.getDatasetsByUuid(
+      io.map(r => r.datasetUuid),
+    );
+    const byUuid = new Map(datasets.map(d => [d.uuid, d]));
+    return {
+      runId: match.runUuid,
+      inputs: read.map(v => ({
+        nodeId: nodeIds.dataset(byUuid.get(v.datasetUuid)!),
+        version: v,
+      })),
+    };
+  }
+
   // ---- shaping -----------------------------------------------------------
 
   private async toRuns(runs: RunRecord[]): Promise<LineageRun[]> {
