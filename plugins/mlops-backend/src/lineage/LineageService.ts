@@ -1109,11 +1109,11 @@ export class LineageService {
     const versionById = new Map(versions.map(v => [v.uuid, v]));
     const datasetById = new Map(datasets.map(d => [d.uuid, d]));
     const jobById = new Map(jobs.map(j => [j.uuid, j]));
+    const ioByRun = groupBy(io, r => `${r.runUuid} ${r.direction}`);
     return runs.map(run => {
       const job = jobById.get(run.jobUuid);
       const refs = (direction: 'in' | 'out') =>
-        io
-          .filter(r => r.runUuid === run.uuid && r.direction === direction)
+        (ioByRun.get(`${run.uuid} ${direction}`) ?? [])
           .map(r => {
             const dataset = datasetById.get(r.datasetUuid)!;
             return {
@@ -1184,13 +1184,13 @@ export class LineageService {
       io.map(e => e.datasetUuid),
     );
     const ioById = new Map(ioDatasets.map(d => [d.uuid, d]));
+    const ioByJob = groupBy(io, e => `${e.jobUuid} ${e.direction}`);
     return jobs.map(job => {
       const version = job.currentVersionUuid
         ? versionById.get(job.currentVersionUuid)
         : undefined;
       const running = (direction: 'in' | 'out') =>
-        io
-          .filter(e => e.jobUuid === job.uuid && e.direction === direction)
+        (ioByJob.get(`${job.uuid} ${direction}`) ?? [])
           .map(e => ioById.get(e.datasetUuid)!)
           .filter(Boolean)
           .map(d => ({ namespace: d.namespace, name: d.name }));
@@ -1218,6 +1218,17 @@ export class LineageService {
       };
     });
   }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 function toNamespace(n: {
