@@ -248,6 +248,7 @@ export const mlopsPlugin = createBackendPlugin({
           catalog,
           registry,
           tracking,
+          inferenceRequests: id => inferenceLog.store.getRequest(id),
         });
         httpRouter.use(lineage.router);
 

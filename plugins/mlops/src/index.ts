@@ -18,6 +18,7 @@ export {
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
   EntityPipelineRunsContent,
+  EntityLineageContent,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
@@ -37,3 +38,4 @@ export type { EntityModelServingCardProps } from './components/EntityModelServin
 export type { EntityModelDeploymentsContentProps } from './components/EntityModelDeploymentsContent';
 export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
 export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
+export type { EntityLineageContentProps } from './components/EntityLineageContent';

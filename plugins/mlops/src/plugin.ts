@@ -197,3 +197,20 @@ export const EntityPipelineRunsContent = mlopsPlugin.provide(
     },
   }),
 );
+
+/**
+ * The Lineage tab of a Model, Dataset or Pipeline: the OpenLineage graph
+ * around it, a side panel per node, column lineage, impact analysis, and a
+ * Dataset's versions.
+ */
+export const EntityLineageContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityLineageContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityLineageContent').then(
+          m => m.EntityLineageContent,
+        ),
+    },
+  }),
+);

@@ -37,6 +37,7 @@ import {
 } from '@backstage/catalog-model';
 import {
   EntityDependsOnModelsCard,
+  EntityLineageContent,
   EntityMlopsAuditCard,
   EntityMlopsGraphCard,
   EntityMlopsOverviewCard,
@@ -185,6 +186,10 @@ const modelPage = (
     <EntityLayout.Route path="/drift" title="Drift">
       <EntityModelDriftContent />
     </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
+    </EntityLayout.Route>
   </EntityLayout>
 );
 
@@ -192,6 +197,10 @@ const datasetPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
@@ -203,6 +212,10 @@ const pipelinePage = (
     </EntityLayout.Route>
     <EntityLayout.Route path="/runs" title="Runs">
       <EntityPipelineRunsContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
