@@ -23,6 +23,13 @@ import {
 } from './ControlPlaneLink';
 import type { DataPlaneWorkerOptions, VerifiedToken } from './protocol';
 import {
+  BINARY_HEADER,
+  binaryOutputsOf,
+  encodeBinaryResponse,
+  parseBinaryRequest,
+  wantsBinary,
+} from './binary';
+import {
   RoutingTable,
   routedVersions,
   TableRegistry,
@@ -267,7 +274,10 @@ export class DataPlaneServer {
 
   private serverMetadata: Handler = async (req, res) => {
     await this.caller(req);
-    sendJson(res, 200, this.service.serverMetadata());
+    sendJson(res, 200, {
+      ...this.service.serverMetadata(),
+      extensions: ['binary_tensor_data'],
+    });
   };
 
   private modelMetadata: Handler = async (req, res, match) => {
@@ -296,7 +306,7 @@ export class DataPlaneServer {
   private infer: Handler = async (req, res, match) => {
     // An unauthenticated caller is refused before its body is read.
     const caller = await this.caller(req);
-    const body = await this.readJson(req, match, 'oip');
+    const body = await this.readJson(req, match, 'oip', true);
     const { response, requestId } = await this.service.infer({
       modelName: match.name,
       version: match.version,
@@ -306,6 +316,16 @@ export class DataPlaneServer {
       hints: hintsOf(req),
     });
     res.setHeader('X-Request-Id', requestId);
+    if (wantsBinary(body)) {
+      const binary = encodeBinaryResponse(response, binaryOutputsOf(body));
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Inference-Header-Content-Length': binary.jsonLength,
+        'Content-Length': binary.body.length,
+      });
+      res.end(binary.body);
+      return;
+    }
     sendJson(res, 200, response);
   };
 
@@ -328,14 +348,24 @@ export class DataPlaneServer {
     );
   };
 
-  /** The body as JSON, at most `jsonBodyLimitBytes`; a refused body of a known model is reported. */
+  /**
+   * The body as JSON, at most `jsonBodyLimitBytes` (or, with
+   * `Inference-Header-Content-Length`, the binary extension's JSON header
+   * and tensors, as the JSON request they stand for); a refused body of a
+   * known model is reported.
+   */
   private async readJson(
     req: http.IncomingMessage,
     match: RouteMatch,
     route: InferenceRoute,
+    binary = false,
   ): Promise<unknown> {
     try {
       const bytes = await readBody(req, this.options.jsonBodyLimitBytes);
+      const headerLength = req.headers[BINARY_HEADER];
+      if (binary && typeof headerLength === 'string') {
+        return parseBinaryRequest(bytes, headerLength);
+      }
       try {
         return JSON.parse(bytes.toString('utf8'));
       } catch (error) {

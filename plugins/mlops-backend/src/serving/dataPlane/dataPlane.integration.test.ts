@@ -219,6 +219,56 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
     expect(explicit.body.model_version).toBe('2');
     expect(explicit.body.outputs[0].data[0]).toBeCloseTo(10 + 0.5 + 0.6, 5);
 
+    // The binary tensor extension, both ways; a malformed one is a 400.
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 3],
+            parameters: { binary_data_size: 12 },
+          },
+        ],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    const raw = Buffer.from(new Float32Array([10, 0.5, 0.6]).buffer);
+    const binary = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .set('Content-Type', 'application/octet-stream')
+      .set('Inference-Header-Content-Length', String(header.length))
+      .send(Buffer.concat([header, raw]))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    const jsonLength = Number(
+      binary.headers['inference-header-content-length'],
+    );
+    const answer = JSON.parse(binary.body.toString('utf8', 0, jsonLength));
+    expect(answer.outputs[0]).toMatchObject({
+      name: 'variable',
+      parameters: { binary_data_size: 4 },
+    });
+    expect(answer.outputs[0].data).toBeUndefined();
+    expect(binary.body.readFloatLE(jsonLength)).toBeCloseTo(
+      10 * 0.5 - 0.5 + 2 * 0.6 + 0.25,
+      4,
+    );
+    const truncated = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .set('Content-Type', 'application/octet-stream')
+      .set('Inference-Header-Content-Length', String(header.length))
+      .send(Buffer.concat([header, raw.subarray(0, 8)]));
+    expect(truncated.status).toBe(400);
+    expect(JSON.parse(truncated.text).error).toMatch(/binary_data_size/);
+
     // A stage change under load: every request answered, by v1 or v2.
     const answers: Array<Promise<request.Response>> = [];
     for (let i = 0; i < 60; i++) {
