@@ -21,6 +21,8 @@ import {
   DataPlaneAuth,
   EventShipper,
 } from './ControlPlaneLink';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
+import { bindGrpc, createGrpcServer } from './grpc';
 import type { DataPlaneWorkerOptions, VerifiedToken } from './protocol';
 import {
   BINARY_HEADER,
@@ -63,6 +65,7 @@ export class DataPlaneServer {
   private readonly shipper: EventShipper;
   private readonly server: http.Server;
   private table?: RoutingTable;
+  private grpc?: GrpcServer;
   private tableApplied?: () => void;
   readonly tableReady: Promise<void>;
 
@@ -168,15 +171,35 @@ export class DataPlaneServer {
     }
   }
 
-  async listen(): Promise<number> {
+  /** Listens on the HTTP port (and the gRPC port, when configured). */
+  async listen(): Promise<{ port: number; grpcPort?: number }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
-    return (this.server.address() as AddressInfo).port;
+    const port = (this.server.address() as AddressInfo).port;
+    if (this.options.grpcPort === undefined) return { port };
+    this.grpc = createGrpcServer({
+      service: this.service,
+      auth: this.auth,
+      ready: () => this.table !== undefined,
+      maxMessageBytes: this.options.jsonBodyLimitBytes,
+    });
+    const grpcPort = await bindGrpc(
+      this.grpc,
+      this.options.host,
+      this.options.grpcPort,
+    );
+    return { port, grpcPort };
   }
 
   async close(): Promise<void> {
+    const grpcServer = this.grpc;
+    if (grpcServer) {
+      await new Promise<void>(resolve =>
+        grpcServer.tryShutdown(() => resolve()),
+      );
+    }
     await new Promise<void>(resolve => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();

@@ -66,6 +66,7 @@ export function createDataPlane(
     worker: {
       port: config.port,
       host: config.host,
+      ...(config.grpcPort !== undefined ? { grpcPort: config.grpcPort } : {}),
       jsonBodyLimitBytes: parseByteSize(serving.jsonBodyLimit),
       intraOpNumThreads: serving.intraOpNumThreads,
       interOpNumThreads: serving.interOpNumThreads,

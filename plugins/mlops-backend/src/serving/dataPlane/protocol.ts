@@ -11,6 +11,8 @@ import type { RoutingTable } from './routingTable';
 export interface DataPlaneWorkerOptions {
   port: number;
   host: string;
+  /** OIP over gRPC on this port too; absent: HTTP only. */
+  grpcPort?: number;
   /** Largest JSON body, in bytes. */
   jsonBodyLimitBytes: number;
   intraOpNumThreads: number;
@@ -52,7 +54,12 @@ export interface ControlPlaneCalls {
 export type CallMethod = keyof ControlPlaneCalls;
 
 export type WorkerMessage =
-  | { type: 'dataplane:listening'; port: number; workerId: number }
+  | {
+      type: 'dataplane:listening';
+      port: number;
+      grpcPort?: number;
+      workerId: number;
+    }
   | {
       type: 'dataplane:call';
       id: number;
