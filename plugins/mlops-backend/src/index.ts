@@ -4,3 +4,5 @@
  * @packageDocumentation
  */
 export { mlopsPlugin as default } from './plugin';
+/** The standalone serving data plane, for the `loopline-serving` bin (packages/serving). */
+export { runStandaloneDataPlane } from './serving/dataPlane/standalone';

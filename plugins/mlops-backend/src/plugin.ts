@@ -224,6 +224,38 @@ export const mlopsPlugin = createBackendPlugin({
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
 
+        // The production path for inference clients: worker processes on a
+        // port of their own (mlops.serving.dataPlane), and standalone
+        // loopline-serving processes, all routing by tables pushed from here.
+        const dataPlanes = createDataPlane({
+          config: servingConfig.dataPlane,
+          serving: servingConfig,
+          rolloutRouting: {
+            servingEnvironment: rolloutConfig.servingEnvironment,
+            environments: rolloutConfig.environments
+              .filter(e => e.target === 'embedded')
+              .map(e => e.name),
+            abKeyHeader: rolloutConfig.abKeyHeader,
+          },
+          auth,
+          httpAuth,
+          permissions,
+          registry,
+          rolloutStore,
+          featureSource,
+          observers: inferenceLog.observers,
+          logger: logger.child({ service: 'data-plane' }),
+          metricsRegistry: inferenceLog.metrics.registry,
+        });
+        dataPlane = dataPlanes.supervisor;
+        if (dataPlane) {
+          const supervisor = dataPlane;
+          lifecycle.addStartupHook(async () => {
+            await supervisor.start();
+            lifecycle.addShutdownHook(() => supervisor.close());
+          });
+        }
+
         httpRouter.use(
           createRouter({
             jsonBodyLimit,
@@ -254,6 +286,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               createRolloutRouter({ httpAuth, permissions, rollouts }),
+              dataPlanes.router,
             ],
           }),
         );
@@ -307,34 +340,6 @@ export const mlopsPlugin = createBackendPlugin({
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });
-        if (servingConfig.dataPlane) {
-          // The production path for inference clients: worker processes on a
-          // port of their own, routing by tables this backend pushes.
-          dataPlane = createDataPlane({
-            config: servingConfig.dataPlane,
-            serving: servingConfig,
-            rolloutRouting: {
-              servingEnvironment: rolloutConfig.servingEnvironment,
-              environments: rolloutConfig.environments
-                .filter(e => e.target === 'embedded')
-                .map(e => e.name),
-              abKeyHeader: rolloutConfig.abKeyHeader,
-            },
-            auth,
-            permissions,
-            registry,
-            rolloutStore,
-            featureSource,
-            observers: inferenceLog.observers,
-            logger: logger.child({ service: 'data-plane' }),
-            metricsRegistry: inferenceLog.metrics.registry,
-          });
-          const supervisor = dataPlane;
-          lifecycle.addStartupHook(async () => {
-            await supervisor.start();
-            lifecycle.addShutdownHook(() => supervisor.close());
-          });
-        }
         if (servingConfig.preload) {
           lifecycle.addStartupHook(async () => {
             await inference.preload();

@@ -56,6 +56,16 @@ export const pipelineRunPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Act as a serving data plane of this backend: read its routing table and
+ * model files, have tokens verified, and hand in inference log events. For
+ * the service token of a standalone `loopline-serving` process.
+ */
+export const dataPlaneConnectPermission = createPermission({
+  name: 'loopline.serving.dataplane.connect',
+  attributes: { action: 'update' },
+});
+
 /** Every Loopline permission, for registration with the permissions registry. */
 export const mlopsPermissions = [
   mlopsEntityReadPermission,
@@ -65,4 +75,5 @@ export const mlopsPermissions = [
   modelInvokePermission,
   deploymentManagePermission,
   pipelineRunPermission,
+  dataPlaneConnectPermission,
 ];

@@ -98,6 +98,7 @@ export class DataPlaneServer {
     });
     this.shipper = new EventShipper(link, {
       bufferSize: options.logBufferSize,
+      batchSize: options.logBatchSize,
     });
     const features = new TtlCache<
       Awaited<ReturnType<FeatureSchemaSource['featuresFor']>>

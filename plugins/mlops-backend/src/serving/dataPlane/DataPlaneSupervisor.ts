@@ -18,7 +18,7 @@ import { modelInvokePermission } from '@loopline/mlops-common';
 import { Counter, Registry } from 'prom-client';
 import { PermissionDecisionCache, principalKey } from '../authorization';
 import type { FeatureSchemaSource } from '../features';
-import type { InferenceEventObserver } from '../log/types';
+import type { InferenceEvent, InferenceEventObserver } from '../log/types';
 import { TtlCache } from '../TtlCache';
 import type { Channel } from './ControlPlaneLink';
 import {
@@ -57,6 +57,7 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
   private readonly decisions: PermissionDecisionCache;
   private readonly dropped?: Counter;
   private table?: RoutingTable;
+  private rebuilding?: Promise<{ table: RoutingTable; changed: boolean }>;
 
   constructor(private readonly options: ControlPlaneEndpointOptions) {
     this.credentials = new TtlCache({
@@ -127,6 +128,33 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
     return this.table;
   }
 
+  /** A worker's inference events, to the log and the metrics; `dropped` counted. */
+  observe(events: InferenceEvent[], dropped: number): void {
+    for (const event of events) {
+      for (const observer of this.options.observers) {
+        try {
+          observer.observe(event);
+        } catch (error) {
+          this.options.logger.warn(
+            `An inference observer failed: ${(error as Error)?.message}`,
+          );
+        }
+      }
+    }
+    if (dropped > 0) this.dropped?.inc(dropped);
+  }
+
+  /** The table, rebuilt when older than `maxAgeMs` (for data planes that poll). */
+  async tableNotOlderThan(maxAgeMs: number): Promise<RoutingTable> {
+    if (this.table && Date.now() - this.table.builtAt <= maxAgeMs) {
+      return this.table;
+    }
+    this.rebuilding ??= this.refreshTable().finally(() => {
+      this.rebuilding = undefined;
+    });
+    return (await this.rebuilding).table;
+  }
+
   /** Serves one worker's channel. */
   attach(channel: Channel): void {
     channel.on('message', raw => {
@@ -137,18 +165,7 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
 
   private async receive(message: WorkerMessage, channel: Channel) {
     if (message.type === 'dataplane:events') {
-      for (const event of message.events) {
-        for (const observer of this.options.observers) {
-          try {
-            observer.observe(event);
-          } catch (error) {
-            this.options.logger.warn(
-              `An inference observer failed: ${(error as Error)?.message}`,
-            );
-          }
-        }
-      }
-      if (message.dropped > 0) this.dropped?.inc(message.dropped);
+      this.observe(message.events, message.dropped);
       return;
     }
     if (message.type !== 'dataplane:call') return;

@@ -21,6 +21,8 @@ export interface DataPlaneWorkerOptions {
   permissionCacheTtlMs: number;
   credentialsCacheTtlMs: number;
   logBufferSize: number;
+  /** Most log events per message to the control plane. Default 500. */
+  logBatchSize?: number;
   /** Rollout routing (the embedded environments and the A/B key header). */
   servingEnvironment: string;
   environments: string[];
