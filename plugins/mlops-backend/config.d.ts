@@ -186,6 +186,21 @@ export interface Config {
         };
       };
     };
+    /** OpenLineage ingest and the Marquez-compatible lineage API. */
+    lineage?: {
+      /**
+       * Largest OpenLineage request body (one event or a batch), in the
+       * notation of the `bytes` package. Larger bodies get a 413. Defaults
+       * to `5mb`.
+       */
+      jsonBodyLimit?: string;
+      /**
+       * Days kept of raw events, of runs (but each job's latest) and of
+       * dataset versions that are no longer current; checked hourly.
+       * Unset: everything is kept.
+       */
+      retentionDays?: number;
+    };
     demo?: {
       /**
        * When true, at startup the plugin trains the demo models from

@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
@@ -49,6 +50,9 @@ import {
   storageUriFor,
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
+import { createMonitoring } from './monitoring';
+import { createLineage } from './lineage';
+import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -76,6 +80,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        events: eventsServiceRef,
+        inProcess: mlopsServiceHolderRef,
       },
       async init({
         config,
@@ -91,6 +97,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler,
         catalog,
         notifications,
+        events,
+        inProcess,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -119,6 +127,10 @@ export const mlopsPlugin = createBackendPlugin({
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
         });
+        // The scaffolder's mlops:* actions call these in process.
+        inProcess.provide(
+          new MlopsInProcessService({ permissions, registry, tracking }),
+        );
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(
             path.join(artifactDirectory, 'mlflow-artifacts'),
@@ -213,10 +225,27 @@ export const mlopsPlugin = createBackendPlugin({
           ],
         });
 
+        // Monitoring: drift, quality and alerts over the inference log.
+        const monitoring = createMonitoring({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          catalog,
+          log: inferenceLog.store,
+          featureNamesOf: async name =>
+            (await inference.modelInfo(name)).features.map(f => f.name),
+          metricsRegistry: inferenceLog.metrics.registry,
+          events,
+          notifications,
+          auditTrail,
+        });
+
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
-          registry,
           service: inference,
           logger,
           jsonBodyLimit: servingConfig.jsonBodyLimit,
@@ -255,6 +284,20 @@ export const mlopsPlugin = createBackendPlugin({
             lifecycle.addShutdownHook(() => supervisor.close());
           });
         }
+        // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
+        const lineage = await createLineage({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          scheduler,
+          auth,
+          catalog,
+          registry,
+          tracking,
+        });
+        httpRouter.use(lineage.router);
 
         httpRouter.use(
           createRouter({
@@ -286,6 +329,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               createRolloutRouter({ httpAuth, permissions, rollouts }),
+              monitoring.router,
               dataPlanes.router,
             ],
           }),
@@ -329,6 +373,18 @@ export const mlopsPlugin = createBackendPlugin({
             await inferenceLog.inferenceLogger.flush();
             await rollouts.refreshTargetStatuses();
             await rollouts.analyzeAll();
+          },
+        });
+        // One global tick evaluates every Model's drift schedule; a due run
+        // is claimed in the database, so it runs once across instances.
+        await scheduler.scheduleTask({
+          id: 'mlops-monitoring-tick',
+          frequency: { seconds: monitoring.config.tickIntervalSeconds },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: monitoring.config.tickIntervalSeconds },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.flush();
+            await monitoring.tick();
           },
         });
         // A restart mid-rollout: the targets are told the stored state again.

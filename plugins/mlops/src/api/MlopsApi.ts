@@ -4,6 +4,10 @@ import type {
   Deployment,
   DeploymentDetail,
   DeploymentList,
+  LineageDatasetVersion,
+  LineageEntityGraph,
+  LineageGraph,
+  LineageImpact,
   MetricHistory,
   MlopsInfo,
   ModelVersion,
@@ -12,6 +16,7 @@ import type {
   PredictRequest,
   PredictResponse,
   RegisteredModel,
+  RolloutControlAction,
   Run,
   ServingModelInfo,
   ServingStats,
@@ -39,9 +44,10 @@ export interface DeleteModelAliasRequest {
 /**
  * What a user can do to a running rollout: move the candidate to stable now
  * (`promote`), send all traffic back to stable (`rollback`), or stop and
- * restart the analyses that advance it (`pause`, `resume`).
+ * restart the analyses that advance it (`pause`, `resume`). Defined with the
+ * rollout rules in `@loopline/mlops-common`; re-exported here for the API's users.
  */
-export type RolloutControlAction = 'promote' | 'rollback' | 'pause' | 'resume';
+export type { RolloutControlAction };
 
 /** Loopline's backend API (`/api/mlops`), as the frontend sees it. */
 export interface MlopsApi {
@@ -86,6 +92,22 @@ export interface MlopsApi {
 
   /** One tracking run. */
   getRun(runId: string): Promise<Run>;
+
+  /** The lineage graph around an entity (or a lineage node id), linked to the catalog. */
+  getLineageGraph(request: {
+    entityRef?: string;
+    nodeId?: string;
+    depth?: number;
+  }): Promise<LineageEntityGraph>;
+  /** Impact analysis: downstream Models of a Dataset, upstream datasets of a Model. */
+  getLineageImpact(entityRef: string): Promise<LineageImpact>;
+  /** An OpenLineage dataset's versions, newest first (Marquez's route). */
+  getLineageDatasetVersions(
+    namespace: string,
+    name: string,
+  ): Promise<LineageDatasetVersion[]>;
+  /** Marquez's column lineage of a dataset node. */
+  getColumnLineage(nodeId: string, depth?: number): Promise<LineageGraph>;
   /** A run's full history of one metric, by step then time. */
   getMetricHistory(runId: string, key: string): Promise<MetricHistory>;
 
