@@ -55,6 +55,8 @@ export interface Config {
         port: number;
         /** Defaults to 0.0.0.0. */
         host?: string;
+        /** OIP over gRPC (inference.GRPCInferenceService) on this port too, served by the same workers. Unset: HTTP only. */
+        grpcPort?: number;
         /** Worker processes sharing the port, each with its own onnxruntime sessions; a dead one is started again. Defaults to 1. */
         workers?: number;
         /** How often the backend rebuilds the routing table, in ms; it is pushed to the workers only when it changed (and at once after a deployment changes). Defaults to 2000. */

@@ -236,6 +236,37 @@ export const mlopsPlugin = createBackendPlugin({
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
 
+        // The production path for inference clients: worker processes on a
+        // port of their own (mlops.serving.dataPlane), and standalone
+        // loopline-serving processes, all routing by tables pushed from here.
+        const dataPlanes = createDataPlane({
+          config: servingConfig.dataPlane,
+          serving: servingConfig,
+          rolloutRouting: {
+            servingEnvironment: rollouts.config.servingEnvironment,
+            environments: rollouts.config.environments
+              .filter(e => e.target === 'embedded')
+              .map(e => e.name),
+            abKeyHeader: rollouts.config.abKeyHeader,
+          },
+          auth,
+          httpAuth,
+          permissions,
+          registry,
+          rolloutStore: rollouts.store,
+          featureSource,
+          observers: inferenceLog.observers,
+          logger: logger.child({ service: 'data-plane' }),
+          metricsRegistry: inferenceLog.metrics.registry,
+        });
+        dataPlane = dataPlanes.supervisor;
+        if (dataPlane) {
+          const supervisor = dataPlane;
+          lifecycle.addStartupHook(async () => {
+            await supervisor.start();
+            lifecycle.addShutdownHook(() => supervisor.close());
+          });
+        }
         // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
         const lineage = await createLineage({
           db,
@@ -285,6 +316,7 @@ export const mlopsPlugin = createBackendPlugin({
               rollouts.router,
               pipelines.router,
               monitoring.router,
+              dataPlanes.router,
             ],
           }),
         );
@@ -350,34 +382,6 @@ export const mlopsPlugin = createBackendPlugin({
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });
-        if (servingConfig.dataPlane) {
-          // The production path for inference clients: worker processes on a
-          // port of their own, routing by tables this backend pushes.
-          dataPlane = createDataPlane({
-            config: servingConfig.dataPlane,
-            serving: servingConfig,
-            rolloutRouting: {
-              servingEnvironment: rollouts.config.servingEnvironment,
-              environments: rollouts.config.environments
-                .filter(e => e.target === 'embedded')
-                .map(e => e.name),
-              abKeyHeader: rollouts.config.abKeyHeader,
-            },
-            auth,
-            permissions,
-            registry,
-            rolloutStore: rollouts.store,
-            featureSource,
-            observers: inferenceLog.observers,
-            logger: logger.child({ service: 'data-plane' }),
-            metricsRegistry: inferenceLog.metrics.registry,
-          });
-          const supervisor = dataPlane;
-          lifecycle.addStartupHook(async () => {
-            await supervisor.start();
-            lifecycle.addShutdownHook(() => supervisor.close());
-          });
-        }
         if (servingConfig.preload) {
           lifecycle.addStartupHook(async () => {
             await inference.preload();
