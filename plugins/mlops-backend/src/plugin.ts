@@ -38,7 +38,7 @@ import {
   KSERVE_LOGGER_PATH,
   readInferenceLogConfig,
 } from './serving/log';
-import { createRollouts } from './rollout';
+import { createRollouts, RolloutStore } from './rollout';
 import { seedDemoModels } from './demo/seed';
 import { createPipelines } from './pipelines';
 import { createMonitoring } from './monitoring';

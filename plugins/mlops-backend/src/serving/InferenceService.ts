@@ -9,7 +9,6 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import {
   OipInferResponse,
   OipModelMetadata,
@@ -24,12 +23,11 @@ import { randomUUID } from 'crypto';
 import { performance } from 'perf_hooks';
 import { z } from 'zod';
 import type { EntityAuthorizer } from '../lib/http';
-import { parseVersion, tryParseVersion } from '../lib/version';
+import { tryParseVersion } from '../lib/version';
 import type { RegistryService } from '../registry';
 import {
   CODEC_LIMITS,
   decodeTensor,
-  describeValue,
   parseInferRequest,
   ParsedInferRequest,
   selectOutputs,
