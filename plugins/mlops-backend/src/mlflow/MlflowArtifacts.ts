@@ -113,7 +113,10 @@ export class MlflowArtifacts {
   }
 
   /** The store path `source` points at, or undefined when it is not ours. */
-  private async storePathOf(source: string, runId?: string) {
+  private async storePathOf(
+    source: string,
+    runId?: string,
+  ): Promise<string | undefined> {
     if (source.startsWith(MLFLOW_ARTIFACTS)) {
       return trimSlashes(source.slice(MLFLOW_ARTIFACTS.length));
     }

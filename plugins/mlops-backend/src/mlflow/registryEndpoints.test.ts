@@ -29,7 +29,7 @@ describe.each(databaseIds)(
       fs.rmSync(artifactDir, { recursive: true, force: true });
     });
 
-    async function start(result = AuthorizeResult.ALLOW) {
+    async function start(result: AuthorizeResult = AuthorizeResult.ALLOW) {
       knex = await databases.init(databaseId);
       const { server } = await startTestBackend({
         features: [
