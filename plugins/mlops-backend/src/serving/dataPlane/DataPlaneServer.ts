@@ -15,7 +15,7 @@ import type { FeatureSchemaSource } from '../features';
 import { InferenceRoute, InferenceService } from '../InferenceService';
 import { ModelSessions } from '../ModelSessions';
 import { ProductionTrafficRouter } from '../TrafficRouter';
-import { TtlCache } from '../TtlCache';
+import { TtlCache } from '../../lib/TtlCache';
 import {
   ControlPlaneLink,
   DataPlaneAuth,

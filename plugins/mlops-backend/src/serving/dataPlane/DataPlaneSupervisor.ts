@@ -19,7 +19,7 @@ import { Counter, Registry } from 'prom-client';
 import { PermissionDecisionCache, principalKey } from '../authorization';
 import type { FeatureSchemaSource } from '../features';
 import type { InferenceEvent, InferenceEventObserver } from '../log/types';
-import { TtlCache } from '../TtlCache';
+import { TtlCache } from '../../lib/TtlCache';
 import type { Channel } from './ControlPlaneLink';
 import {
   ControlPlaneCalls,
