@@ -26,7 +26,7 @@ import {
 } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
 import { Time } from '../fields';
-import { errorMessage, usePolling } from '../modelRegistry';
+import { errorMessage, usePolling } from '../shared';
 import { DistributionChart, TimeSeriesChart } from './DriftCharts';
 
 /** Props of {@link EntityModelDriftContent}. */
