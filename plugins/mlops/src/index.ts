@@ -17,6 +17,8 @@ export {
   EntityModelServingCard,
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
+  EntityPipelineRunsContent,
+  EntityLineageContent,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
@@ -35,3 +37,5 @@ export type { EntityModelExperimentsContentProps } from './components/EntityMode
 export type { EntityModelServingCardProps } from './components/EntityModelServingCard';
 export type { EntityModelDeploymentsContentProps } from './components/EntityModelDeploymentsContent';
 export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
+export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
+export type { EntityLineageContentProps } from './components/EntityLineageContent';

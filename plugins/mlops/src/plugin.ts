@@ -180,3 +180,37 @@ export const EntityModelDriftContent = mlopsPlugin.provide(
     },
   }),
 );
+
+/**
+ * The current Pipeline's runs: trigger, state and duration, the next
+ * scheduled time, "Run" with its parameters for those allowed, and each
+ * run's steps, outputs and live log.
+ */
+export const EntityPipelineRunsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityPipelineRunsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityPipelineRunsContent').then(
+          m => m.EntityPipelineRunsContent,
+        ),
+    },
+  }),
+);
+
+/**
+ * The Lineage tab of a Model, Dataset or Pipeline: the OpenLineage graph
+ * around it, a side panel per node, column lineage, impact analysis, and a
+ * Dataset's versions.
+ */
+export const EntityLineageContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityLineageContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityLineageContent').then(
+          m => m.EntityLineageContent,
+        ),
+    },
+  }),
+);

@@ -16,6 +16,10 @@ import type {
   ModelVersion,
   OipInferRequest,
   OipInferResponse,
+  PipelineLogPage,
+  PipelineRun,
+  PipelineRunList,
+  PipelineRunRequest,
   PredictRequest,
   PredictResponse,
   RegisteredModel,
@@ -193,6 +197,39 @@ export interface MlopsApi {
     modelName: string,
     options?: { version?: string },
   ): Promise<QualityResponse>;
+  /** A pipeline's runs, newest first, and its next scheduled time. */
+  listPipelineRuns(
+    pipelineName: string,
+    options?: { limit?: number; pageToken?: string },
+  ): Promise<PipelineRunList>;
+
+  getPipelineRun(pipelineName: string, runId: string): Promise<PipelineRun>;
+
+  /** A run's log lines after sequence number `after` (0: from the start). */
+  getPipelineRunLogs(
+    pipelineName: string,
+    runId: string,
+    options?: { after?: number; step?: string; limit?: number },
+  ): Promise<PipelineLogPage>;
+
+  /** Starts a run now (`loopline.pipeline.run`); it may wait queued. */
+  startPipelineRun(
+    pipelineName: string,
+    request: PipelineRunRequest,
+  ): Promise<PipelineRun>;
+
+  cancelPipelineRun(
+    pipelineName: string,
+    runId: string,
+    comment?: string,
+  ): Promise<PipelineRun>;
+
+  /** Runs a failed step again, and the steps after it. */
+  retryPipelineStep(
+    pipelineName: string,
+    runId: string,
+    step: string,
+  ): Promise<PipelineRun>;
 }
 
 export const mlopsApiRef = createApiRef<MlopsApi>({

@@ -13,6 +13,10 @@ import type {
   ModelVersion,
   OipInferRequest,
   OipInferResponse,
+  PipelineLogPage,
+  PipelineRun,
+  PipelineRunList,
+  PipelineRunRequest,
   PredictRequest,
   PredictResponse,
   RegisteredModel,
@@ -357,6 +361,64 @@ export class MlopsClient implements MlopsApi {
     return this.request(path`/monitoring/models/${modelName}/quality`, {
       query: { version: options.version },
     });
+  }
+
+  async listPipelineRuns(
+    pipelineName: string,
+    options: { limit?: number; pageToken?: string } = {},
+  ): Promise<PipelineRunList> {
+    return this.request(path`/pipelines/${pipelineName}/runs`, {
+      query: { limit: options.limit, pageToken: options.pageToken },
+    });
+  }
+
+  async getPipelineRun(
+    pipelineName: string,
+    runId: string,
+  ): Promise<PipelineRun> {
+    return this.request(path`/pipelines/${pipelineName}/runs/${runId}`);
+  }
+
+  async getPipelineRunLogs(
+    pipelineName: string,
+    runId: string,
+    options: { after?: number; step?: string; limit?: number } = {},
+  ): Promise<PipelineLogPage> {
+    return this.request(path`/pipelines/${pipelineName}/runs/${runId}/logs`, {
+      query: { after: options.after, step: options.step, limit: options.limit },
+    });
+  }
+
+  async startPipelineRun(
+    pipelineName: string,
+    request: PipelineRunRequest,
+  ): Promise<PipelineRun> {
+    return this.request(path`/pipelines/${pipelineName}/runs`, {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async cancelPipelineRun(
+    pipelineName: string,
+    runId: string,
+    comment?: string,
+  ): Promise<PipelineRun> {
+    return this.request(path`/pipelines/${pipelineName}/runs/${runId}/cancel`, {
+      method: 'POST',
+      body: comment ? { comment } : {},
+    });
+  }
+
+  async retryPipelineStep(
+    pipelineName: string,
+    runId: string,
+    step: string,
+  ): Promise<PipelineRun> {
+    return this.request(
+      path`/pipelines/${pipelineName}/runs/${runId}/steps/${step}/retry`,
+      { method: 'POST', body: {} },
+    );
   }
 
   /**
