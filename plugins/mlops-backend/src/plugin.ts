@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
@@ -25,7 +26,7 @@ import {
   createServingRouter,
   readServingConfig,
 } from './serving';
-import { startDataPlane } from './serving/dataPlane';
+import { createDataPlane, DataPlaneSupervisor } from './serving/dataPlane';
 import {
   createInferenceLog,
   KSERVE_LOGGER_PATH,
@@ -49,7 +50,9 @@ import {
   storageUriFor,
 } from './rollout/kserve/config';
 import { seedDemoModels } from './demo/seed';
+import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
+import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -77,6 +80,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        events: eventsServiceRef,
+        inProcess: mlopsServiceHolderRef,
       },
       async init({
         config,
@@ -92,6 +97,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler,
         catalog,
         notifications,
+        events,
+        inProcess,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -120,6 +127,10 @@ export const mlopsPlugin = createBackendPlugin({
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
         });
+        // The scaffolder's mlops:* actions call these in process.
+        inProcess.provide(
+          new MlopsInProcessService({ permissions, registry, tracking }),
+        );
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(
             path.join(artifactDirectory, 'mlflow-artifacts'),
@@ -140,8 +151,10 @@ export const mlopsPlugin = createBackendPlugin({
           registry,
         });
         const servingConfig = readServingConfig(config);
+        const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
         const rolloutConfig = readRolloutConfig(config);
         const rolloutStore = new RolloutStore(db);
+        let dataPlane: DataPlaneSupervisor | undefined;
         // Requests are routed by the deployments stored (rollouts first,
         // else the Production version).
         let rolloutRouting: RolloutTrafficRouter | undefined;
@@ -150,7 +163,7 @@ export const mlopsPlugin = createBackendPlugin({
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
-          featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
+          featureSource,
           routeWith: production => {
             rolloutRouting = new RolloutTrafficRouter({
               store: rolloutStore,
@@ -172,7 +185,10 @@ export const mlopsPlugin = createBackendPlugin({
             sessions,
             routedElsewhere: (model, environment) =>
               rolloutStore.routedVersions(model, environment),
-            onApplied: name => rolloutRouting?.invalidate(name),
+            onApplied: name => {
+              rolloutRouting?.invalidate(name);
+              void dataPlane?.refresh(); // the workers route by the new deployment at once
+            },
           }),
         ];
         const kserveConfig = readKServeConfig(config);
@@ -209,10 +225,27 @@ export const mlopsPlugin = createBackendPlugin({
           ],
         });
 
+        // Monitoring: drift, quality and alerts over the inference log.
+        const monitoring = createMonitoring({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          catalog,
+          log: inferenceLog.store,
+          featureNamesOf: async name =>
+            (await inference.modelInfo(name)).features.map(f => f.name),
+          metricsRegistry: inferenceLog.metrics.registry,
+          events,
+          notifications,
+          auditTrail,
+        });
+
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
-          registry,
           service: inference,
           logger,
           jsonBodyLimit: servingConfig.jsonBodyLimit,
@@ -266,6 +299,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               createRolloutRouter({ httpAuth, permissions, rollouts }),
+              monitoring.router,
             ],
           }),
         );
@@ -310,6 +344,18 @@ export const mlopsPlugin = createBackendPlugin({
             await rollouts.analyzeAll();
           },
         });
+        // One global tick evaluates every Model's drift schedule; a due run
+        // is claimed in the database, so it runs once across instances.
+        await scheduler.scheduleTask({
+          id: 'mlops-monitoring-tick',
+          frequency: { seconds: monitoring.config.tickIntervalSeconds },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: monitoring.config.tickIntervalSeconds },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.flush();
+            await monitoring.tick();
+          },
+        });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
           await rollouts.reconcileAll();
@@ -319,16 +365,32 @@ export const mlopsPlugin = createBackendPlugin({
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });
-        const { dataPlane } = servingConfig;
-        if (dataPlane) {
+        if (servingConfig.dataPlane) {
+          // The production path for inference clients: worker processes on a
+          // port of their own, routing by tables this backend pushes.
+          dataPlane = createDataPlane({
+            config: servingConfig.dataPlane,
+            serving: servingConfig,
+            rolloutRouting: {
+              servingEnvironment: rolloutConfig.servingEnvironment,
+              environments: rolloutConfig.environments
+                .filter(e => e.target === 'embedded')
+                .map(e => e.name),
+              abKeyHeader: rolloutConfig.abKeyHeader,
+            },
+            auth,
+            permissions,
+            registry,
+            rolloutStore,
+            featureSource,
+            observers: inferenceLog.observers,
+            logger: logger.child({ service: 'data-plane' }),
+            metricsRegistry: inferenceLog.metrics.registry,
+          });
+          const supervisor = dataPlane;
           lifecycle.addStartupHook(async () => {
-            const listener = await startDataPlane({
-              router: servingRouter,
-              port: dataPlane.port,
-              host: dataPlane.host,
-              logger,
-            });
-            lifecycle.addShutdownHook(() => listener.close());
+            await supervisor.start();
+            lifecycle.addShutdownHook(() => supervisor.close());
           });
         }
         if (servingConfig.preload) {

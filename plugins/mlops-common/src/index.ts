@@ -14,4 +14,6 @@ export * from './tracking';
 export * from './registry';
 export * from './serving';
 export * from './rollout';
+export * from './rolloutRules';
+export * from './monitoring';
 export * from './lineage';

@@ -49,6 +49,13 @@ export const deploymentManagePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Run a Model's monitoring checks now (drift, quality) and manage its reference. */
+export const modelMonitorPermission = createPermission({
+  name: 'loopline.model.monitor',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** Trigger a run of a Pipeline. */
 export const pipelineRunPermission = createPermission({
   name: 'loopline.pipeline.run',
@@ -74,5 +81,6 @@ export const mlopsPermissions = [
   modelInvokePermission,
   deploymentManagePermission,
   pipelineRunPermission,
+  modelMonitorPermission,
   lineageIngestPermission,
 ];

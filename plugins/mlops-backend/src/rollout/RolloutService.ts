@@ -20,19 +20,26 @@ import {
   ModelVersion,
   RolloutAction,
   RolloutArm,
+  RolloutControlAction,
   RolloutSlo,
   ROLLOUT_ENDPOINTS,
   StartRolloutRequest,
+  checkSteps,
+  initialWeight,
+  isActionAllowed,
+  isMirrored,
+  isUnfinished,
+  liveCandidateWeight,
 } from '@loopline/mlops-common';
 import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import { actorOf } from '../audit/AuditTrail';
 import { isUniqueViolation } from '../lib/database';
+import type { EntityAuthorizer } from '../lib/http';
 import { evaluateAnalysis } from './analysis';
-import { checkSteps, RolloutConfig, RolloutEnvironment } from './config';
+import { RolloutConfig, RolloutEnvironment } from './config';
 import {
   DeploymentRecord,
-  liveCandidateShare,
   RolloutRecord,
   RolloutStore,
   StaleDeploymentError,
@@ -84,17 +91,6 @@ export interface RolloutServiceOptions {
   clock?: () => number;
 }
 
-/** Checks the caller may act on the model's entity; throws to refuse. */
-export type EntityAuthorizer = (entityRef: string) => Promise<void>;
-
-type Action = 'promote' | 'rollback' | 'pause' | 'resume';
-
-const ALLOWED_FROM: Record<Action, RolloutRecord['state'][]> = {
-  promote: ['progressing', 'paused'],
-  rollback: ['progressing', 'paused'],
-  pause: ['progressing'],
-  resume: ['paused'],
-};
 
 export class RolloutService {
   private readonly store: RolloutStore;
@@ -326,7 +322,7 @@ export class RolloutService {
   async act(request: {
     modelName: string;
     environment: string;
-    action: Action;
+    action: RolloutControlAction;
     comment?: string;
     credentials: BackstageCredentials;
     authorize?: EntityAuthorizer;
@@ -452,7 +448,7 @@ export class RolloutService {
   ): Promise<void> {
     const now = this.clock();
     const since = rollout.stepStartedAt;
-    const mirrored = !liveCandidateShare(rollout);
+    const mirrored = isMirrored(rollout);
     const quality = rollout.slo.quality?.metric;
     const window = {
       modelName: deployment.modelName,
@@ -603,7 +599,7 @@ export class RolloutService {
     modelName: string;
     entityRef: string;
     environment: RolloutEnvironment;
-    action: Action | 'advance';
+    action: RolloutControlAction | 'advance';
     actor: string;
     automatic: boolean;
     comment?: string;
@@ -637,18 +633,20 @@ export class RolloutService {
         ) {
           return undefined; // Overtaken by another change: this decision is void.
         }
-        let effective: Action | 'step' | 'switch' =
+        let effective: RolloutControlAction | 'step' | 'switch' =
           action === 'advance' ? 'step' : action;
         const allowed =
-          action === 'advance' ? ['progressing'] : ALLOWED_FROM[action];
-        if (!allowed.includes(rollout.state)) {
+          action === 'advance'
+            ? rollout.state === 'progressing'
+            : isActionAllowed(rollout.state, action);
+        if (!allowed) {
           throw new ConflictError(
             `Cannot ${action} the rollout of version ${
               rollout.candidateVersion
             } in ${environment.name}: it is ${rollout.state.replace('_', ' ')}`,
           );
         }
-        const fromWeight = liveCandidateShare(rollout) ? rollout.weight : 0;
+        const fromWeight = liveCandidateWeight(rollout);
         let toWeight = fromWeight;
         if (action === 'advance') {
           if (rollout.strategy === 'blue-green' && !rollout.switched) {
@@ -915,8 +913,7 @@ export class RolloutService {
             ),
           }
         : {}),
-      candidatePercent:
-        running && liveCandidateShare(running) ? running.weight : 0,
+      candidatePercent: running ? liveCandidateWeight(running) : 0,
     };
     let status;
     try {
@@ -1048,18 +1045,6 @@ function readinessAnalysis(
     message = `the candidate failed: ${status.message}`;
   }
   return { verdict, checks: [{ name: 'load', verdict, message }] };
-}
-
-export function isUnfinished(rollout: RolloutRecord): boolean {
-  return rollout.state === 'progressing' || rollout.state === 'paused';
-}
-
-/** The candidate's weight when a rollout starts: 0 live for blue-green until the switch. */
-function initialWeight(
-  strategy: RolloutRecord['strategy'],
-  steps: number[],
-): number {
-  return strategy === 'blue-green' ? 0 : steps[0];
 }
 
 /**

@@ -17,6 +17,8 @@ import {
   RolloutSlo,
   RolloutState,
   RolloutStrategy,
+  isUnfinished,
+  liveCandidateWeight,
 } from '@loopline/mlops-common';
 
 const DEPLOYMENTS = 'rollout_deployments';
@@ -471,10 +473,8 @@ export function toDeploymentView(
   deployment: DeploymentRecord,
   rollout: RolloutRecord | undefined,
 ): Deployment {
-  const running =
-    rollout && (rollout.state === 'progressing' || rollout.state === 'paused');
   const candidateWeight =
-    running && liveCandidateShare(rollout) ? rollout.weight : 0;
+    rollout && isUnfinished(rollout) ? liveCandidateWeight(rollout) : 0;
   return {
     id: deployment.id,
     modelName: deployment.modelName,
@@ -498,18 +498,6 @@ export function toDeploymentView(
     createdAt: iso(deployment.createdAt),
     updatedAt: iso(deployment.updatedAt),
   };
-}
-
-/** Whether the candidate's weight is a share of live traffic (not of copies). */
-export function liveCandidateShare(rollout: RolloutRecord): boolean {
-  switch (rollout.strategy) {
-    case 'shadow':
-      return false;
-    case 'blue-green':
-      return rollout.switched;
-    default:
-      return true;
-  }
 }
 
 export function toRolloutView(rollout: RolloutRecord): Rollout {

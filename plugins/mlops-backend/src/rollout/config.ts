@@ -6,6 +6,11 @@ import type {
   RolloutStrategy,
 } from '@loopline/mlops-common';
 import type { ModelStage } from '@loopline/mlops-common';
+import {
+  checkSteps,
+  DEFAULT_ROLLOUT_STEPS,
+  DEPLOYMENT_TARGET_KINDS,
+} from '@loopline/mlops-common';
 
 /** An environment models are deployed to. */
 export interface RolloutEnvironment {
@@ -30,13 +35,6 @@ export interface RolloutConfig {
   /** The header A/B keys are read from unless a rollout names another. */
   abKeyHeader: string;
 }
-
-export const DEFAULT_STEPS: Record<RolloutStrategy, number[]> = {
-  canary: [10, 25, 50, 100],
-  shadow: [100],
-  ab: [50],
-  'blue-green': [100],
-};
 
 export const DEFAULT_SLO: RolloutSlo = {
   minRequests: 50,
@@ -65,7 +63,7 @@ export function readRolloutConfig(config: Config): RolloutConfig {
       }
       const target = (env.getOptionalString('target') ??
         'embedded') as DeploymentTargetKind;
-      if (target !== 'embedded' && target !== 'kserve') {
+      if (!DEPLOYMENT_TARGET_KINDS.includes(target)) {
         throw new Error(
           `Invalid config mlops.rollout.environments[${name}].target: "${target}"; use embedded or kserve`,
         );
@@ -100,8 +98,10 @@ export function readRolloutConfig(config: Config): RolloutConfig {
   const minAgreement = sloConfig?.getOptionalNumber('minAgreement');
   if (minAgreement !== undefined) defaultSlo.minAgreement = minAgreement;
 
-  const defaultSteps = { ...DEFAULT_STEPS };
-  for (const strategy of Object.keys(DEFAULT_STEPS) as RolloutStrategy[]) {
+  const defaultSteps = { ...DEFAULT_ROLLOUT_STEPS };
+  for (const strategy of Object.keys(
+    DEFAULT_ROLLOUT_STEPS,
+  ) as RolloutStrategy[]) {
     const steps = rollout?.getOptional<unknown>(`steps.${strategy}`);
     if (steps !== undefined) {
       const problem =
@@ -135,47 +135,4 @@ export function readRolloutConfig(config: Config): RolloutConfig {
       rollout?.getOptionalString('abKeyHeader')?.toLowerCase() ??
       'x-loopline-ab-key',
   };
-}
-
-/**
- * Why a list of weights is not valid for a strategy, or undefined. Weights
- * are integer percentages; canary steps rise and end at 100; shadow mirrors
- * one share of traffic; A/B splits once (the candidate's share, 1..99);
- * blue-green switches all traffic (100).
- */
-export function checkSteps(
-  strategy: RolloutStrategy,
-  steps: number[],
-): string | undefined {
-  if (steps.length === 0) return 'at least one step is needed';
-  if (steps.some(w => !Number.isInteger(w) || w < 1 || w > 100)) {
-    return 'each weight must be an integer percentage from 1 to 100';
-  }
-  switch (strategy) {
-    case 'canary':
-      if (steps.some((w, i) => i > 0 && w <= steps[i - 1])) {
-        return 'canary weights must rise step by step';
-      }
-      if (steps[steps.length - 1] !== 100) {
-        return 'the last canary step must be 100';
-      }
-      return undefined;
-    case 'ab':
-      if (steps.length !== 1 || steps[0] > 99) {
-        return 'A/B takes one weight, the candidate share from 1 to 99';
-      }
-      return undefined;
-    case 'shadow':
-      if (steps.length !== 1) {
-        return 'shadow takes one weight, the share of traffic copied';
-      }
-      return undefined;
-    case 'blue-green':
-      if (steps.length !== 1 || steps[0] !== 100) {
-        return 'blue-green switches all traffic at once: [100]';
-      }
-      return undefined;
-    default:
-      return `unknown strategy ${strategy}`;
-  }
 }

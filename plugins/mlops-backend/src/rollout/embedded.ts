@@ -9,6 +9,9 @@ import {
   DeploymentTargetStatus,
   ROLLOUT_ENDPOINTS,
   ROLLOUT_STRATEGIES,
+  isMirrored,
+  isUnfinished,
+  mirroredShare,
 } from '@loopline/mlops-common';
 import type { ModelSessions } from '../serving/ModelSessions';
 import type {
@@ -106,10 +109,7 @@ export class RolloutTrafficRouter implements TrafficRouter {
       endpoint: ENDPOINTS.stable,
     };
     const rollout = routing.rollout;
-    if (
-      !rollout ||
-      (rollout.state !== 'progressing' && rollout.state !== 'paused')
-    ) {
+    if (!rollout || !isUnfinished(rollout)) {
       return stable;
     }
     const candidate = rollout.candidateVersion;
@@ -122,12 +122,8 @@ export class RolloutTrafficRouter implements TrafficRouter {
       key !== undefined
         ? bucketOf(rollout.id, key)
         : Math.floor(Math.random() * 100);
-    const mirrored =
-      rollout.strategy === 'shadow' ||
-      (rollout.strategy === 'blue-green' && !rollout.switched);
-    if (mirrored) {
-      const copyShare = rollout.strategy === 'shadow' ? rollout.weight : 100;
-      return bucket < copyShare
+    if (isMirrored(rollout)) {
+      return bucket < mirroredShare(rollout)
         ? {
             ...stable,
             mirror: { version: candidate, endpoint: ENDPOINTS.shadow },

@@ -2,17 +2,20 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import express, { Request } from 'express';
+import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
+  ConversionRequest,
   deploymentManagePermission,
   mlopsEntityReadPermission,
+  ROLLOUT_CONTROL_ACTIONS,
   ROLLOUT_STRATEGIES,
+  RolloutActionRequest,
   RolloutStrategy,
+  StartRolloutRequest,
 } from '@loopline/mlops-common';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { parseInput } from '../lib/validation';
 import { RolloutService } from './RolloutService';
 
@@ -26,7 +29,7 @@ const deploymentParams = z
   })
   .passthrough();
 const actionParams = deploymentParams.extend({
-  action: z.enum(['promote', 'rollback', 'pause', 'resume']),
+  action: z.enum(ROLLOUT_CONTROL_ACTIONS),
 });
 
 const comment = z.string().max(5000).optional();
@@ -78,14 +81,16 @@ const startBody = z
       .optional(),
     comment,
   })
-  .strict();
-const actionBody = z.object({ comment }).strict();
+  .strict() satisfies z.ZodType<StartRolloutRequest>;
+const actionBody = z
+  .object({ comment })
+  .strict() satisfies z.ZodType<RolloutActionRequest>;
 const conversionBody = z
   .object({
     key: z.string().min(1).max(256),
     value: z.number().finite().min(0).optional(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<ConversionRequest>;
 
 /**
  * Deployments and rollouts: `/deployments/models/:name[/:environment[/...]]`.
@@ -98,21 +103,10 @@ export function createRolloutRouter(options: {
   permissions: PermissionsService;
   rollouts: RolloutService;
 }): express.Router {
-  const { httpAuth, permissions, rollouts } = options;
+  const { rollouts } = options;
   const router = Router();
-
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-
-  async function caller(
-    req: Request,
-    permission: Parameters<typeof authorizeEntity>[1],
-  ) {
-    const credentials = await credentialsOf(req);
-    const authorize = (entityRef: string) =>
-      authorizeEntity(permissions, permission, entityRef, credentials);
-    return { credentials, authorize };
-  }
+  const auth = createRequestAuth(options);
+  const caller = auth.entityAuthorizer;
 
   router.get('/deployments/models/:name', async (req, res) => {
     const { name } = parseInput(modelParams, req.params, 'path');
@@ -134,13 +128,13 @@ export function createRolloutRouter(options: {
     const entityRef = await rollouts.entityRefOf(name);
     await authorize(entityRef);
     const detail = await rollouts.detail(name, environment);
-    const [decision] = await permissions.authorize(
-      [{ permission: deploymentManagePermission, resourceRef: entityRef }],
-      { credentials },
-    );
     res.json({
       ...detail,
-      canManage: decision.result === AuthorizeResult.ALLOW,
+      canManage: await auth.isAllowed(
+        credentials,
+        deploymentManagePermission,
+        entityRef,
+      ),
     });
   });
 
@@ -179,16 +173,14 @@ export function createRolloutRouter(options: {
       );
       const { authorize } = await caller(req, deploymentManagePermission);
       const body = parseInput(conversionBody, req.body, 'conversion');
-      res
-        .status(201)
-        .json(
-          await rollouts.recordConversion({
-            modelName: name,
-            environment,
-            body,
-            authorize,
-          }),
-        );
+      res.status(201).json(
+        await rollouts.recordConversion({
+          modelName: name,
+          environment,
+          body,
+          authorize,
+        }),
+      );
     },
   );
 

@@ -30,6 +30,8 @@ import {
 import { randomUUID } from 'crypto';
 import { performance } from 'perf_hooks';
 import { z } from 'zod';
+import type { EntityAuthorizer } from '../lib/http';
+import { parseVersion, tryParseVersion } from '../lib/version';
 import type { RegistryService } from '../registry';
 import {
   CODEC_LIMITS,
@@ -69,9 +71,6 @@ export type ServingRegistry = Pick<
   | 'searchVersions'
   | 'readArtifact'
 >;
-
-/** Called once the model's catalog entity is known; throws (e.g. NotAllowedError) to refuse. */
-export type EntityAuthorizer = (entityRef: string) => Promise<void>;
 
 export interface InferenceServiceOptions {
   registry: ServingRegistry;
@@ -411,7 +410,7 @@ export class InferenceService {
     } catch {
       return;
     }
-    const version = tryVersion(rejection.version);
+    const version = tryParseVersion(rejection.version);
     this.notify(
       {
         modelName: rejection.modelName,
@@ -946,35 +945,6 @@ interface Trace {
   version?: number;
   endpoint?: string;
   inputs?: OipTensor[];
-}
-
-/** A version from a path or body: a positive integer (or its digits). */
-export function parseVersion(version: number | string): number {
-  const number =
-    typeof version === 'string' && /^\d{1,15}$/.test(version)
-      ? Number(version)
-      : version;
-  if (
-    typeof number !== 'number' ||
-    !Number.isSafeInteger(number) ||
-    number < 1
-  ) {
-    throw new InputError(
-      `Invalid model version ${describeValue(
-        version,
-      )}: it must be a positive integer`,
-    );
-  }
-  return number;
-}
-
-function tryVersion(version: number | string | undefined): number | undefined {
-  if (version === undefined) return undefined;
-  try {
-    return parseVersion(version);
-  } catch {
-    return undefined;
-  }
 }
 
 /** An input [batch, 1] of a model with one feature is a column, not a matrix of named columns. */

@@ -16,6 +16,7 @@ import type {
   PredictRequest,
   PredictResponse,
   RegisteredModel,
+  RolloutControlAction,
   Run,
   ServingModelInfo,
   ServingStats,
@@ -43,9 +44,10 @@ export interface DeleteModelAliasRequest {
 /**
  * What a user can do to a running rollout: move the candidate to stable now
  * (`promote`), send all traffic back to stable (`rollback`), or stop and
- * restart the analyses that advance it (`pause`, `resume`).
+ * restart the analyses that advance it (`pause`, `resume`). Defined with the
+ * rollout rules in `@loopline/mlops-common`; re-exported here for the API's users.
  */
-export type RolloutControlAction = 'promote' | 'rollback' | 'pause' | 'resume';
+export type { RolloutControlAction };
 
 /** Loopline's backend API (`/api/mlops`), as the frontend sees it. */
 export interface MlopsApi {

@@ -9,7 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Knex } from 'knex';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { Deployment, RolloutAction } from '@loopline/mlops-common';
+import {
+  DEFAULT_ROLLOUT_STEPS,
+  Deployment,
+  RolloutAction,
+} from '@loopline/mlops-common';
 import { AuditStore, AuditTrail } from '../../audit';
 import { applyMigrations } from '../../database/migrations';
 import {
@@ -24,7 +28,7 @@ import { InferenceLogger } from '../../serving/log/InferenceLogger';
 import { InferenceLogStore } from '../../serving/log/InferenceLogStore';
 import { LoadedModel, ModelSessions } from '../../serving/ModelSessions';
 import { ProductionTrafficRouter } from '../../serving/TrafficRouter';
-import { DEFAULT_STEPS, RolloutConfig } from '../config';
+import { RolloutConfig } from '../config';
 import { EmbeddedDeploymentTarget, RolloutTrafficRouter } from '../embedded';
 import { RolloutService } from '../RolloutService';
 import { RolloutStore } from '../RolloutStore';
@@ -146,7 +150,7 @@ export async function createRolloutHarness(
     servingEnvironment: 'production',
     analysisIntervalMs: ANALYSIS_INTERVAL_MS,
     defaultSlo: { minRequests: 20, maxErrorRate: 0.05, maxLatencyP99Ms: 50 },
-    defaultSteps: DEFAULT_STEPS,
+    defaultSteps: DEFAULT_ROLLOUT_STEPS,
     requireStaging: false,
     archivePrevious: true,
     abKeyHeader: 'x-loopline-ab-key',

@@ -4,22 +4,20 @@ import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import type {
+import {
+  allowedActions,
   DeploymentDetail,
   DeploymentTargetKind,
   DeploymentTargetStatus,
+  isUnfinished,
   Rollout,
+  ROLLOUT_CONTROL_ACTIONS,
+  RolloutControlAction,
 } from '@loopline/mlops-common';
-import type { RolloutControlAction } from '../../api';
 import { Actor, Field, FieldGrid, Section, Time } from '../fields';
 import { AnalysesTable } from './AnalysesTable';
 import { StateChip } from './chips';
-import {
-  allowedActions,
-  isActive,
-  STRATEGY_LABELS,
-  TARGET_LABELS,
-} from './format';
+import { STRATEGY_LABELS, TARGET_LABELS } from './format';
 import {
   ACTION_LABELS,
   EnvironmentInfo,
@@ -30,12 +28,7 @@ import { RolloutSteps, TrafficSplit } from './RolloutProgress';
 import { RolloutsTable, RolloutTimeline } from './RolloutTimeline';
 
 /** The order the action buttons are shown in. */
-const ACTION_ORDER: RolloutControlAction[] = [
-  'promote',
-  'rollback',
-  'pause',
-  'resume',
-];
+const ACTION_ORDER: readonly RolloutControlAction[] = ROLLOUT_CONTROL_ACTIONS;
 
 /** What the target reports: ready or not, the object it wrote, its traffic. */
 function TargetStatus(props: {
@@ -125,7 +118,7 @@ export function DeploymentCard(props: {
   const [open, setOpen] = useState<OpenDialog>();
   const deployment = detail?.deployment;
   const rollout = deployment?.rollout;
-  const active = isActive(rollout);
+  const active = isUnfinished(rollout);
   const allowed = allowedActions(rollout);
   const target = deployment?.target ?? environment.target;
 

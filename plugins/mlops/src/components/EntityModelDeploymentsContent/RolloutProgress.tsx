@@ -4,9 +4,13 @@ import StepLabel from '@material-ui/core/StepLabel';
 import Stepper from '@material-ui/core/Stepper';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { Deployment, Rollout } from '@loopline/mlops-common';
+import {
+  Deployment,
+  isMirrored,
+  isUnfinished,
+  Rollout,
+} from '@loopline/mlops-common';
 import { Time } from '../fields';
-import { isActive } from './format';
 
 const useStyles = makeStyles(theme => ({
   bar: {
@@ -27,17 +31,6 @@ const useStyles = makeStyles(theme => ({
   },
   stepper: { padding: theme.spacing(2, 0) },
 }));
-
-/**
- * Whether the candidate gets a copy of the traffic rather than a share of
- * it: shadow always, blue-green until it switches.
- */
-function isMirrored(rollout: Rollout): boolean {
-  return (
-    rollout.strategy === 'shadow' ||
-    (rollout.strategy === 'blue-green' && !rollout.switched)
-  );
-}
 
 /** What the candidate gets while it does not answer. */
 function mirrorNote(deployment: Deployment, rollout: Rollout): string {
@@ -62,7 +55,9 @@ export function TrafficSplit(props: { deployment: Deployment }) {
   const { deployment } = props;
   const classes = useStyles();
   const { weights } = deployment;
-  const rollout = isActive(deployment.rollout) ? deployment.rollout : undefined;
+  const rollout = isUnfinished(deployment.rollout)
+    ? deployment.rollout
+    : undefined;
   return (
     <Box role="figure" aria-label={`Traffic in ${deployment.environment}`}>
       <div className={classes.bar} aria-hidden>

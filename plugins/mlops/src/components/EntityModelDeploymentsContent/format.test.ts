@@ -1,6 +1,5 @@
-import type { Rollout } from '@loopline/mlops-common';
+import { allowedActions, Rollout } from '@loopline/mlops-common';
 import {
-  allowedActions,
   describeArm,
   describeCheck,
   describeWeights,
@@ -19,7 +18,7 @@ describe('rollout formatting', () => {
     expect(parseSteps('ten')).toMatch(/^Whole percentages/);
   });
 
-  it('offers the actions the backend allows in each state', () => {
+  it("offers the actions the backend allows in each state (the shared rules')", () => {
     const rollout = (state: Rollout['state']) => ({ state } as Rollout);
     expect(allowedActions(rollout('progressing'))).toEqual([
       'pause',
@@ -34,6 +33,21 @@ describe('rollout formatting', () => {
     expect(allowedActions(rollout('promoted'))).toEqual([]);
     expect(allowedActions(rollout('rolled_back'))).toEqual([]);
     expect(allowedActions(undefined)).toEqual([]);
+  });
+
+  it("refuses steps the strategy's rules refuse, as the server would", () => {
+    expect(parseSteps('10, 25, 100', 'canary')).toEqual([10, 25, 100]);
+    expect(parseSteps('25, 10, 100', 'canary')).toBe(
+      'Canary weights must rise step by step',
+    );
+    expect(parseSteps('10, 50', 'canary')).toBe(
+      'The last canary step must be 100',
+    );
+    expect(parseSteps('100', 'ab')).toMatch(/^A\/B takes one weight/);
+    expect(parseSteps('50', 'blue-green')).toMatch(/^Blue-green switches/);
+    expect(parseSteps('20', 'shadow')).toEqual([20]);
+    // The text's own problems come first.
+    expect(parseSteps('ten', 'canary')).toMatch(/^Whole percentages/);
   });
 
   it('shows each check against its bound, in its unit and direction', () => {

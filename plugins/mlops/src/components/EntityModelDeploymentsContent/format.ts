@@ -3,13 +3,12 @@ import type {
   ArmMetrics,
   DeploymentTargetKind,
   QualitySlo,
-  Rollout,
   RolloutAction,
   RolloutState,
   RolloutStrategy,
 } from '@loopline/mlops-common';
-import type { RolloutControlAction } from '../../api';
-import { formatNumber } from '../modelRegistry';
+import { checkSteps } from '@loopline/mlops-common';
+import { formatNumber } from '../shared';
 
 export const STRATEGY_LABELS: Record<RolloutStrategy, string> = {
   canary: 'Canary',
@@ -40,17 +39,6 @@ export const EVENT_LABELS: Record<RolloutAction, string> = {
   resume: 'Resumed',
 };
 
-/**
- * The candidate weights a strategy starts from: the backend's default
- * steps, so that what the form shows is what will run.
- */
-export const DEFAULT_STEPS: Record<RolloutStrategy, number[]> = {
-  canary: [10, 25, 50, 100],
-  shadow: [100],
-  ab: [50],
-  'blue-green': [100],
-};
-
 /** What each strategy does with the steps, for the form's help text. */
 export const STEPS_HELP: Record<RolloutStrategy, string> = {
   canary: "Candidate's share of live traffic per step, rising to 100",
@@ -59,29 +47,16 @@ export const STEPS_HELP: Record<RolloutStrategy, string> = {
   'blue-green': 'All traffic switches at once: 100',
 };
 
-/** Whether a rollout still runs (and can be acted on). */
-export function isActive(rollout?: Rollout): boolean {
-  return rollout?.state === 'progressing' || rollout?.state === 'paused';
-}
-
-/** The actions a rollout's state allows, as the backend enforces them. */
-export function allowedActions(rollout?: Rollout): RolloutControlAction[] {
-  switch (rollout?.state) {
-    case 'progressing':
-      return ['pause', 'promote', 'rollback'];
-    case 'paused':
-      return ['resume', 'promote', 'rollback'];
-    default:
-      return [];
-  }
-}
-
 /**
  * Comma- or space-separated weights as numbers, or the reason they are not
- * whole percentages from 1 to 100. The rules of each strategy (rising,
- * ending at 100...) are the backend's, which says what is wrong.
+ * whole percentages from 1 to 100. With a strategy, also what its rules
+ * (rising, ending at 100...) say is wrong: the shared rules the server
+ * enforces (`checkSteps`).
  */
-export function parseSteps(text: string): number[] | string {
+export function parseSteps(
+  text: string,
+  strategy?: RolloutStrategy,
+): number[] | string {
   const parts = text
     .split(/[\s,→>]+/)
     .map(part => part.replace(/%$/, ''))
@@ -92,6 +67,10 @@ export function parseSteps(text: string): number[] | string {
   const steps = parts.map(Number);
   if (steps.some(step => !Number.isInteger(step) || step < 1 || step > 100)) {
     return 'Whole percentages from 1 to 100, e.g. 10, 25, 50, 100';
+  }
+  const problem = strategy && checkSteps(strategy, steps);
+  if (problem) {
+    return `${problem.charAt(0).toUpperCase()}${problem.slice(1)}`;
   }
   return steps;
 }

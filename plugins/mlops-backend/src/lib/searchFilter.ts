@@ -1,10 +1,13 @@
 import { InputError } from '@backstage/errors';
 
 /**
- * MLflow's search syntax, the common cases: clauses joined with AND, each
+ * MLflow's search syntax, one grammar for every MLflow search (experiments,
+ * runs, registered models, model versions): clauses joined with AND, each
  * `<identifier> <comparator> <value>`, e.g.
- * `metrics.rmse < 1 and params.alpha = '0.5' and tags.\`mlflow.runName\` LIKE 'ridge%'`,
- * and order-by clauses such as `metrics.rmse ASC`.
+ * `metrics.rmse < 1 and params.alpha = '0.5' and tags.\`mlflow.runName\` LIKE 'ridge%'`
+ * or `name LIKE 'wine%' and run_id IN ('a', 'b')`, and order-by clauses such
+ * as `metrics.rmse ASC`. What each search accepts is its `SearchSchema`,
+ * declared beside the domain that runs the search.
  *
  * Pure functions: no I/O. A bad filter throws an InputError that names the
  * position (0-based character offset) and the problem.
@@ -47,66 +50,24 @@ export interface OrderByClause {
   ascending: boolean;
 }
 
+/** The kind of an attribute's values; `list` attributes are strings that also take IN / NOT IN. */
+export type AttributeKind = 'numeric' | 'string' | 'list';
+
 /** Which identifiers a search accepts. */
 export interface SearchSchema {
   /** What is searched, for messages ("runs", "experiments"). */
   subject: string;
   /** Entity types other than attributes that may be named. */
   entityTypes: ReadonlyArray<'metric' | 'param' | 'tag'>;
-  /** Attribute name -> its kind; `list` attributes are strings that also take IN / NOT IN. */
-  attributes: Readonly<Record<string, 'numeric' | 'string' | 'list'>>;
+  /** Attribute name -> its kind. */
+  attributes: Readonly<Record<string, AttributeKind>>;
+  /** Comparators of an attribute, where fewer than its kind's are allowed. */
+  attributeComparators?: Readonly<Record<string, ReadonlyArray<Comparator>>>;
   /** Attribute aliases (e.g. `run_uuid` for `run_id`). */
   attributeAliases?: Readonly<Record<string, string>>;
   /** Attributes that may be used in ORDER BY. */
   orderableAttributes: ReadonlyArray<string>;
 }
-
-/** `searchRuns`: metrics, params, tags and run attributes. */
-export const RUN_SEARCH_SCHEMA: SearchSchema = {
-  subject: 'runs',
-  entityTypes: ['metric', 'param', 'tag'],
-  attributes: {
-    run_id: 'list',
-    run_name: 'string',
-    status: 'string',
-    user_id: 'string',
-    artifact_uri: 'string',
-    start_time: 'numeric',
-    end_time: 'numeric',
-  },
-  attributeAliases: {
-    run_uuid: 'run_id',
-    created: 'start_time',
-    Created: 'start_time',
-  },
-  orderableAttributes: [
-    'run_id',
-    'run_name',
-    'status',
-    'user_id',
-    'artifact_uri',
-    'start_time',
-    'end_time',
-    'experiment_id',
-  ],
-};
-
-/** `searchExperiments`: experiment attributes and tags. */
-export const EXPERIMENT_SEARCH_SCHEMA: SearchSchema = {
-  subject: 'experiments',
-  entityTypes: ['tag'],
-  attributes: {
-    name: 'string',
-    creation_time: 'numeric',
-    last_update_time: 'numeric',
-  },
-  orderableAttributes: [
-    'name',
-    'experiment_id',
-    'creation_time',
-    'last_update_time',
-  ],
-};
 
 const PREFIXES: Record<string, FilterEntityType> = {
   metric: 'metric',
@@ -428,7 +389,7 @@ function fail(kind: string, input: string, error: FilterSyntaxError): never {
  */
 export function parseSearchFilter(
   filter: string | undefined,
-  schema: SearchSchema = RUN_SEARCH_SCHEMA,
+  schema: SearchSchema,
 ): FilterClause[] {
   if (filter === undefined || filter.trim() === '') {
     return [];
@@ -496,11 +457,15 @@ function parseClauses(filter: string, schema: SearchSchema): FilterClause[] {
         )}, found ${describe(comparatorToken)}`,
       );
     }
-    const allowed = {
-      numeric: NUMERIC_COMPARATORS,
-      list: LIST_COMPARATORS,
-      string: STRING_COMPARATORS,
-    }[valueType];
+    const allowed: ReadonlyArray<string> =
+      (identifier.type === 'attribute'
+        ? schema.attributeComparators?.[identifier.key]
+        : undefined) ??
+      {
+        numeric: NUMERIC_COMPARATORS,
+        list: LIST_COMPARATORS,
+        string: STRING_COMPARATORS,
+      }[valueType];
     if (!allowed.includes(comparator)) {
       throw new FilterSyntaxError(
         comparatorToken.pos,
@@ -554,7 +519,14 @@ function parseClauses(filter: string, schema: SearchSchema): FilterClause[] {
     } else {
       const valueToken = next();
       if (valueType === 'numeric') {
-        if (valueToken.kind !== 'number') {
+        // An attribute's number may come quoted, as MLflow's registry takes it
+        // (`version_number = '3'`); a metric's may not.
+        const quotedNumber =
+          identifier.type === 'attribute' &&
+          valueToken.kind === 'string' &&
+          NUMBER.exec(valueToken.text.trim())?.[0] === valueToken.text.trim() &&
+          valueToken.text.trim() !== '';
+        if (valueToken.kind !== 'number' && !quotedNumber) {
           throw new FilterSyntaxError(
             valueToken.pos,
             `expected a number to compare ${identifierName(
@@ -567,7 +539,10 @@ function parseClauses(filter: string, schema: SearchSchema): FilterClause[] {
           key: identifier.key,
           valueType: 'numeric',
           comparator: comparator as NumericComparator,
-          value: valueToken.value,
+          value:
+            valueToken.kind === 'number'
+              ? valueToken.value
+              : Number((valueToken as { text: string }).text),
         });
       } else {
         if (valueToken.kind !== 'string') {
@@ -618,7 +593,7 @@ function parseClauses(filter: string, schema: SearchSchema): FilterClause[] {
  */
 export function parseOrderBy(
   orderBy: ReadonlyArray<string> | undefined,
-  schema: SearchSchema = RUN_SEARCH_SCHEMA,
+  schema: SearchSchema,
 ): OrderByClause[] {
   return (orderBy ?? [])
     .filter(clause => clause.trim() !== '')

@@ -10,3 +10,6 @@ export { ActionDialog, errorMessage } from './ActionDialog';
 export { RegisteredModelSelect } from './RegisteredModelSelect';
 export { usePolling } from './usePolling';
 export type { Polled } from './usePolling';
+export { CommentField } from './CommentField';
+export { useAuditEvents } from './useAuditEvents';
+export type { AuditEvents } from './useAuditEvents';

@@ -1,10 +1,27 @@
 import { InputError } from '@backstage/errors';
 import {
+  MODEL_SEARCH_SCHEMA,
+  VERSION_SEARCH_SCHEMA,
+} from '../registry/searchSchemas';
+import {
   EXPERIMENT_SEARCH_SCHEMA,
-  parseOrderBy,
-  parseSearchFilter,
   RUN_SEARCH_SCHEMA,
+} from '../tracking/searchSchemas';
+import {
+  parseOrderBy as parseOrderByOf,
+  parseSearchFilter as parseSearchFilterOf,
+  SearchSchema,
 } from './searchFilter';
+
+// Runs unless a test names another search.
+const parseSearchFilter = (
+  filter: string | undefined,
+  schema: SearchSchema = RUN_SEARCH_SCHEMA,
+) => parseSearchFilterOf(filter, schema);
+const parseOrderBy = (
+  orderBy: string[] | undefined,
+  schema: SearchSchema = RUN_SEARCH_SCHEMA,
+) => parseOrderByOf(orderBy, schema);
 
 function errorOf(fn: () => unknown): Error {
   try {
@@ -347,5 +364,164 @@ describe('parseOrderBy', () => {
     expect(
       errorOf(() => parseOrderBy(['status'], EXPERIMENT_SEARCH_SCHEMA)).message,
     ).toContain("unknown attribute 'status' for experiments");
+  });
+});
+
+describe('the registry searches', () => {
+  it('read the clauses MLflow clients send for model versions', () => {
+    expect(
+      parseSearchFilter(
+        `name='wine' and run_id IN ('a1', "b2") AND version_number >= 2 ` +
+          `AND tags.team LIKE 'ml%' and tags.\`mlflow.source\` != 'x' ` +
+          `and current_stage = 'production' and source_path ILIKE 's3://%'`,
+        VERSION_SEARCH_SCHEMA,
+      ),
+    ).toEqual([
+      {
+        type: 'attribute',
+        key: 'name',
+        valueType: 'string',
+        comparator: '=',
+        value: 'wine',
+      },
+      {
+        type: 'attribute',
+        key: 'run_id',
+        valueType: 'list',
+        comparator: 'IN',
+        value: ['a1', 'b2'],
+      },
+      {
+        type: 'attribute',
+        key: 'version_number',
+        valueType: 'numeric',
+        comparator: '>=',
+        value: 2,
+      },
+      {
+        type: 'tag',
+        key: 'team',
+        valueType: 'string',
+        comparator: 'LIKE',
+        value: 'ml%',
+      },
+      {
+        type: 'tag',
+        key: 'mlflow.source',
+        valueType: 'string',
+        comparator: '!=',
+        value: 'x',
+      },
+      {
+        type: 'attribute',
+        key: 'current_stage',
+        valueType: 'string',
+        comparator: '=',
+        value: 'production',
+      },
+      {
+        type: 'attribute',
+        key: 'source_path',
+        valueType: 'string',
+        comparator: 'ILIKE',
+        value: 's3://%',
+      },
+    ]);
+  });
+
+  it('take a quoted number for an attribute, attribute prefixes and synonyms', () => {
+    const one = (filter: string) =>
+      parseSearchFilter(filter, VERSION_SEARCH_SCHEMA)[0];
+    expect(one(`version_number = '3'`).value).toBe(3);
+    expect(one(`name = 'it''s'`).value).toBe("it's");
+    expect(one(`attributes.name ILIKE 'W%'`)).toEqual({
+      type: 'attribute',
+      key: 'name',
+      valueType: 'string',
+      comparator: 'ILIKE',
+      value: 'W%',
+    });
+    expect(one(`name <> 'x'`).comparator).toBe('!=');
+    expect(one(`run_id not in ('x')`).comparator).toBe('NOT IN');
+    expect(one(`name IN ('a', 'b')`).value).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    [
+      `name = wine`,
+      MODEL_SEARCH_SCHEMA,
+      7,
+      "expected a quoted string to compare attribute 'name' with, found 'wine'",
+    ],
+    [
+      `owner = 'x'`,
+      MODEL_SEARCH_SCHEMA,
+      0,
+      "unknown attribute 'owner' for registered models; expected one of name",
+    ],
+    [
+      `name > 'x'`,
+      MODEL_SEARCH_SCHEMA,
+      5,
+      "comparator '>' is not valid for attribute 'name'; expected one of =, !=, LIKE, ILIKE, IN, NOT IN",
+    ],
+    [
+      `run_id LIKE 'a%'`,
+      VERSION_SEARCH_SCHEMA,
+      7,
+      "comparator 'LIKE' is not valid for attribute 'run_id'; expected one of =, !=, IN, NOT IN",
+    ],
+    [
+      `version_number > abc`,
+      VERSION_SEARCH_SCHEMA,
+      17,
+      "expected a number to compare attribute 'version_number' with, found 'abc'",
+    ],
+    [
+      `version_number = '3x'`,
+      VERSION_SEARCH_SCHEMA,
+      17,
+      "expected a number to compare attribute 'version_number' with, found '3x'",
+    ],
+    [
+      `params.alpha = '1'`,
+      VERSION_SEARCH_SCHEMA,
+      0,
+      'parameters cannot be searched in model versions',
+    ],
+    [
+      `name = 'x' OR name = 'y'`,
+      MODEL_SEARCH_SCHEMA,
+      11,
+      'OR is not supported; join clauses with AND',
+    ],
+  ])('refuse %j', (filter, schema, position, problem) => {
+    const error = errorOf(() => parseSearchFilter(filter, schema));
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe(
+      `Invalid filter '${filter}' at position ${position}: ${problem}`,
+    );
+  });
+
+  it('order by their attributes only', () => {
+    expect(
+      parseOrderBy(
+        ['name DESC', 'last_updated_timestamp', 'attributes.timestamp asc'],
+        MODEL_SEARCH_SCHEMA,
+      ),
+    ).toEqual([
+      { type: 'attribute', key: 'name', ascending: false },
+      { type: 'attribute', key: 'last_updated_timestamp', ascending: true },
+      { type: 'attribute', key: 'timestamp', ascending: true },
+    ]);
+    expect(() => parseOrderBy(['owner'], MODEL_SEARCH_SCHEMA)).toThrow(
+      "Invalid order_by clause 'owner' at position 0: unknown attribute 'owner' for registered models",
+    );
+    expect(() => parseOrderBy(['version_number'], MODEL_SEARCH_SCHEMA)).toThrow(
+      InputError,
+    );
+    expect(parseOrderBy(['version_number'], VERSION_SEARCH_SCHEMA)).toEqual([
+      { type: 'attribute', key: 'version_number', ascending: true },
+    ]);
   });
 });
