@@ -16,6 +16,7 @@ export {
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelDeploymentsContent,
+  MlopsTargetColumnPickerFieldExtension,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
@@ -33,3 +34,4 @@ export type { EntityModelVersionsContentProps } from './components/EntityModelVe
 export type { EntityModelExperimentsContentProps } from './components/EntityModelExperimentsContent';
 export type { EntityModelServingCardProps } from './components/EntityModelServingCard';
 export type { EntityModelDeploymentsContentProps } from './components/EntityModelDeploymentsContent';
+export type { TargetColumnPickerUiOptions } from './components/TargetColumnPicker';
