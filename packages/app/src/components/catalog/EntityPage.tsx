@@ -37,11 +37,14 @@ import {
 } from '@backstage/catalog-model';
 import {
   EntityDependsOnModelsCard,
+  EntityLineageContent,
   EntityMlopsAuditCard,
   EntityMlopsGraphCard,
   EntityMlopsOverviewCard,
   EntityMlopsRelationsCard,
   EntityModelDeploymentsContent,
+  EntityModelDriftContent,
+  EntityPipelineRunsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -179,6 +182,14 @@ const modelPage = (
     <EntityLayout.Route path="/deployments" title="Deployments">
       <EntityModelDeploymentsContent />
     </EntityLayout.Route>
+
+    <EntityLayout.Route path="/drift" title="Drift">
+      <EntityModelDriftContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
+    </EntityLayout.Route>
   </EntityLayout>
 );
 
@@ -187,6 +198,10 @@ const datasetPage = (
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
     </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
+    </EntityLayout.Route>
   </EntityLayout>
 );
 
@@ -194,6 +209,13 @@ const pipelinePage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/runs" title="Runs">
+      <EntityPipelineRunsContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
