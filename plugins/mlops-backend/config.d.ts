@@ -45,15 +45,24 @@ export interface Config {
       /** Load the served versions at startup instead of on their first request. Defaults to false. */
       preload?: boolean;
       /**
-       * The OIP and predict routes also on a port of their own (the data
-       * plane, as KServe's predictor has), without the portal's browser
-       * middleware; same tokens, permission and inference log. Unset: only
-       * under /api/mlops.
+       * The data plane: the OIP and predict routes on a port of their own,
+       * served by worker processes with their own event loops (node:http, no
+       * Express), routing by tables the backend pushes; same tokens,
+       * permission, inference log and metrics. Unset: only under /api/mlops.
+       * See the README's "Serving data plane".
        */
       dataPlane?: {
         port: number;
         /** Defaults to 0.0.0.0. */
         host?: string;
+        /** Worker processes sharing the port, each with its own onnxruntime sessions; a dead one is started again. Defaults to 1. */
+        workers?: number;
+        /** How often the backend rebuilds the routing table, in ms; it is pushed to the workers only when it changed (and at once after a deployment changes). Defaults to 2000. */
+        routingRefreshMs?: number;
+        /** Inference log events a worker holds for the backend; beyond it the oldest are dropped and counted (loopline_dataplane_log_dropped_total). Defaults to 10000. */
+        logBufferSize?: number;
+        /** How long a worker reuses a verified token, in ms, never past the token's expiry. Defaults to 60000. */
+        credentialsCacheTtlMs?: number;
       };
       log?: {
         /** Share of successful requests written to the inference log, 0..1 (errors are always written). Defaults to 1. */
@@ -174,6 +183,21 @@ export interface Config {
           caData?: string;
         };
       };
+    };
+    /** OpenLineage ingest and the Marquez-compatible lineage API. */
+    lineage?: {
+      /**
+       * Largest OpenLineage request body (one event or a batch), in the
+       * notation of the `bytes` package. Larger bodies get a 413. Defaults
+       * to `5mb`.
+       */
+      jsonBodyLimit?: string;
+      /**
+       * Days kept of raw events, of runs (but each job's latest) and of
+       * dataset versions that are no longer current; checked hourly.
+       * Unset: everything is kept.
+       */
+      retentionDays?: number;
     };
     demo?: {
       /**

@@ -45,6 +45,8 @@ describe.each(databaseIds)('mlops backend plugin on %s', databaseId => {
           '20261123000200_registry.js',
           '20261123000300_inference_log.js',
           '20261124000100_rollout.js',
+          '20261207000100_monitoring.js',
+          '20261207000200_lineage.js',
         ],
       },
       kinds: ['Model', 'Dataset', 'Pipeline'],

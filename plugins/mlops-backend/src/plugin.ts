@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
@@ -26,7 +27,7 @@ import {
   createServingRouter,
   readServingConfig,
 } from './serving';
-import { startDataPlane } from './serving/dataPlane';
+import { createDataPlane, DataPlaneSupervisor } from './serving/dataPlane';
 import {
   createInferenceLog,
   KSERVE_LOGGER_PATH,
@@ -34,6 +35,9 @@ import {
 } from './serving/log';
 import { createRollouts } from './rollout';
 import { seedDemoModels } from './demo/seed';
+import { createMonitoring } from './monitoring';
+import { createLineage } from './lineage';
+import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
 import { createRouter } from './router';
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
@@ -61,6 +65,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        events: eventsServiceRef,
+        inProcess: mlopsServiceHolderRef,
       },
       async init({
         config,
@@ -76,6 +82,8 @@ export const mlopsPlugin = createBackendPlugin({
         scheduler,
         catalog,
         notifications,
+        events,
+        inProcess,
       }) {
         const db = await database.getClient();
         if (!database.migrations?.skip) {
@@ -104,6 +112,10 @@ export const mlopsPlugin = createBackendPlugin({
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
         });
+        // The scaffolder's mlops:* actions call these in process.
+        inProcess.provide(
+          new MlopsInProcessService({ permissions, registry, tracking }),
+        );
         const mlflowArtifacts = new MlflowArtifacts(
           new FileSystemArtifactStore(
             path.join(artifactDirectory, 'mlflow-artifacts'),
@@ -124,6 +136,8 @@ export const mlopsPlugin = createBackendPlugin({
           registry,
         });
         const servingConfig = readServingConfig(config);
+        const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
+        let dataPlane: DataPlaneSupervisor | undefined;
         const servingParts = createEmbeddedServingParts({
           registry,
           logger,
@@ -147,27 +161,61 @@ export const mlopsPlugin = createBackendPlugin({
             fallback: servingParts.trafficRouter,
           },
           inferenceLog,
+          // The data plane's workers route by a new deployment at once.
+          onDeploymentApplied: () => void dataPlane?.refresh(),
         });
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
-          featureSource: new CatalogFeatureSchemaSource({ catalog, auth }),
+          featureSource,
           parts: servingParts,
           routeWith: () => rollouts.trafficRouter,
+        });
+
+        // Monitoring: drift, quality and alerts over the inference log.
+        const monitoring = createMonitoring({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          catalog,
+          log: inferenceLog.store,
+          featureNamesOf: async name =>
+            (await inference.modelInfo(name)).features.map(f => f.name),
+          metricsRegistry: inferenceLog.metrics.registry,
+          events,
+          notifications,
+          auditTrail,
         });
 
         const servingRouter = createServingRouter({
           httpAuth,
           permissions,
-          registry,
           service: inference,
           logger,
           jsonBodyLimit: servingConfig.jsonBodyLimit,
           permissionCacheTtlMs: servingConfig.permissionCacheTtlMs,
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
+
+        // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
+        const lineage = await createLineage({
+          db,
+          config,
+          logger,
+          httpAuth,
+          permissions,
+          scheduler,
+          auth,
+          catalog,
+          registry,
+          tracking,
+        });
+        httpRouter.use(lineage.router);
 
         httpRouter.use(
           createRouter({
@@ -199,6 +247,7 @@ export const mlopsPlugin = createBackendPlugin({
               }),
               createTrackingRouter({ httpAuth, tracking }),
               rollouts.router,
+              monitoring.router,
             ],
           }),
         );
@@ -243,6 +292,18 @@ export const mlopsPlugin = createBackendPlugin({
             await rollouts.service.analyzeAll();
           },
         });
+        // One global tick evaluates every Model's drift schedule; a due run
+        // is claimed in the database, so it runs once across instances.
+        await scheduler.scheduleTask({
+          id: 'mlops-monitoring-tick',
+          frequency: { seconds: monitoring.config.tickIntervalSeconds },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: monitoring.config.tickIntervalSeconds },
+          fn: async () => {
+            await inferenceLog.inferenceLogger.flush();
+            await monitoring.tick();
+          },
+        });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
           await rollouts.service.reconcileAll();
@@ -252,16 +313,32 @@ export const mlopsPlugin = createBackendPlugin({
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });
-        const { dataPlane } = servingConfig;
-        if (dataPlane) {
+        if (servingConfig.dataPlane) {
+          // The production path for inference clients: worker processes on a
+          // port of their own, routing by tables this backend pushes.
+          dataPlane = createDataPlane({
+            config: servingConfig.dataPlane,
+            serving: servingConfig,
+            rolloutRouting: {
+              servingEnvironment: rollouts.config.servingEnvironment,
+              environments: rollouts.config.environments
+                .filter(e => e.target === 'embedded')
+                .map(e => e.name),
+              abKeyHeader: rollouts.config.abKeyHeader,
+            },
+            auth,
+            permissions,
+            registry,
+            rolloutStore: rollouts.store,
+            featureSource,
+            observers: inferenceLog.observers,
+            logger: logger.child({ service: 'data-plane' }),
+            metricsRegistry: inferenceLog.metrics.registry,
+          });
+          const supervisor = dataPlane;
           lifecycle.addStartupHook(async () => {
-            const listener = await startDataPlane({
-              router: servingRouter,
-              port: dataPlane.port,
-              host: dataPlane.host,
-              logger,
-            });
-            lifecycle.addShutdownHook(() => listener.close());
+            await supervisor.start();
+            lifecycle.addShutdownHook(() => supervisor.close());
           });
         }
         if (servingConfig.preload) {

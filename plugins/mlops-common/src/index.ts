@@ -15,3 +15,5 @@ export * from './registry';
 export * from './serving';
 export * from './rollout';
 export * from './rolloutRules';
+export * from './monitoring';
+export * from './lineage';

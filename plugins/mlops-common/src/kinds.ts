@@ -89,6 +89,11 @@ export const DRIFT_METHODS = [
   'chi2',
   'wasserstein',
   'jensen-shannon',
+  // Evidently's names, as the monitoring API takes them.
+  'chisquare',
+  'z',
+  'kl_div',
+  'jensenshannon',
 ] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
@@ -132,6 +137,28 @@ export type MonitoringConfig = {
     schedule?: string;
     /** Dataset ref used as the reference distribution. */
     reference?: string;
+    /** Share of drifted features that is dataset drift (default 0.5). */
+    driftShare?: number;
+    /** The current window: the log's last N minutes (default 60). */
+    windowMinutes?: number;
+  };
+  /** Quality against ground truth that the Model must keep. */
+  quality?: {
+    metric: 'accuracy' | 'f1' | 'rocAuc' | 'rmse' | 'mae' | 'r2';
+    min?: number;
+    max?: number;
+  };
+  /** When monitoring alerts (defaults: on dataset drift, on quality below its SLO, on ADWIN changes). */
+  alerts?: {
+    severity?: 'info' | 'warning' | 'critical';
+    /** One alert per kind per cooldown (default 60). */
+    cooldownMinutes?: number;
+    /** Alert when the drifted share reaches this (default: dataset drift). */
+    minDriftShare?: number;
+    maxLatencyP95Ms?: number;
+    maxErrorRate?: number;
+    /** Alert on ADWIN's change points (default true). */
+    onConceptDrift?: boolean;
   };
   slos?: ServiceLevelObjectives;
 };

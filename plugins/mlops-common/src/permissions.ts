@@ -49,11 +49,27 @@ export const deploymentManagePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Run a Model's monitoring checks now (drift, quality) and manage its reference. */
+export const modelMonitorPermission = createPermission({
+  name: 'loopline.model.monitor',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** Trigger a run of a Pipeline. */
 export const pipelineRunPermission = createPermission({
   name: 'loopline.pipeline.run',
   attributes: { action: 'update' },
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/**
+ * Record OpenLineage events (the ingest routes). A basic permission: events
+ * name jobs and datasets that need not be catalog entities.
+ */
+export const lineageIngestPermission = createPermission({
+  name: 'loopline.lineage.ingest',
+  attributes: { action: 'create' },
 });
 
 /** Every Loopline permission, for registration with the permissions registry. */
@@ -65,4 +81,6 @@ export const mlopsPermissions = [
   modelInvokePermission,
   deploymentManagePermission,
   pipelineRunPermission,
+  modelMonitorPermission,
+  lineageIngestPermission,
 ];

@@ -5,7 +5,7 @@ import {
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { mlopsEntityReadPermission } from '@loopline/mlops-common';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { entityRefSchema, parseInput } from '../lib/validation';
 import { AuditTrail } from './AuditTrail';
 
@@ -22,20 +22,18 @@ export function createAuditRouter(options: {
   permissions: PermissionsService;
   auditTrail: AuditTrail;
 }) {
-  const { httpAuth, permissions, auditTrail } = options;
+  const { auditTrail } = options;
   const router = Router();
+  const auth = createRequestAuth(options);
 
   /** The audit trail of one entity, newest first. */
   router.get('/audit', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
+    const credentials = await auth.credentialsOf(req);
     const query = parseInput(listQuerySchema, req.query, 'audit query');
-    await authorizeEntity(
-      permissions,
+    await auth.authorize(
+      credentials,
       mlopsEntityReadPermission,
       query.entityRef,
-      credentials,
     );
     res.json(await auditTrail.list(query));
   });

@@ -1,5 +1,4 @@
 import {
-  BackstageCredentials,
   HttpAuthService,
   LoggerService,
   PermissionsService,
@@ -13,7 +12,7 @@ import {
   modelVersionCreatePermission,
 } from '@loopline/mlops-common';
 import { actorOf } from '../audit';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { describeIssues } from '../lib/validation';
 import { RegistryService } from '../registry';
 import { TrackingService } from '../tracking';
@@ -45,11 +44,14 @@ export function createMlflowRouter(options: {
   jsonBodyLimit: string;
   artifactBodyLimit: number;
 }): express.Router {
-  const { httpAuth, permissions, tracking, registry, artifacts } = options;
+  const { tracking, registry, artifacts } = options;
   const router = Router();
-
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
+  const auth = createRequestAuth({
+    httpAuth: options.httpAuth,
+    permissions: options.permissions,
+    getModel: name => registry.getRegisteredModel(name),
+  });
+  const credentialsOf = auth.credentialsOf;
 
   /** GET calls send their fields as query parameters, others as a JSON body. */
   function input<T extends z.ZodTypeAny>(schema: T, req: Request): z.infer<T> {
@@ -63,21 +65,6 @@ export function createMlflowRouter(options: {
       );
     }
     return result.data;
-  }
-
-  async function authorizeModel(
-    permission: Parameters<typeof authorizeEntity>[1],
-    name: string,
-    credentials: BackstageCredentials,
-  ) {
-    const model = await registry.getRegisteredModel(name);
-    await authorizeEntity(
-      permissions,
-      permission,
-      model.entityRef,
-      credentials,
-    );
-    return model;
   }
 
   const tags = (list?: { key: string; value: string }[]) =>
@@ -316,12 +303,7 @@ export function createMlflowRouter(options: {
     const body = input(s.createRegisteredModel, req);
     const entityRef = registry.entityRefFor(body.name, tags(body.tags));
     // Registering a model for a catalog Model is the Model's owners' call.
-    await authorizeEntity(
-      permissions,
-      modelVersionCreatePermission,
-      entityRef,
-      credentials,
-    );
+    await auth.authorize(credentials, modelVersionCreatePermission, entityRef);
     await registry.createRegisteredModel({
       name: body.name,
       entityRef,
@@ -338,9 +320,9 @@ export function createMlflowRouter(options: {
   });
 
   api.patch('/registered-models/update', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.updateRegisteredModel, req);
-    await authorizeModel(modelVersionCreatePermission, body.name, credentials);
+    await auth.authorizedModel(req, modelVersionCreatePermission, body.name);
     await registry.updateRegisteredModel(body.name, {
       description: body.description,
     });
@@ -359,13 +341,11 @@ export function createMlflowRouter(options: {
       orderBy: body.order_by,
       pageToken: body.page_token,
     });
-    const models = await Promise.all(
-      page.items.map(async model =>
-        toMlflowRegisteredModel(
-          model,
-          await registry.getLatestVersions(model.name),
-        ),
-      ),
+    const latest = await registry.getLatestVersionsOf(
+      page.items.map(model => model.name),
+    );
+    const models = page.items.map(model =>
+      toMlflowRegisteredModel(model, latest.get(model.name) ?? []),
     );
     res.json({
       registered_models: models,
@@ -385,16 +365,14 @@ export function createMlflowRouter(options: {
   api.get('/registered-models/get-latest-versions', latestVersions);
 
   api.post('/registered-models/alias', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.setAlias, req);
-    const version = Number(body.version);
-    if (!Number.isInteger(version) || version < 1) {
-      throw new MlflowError(
-        'INVALID_PARAMETER_VALUE',
-        `version must be a positive integer, got "${body.version}"`,
-      );
-    }
-    await authorizeModel(modelAliasManagePermission, body.name, credentials);
+    const version = body.version;
+    const { credentials } = await auth.authorizedModel(
+      req,
+      modelAliasManagePermission,
+      body.name,
+    );
     await registry.setAlias({
       name: body.name,
       alias: body.alias,
@@ -405,9 +383,13 @@ export function createMlflowRouter(options: {
   });
 
   api.delete('/registered-models/alias', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.alias, req);
-    await authorizeModel(modelAliasManagePermission, body.name, credentials);
+    const { credentials } = await auth.authorizedModel(
+      req,
+      modelAliasManagePermission,
+      body.name,
+    );
     await registry.deleteAlias({
       name: body.name,
       alias: body.alias,
@@ -426,9 +408,13 @@ export function createMlflowRouter(options: {
   // ---- model versions ----------------------------------------------------
 
   api.post('/model-versions/create', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.createVersion, req);
-    await authorizeModel(modelVersionCreatePermission, body.name, credentials);
+    const { credentials } = await auth.authorizedModel(
+      req,
+      modelVersionCreatePermission,
+      body.name,
+    );
     if (body.run_id) {
       await tracking.getRun(body.run_id);
     }
@@ -455,9 +441,9 @@ export function createMlflowRouter(options: {
   });
 
   api.patch('/model-versions/update', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.updateVersion, req);
-    await authorizeModel(modelVersionCreatePermission, body.name, credentials);
+    await auth.authorizedModel(req, modelVersionCreatePermission, body.name);
     const version = await registry.updateVersion(body.name, body.version, {
       description: body.description,
     });
@@ -482,12 +468,12 @@ export function createMlflowRouter(options: {
   api.post('/model-versions/search', searchVersions);
 
   api.post('/model-versions/transition-stage', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.transitionStage, req);
-    await authorizeModel(
+    const { credentials } = await auth.authorizedModel(
+      req,
       modelStageTransitionPermission,
       body.name,
-      credentials,
     );
     const version = await registry.transitionStage({
       name: body.name,
@@ -501,9 +487,9 @@ export function createMlflowRouter(options: {
   });
 
   api.post('/model-versions/set-tag', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    await credentialsOf(req);
     const body = input(s.versionTag, req);
-    await authorizeModel(modelVersionCreatePermission, body.name, credentials);
+    await auth.authorizedModel(req, modelVersionCreatePermission, body.name);
     await registry.setVersionTag(body.name, body.version, body.key, body.value);
     res.json({});
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_STAGES } from '@loopline/mlops-common';
+import { versionSchema } from '../lib/version';
 
 /**
  * Request schemas of the MLflow routes. GET requests carry their fields as
@@ -169,7 +170,7 @@ export const mlflowSchemas = {
     .object({ name: nonEmpty, stages: stringList.optional() })
     .passthrough(),
   setAlias: z
-    .object({ name: nonEmpty, alias: nonEmpty, version: nonEmpty })
+    .object({ name: nonEmpty, alias: nonEmpty, version: versionSchema })
     .passthrough(),
   alias: z.object({ name: nonEmpty, alias: nonEmpty }).passthrough(),
   createVersion: z
@@ -182,11 +183,11 @@ export const mlflowSchemas = {
       description: z.string().optional(),
     })
     .passthrough(),
-  version: z.object({ name: nonEmpty, version: int64.min(1) }).passthrough(),
+  version: z.object({ name: nonEmpty, version: versionSchema }).passthrough(),
   updateVersion: z
     .object({
       name: nonEmpty,
-      version: int64.min(1),
+      version: versionSchema,
       description: z.string().optional(),
     })
     .passthrough(),
@@ -201,7 +202,7 @@ export const mlflowSchemas = {
   transitionStage: z
     .object({
       name: nonEmpty,
-      version: int64.min(1),
+      version: versionSchema,
       stage: z.preprocess(
         // MLflow matches stages case-insensitively ("production" works).
         v =>
@@ -217,7 +218,7 @@ export const mlflowSchemas = {
   versionTag: z
     .object({
       name: nonEmpty,
-      version: int64.min(1),
+      version: versionSchema,
       key: nonEmpty,
       value: z.string(),
     })

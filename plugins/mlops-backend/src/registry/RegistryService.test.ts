@@ -283,14 +283,16 @@ describe.each(databaseIds)('RegistryService on %s', databaseId => {
       await expect(
         service.searchRegisteredModels({ filter: "name = 'x' OR name = 'y'" }),
       ).rejects.toThrow(
-        `Invalid registered model filter "name = 'x' OR name = 'y'": OR is not supported, only AND at position 11`,
+        `Invalid filter 'name = 'x' OR name = 'y'' at position 11: OR is not supported; join clauses with AND`,
       );
       await expect(
         service.searchRegisteredModels({ filter: "owner = 'x'" }),
-      ).rejects.toThrow(/unknown field "owner"/);
+      ).rejects.toThrow(/unknown attribute 'owner' for registered models/);
       await expect(
         service.searchRegisteredModels({ filter: "name = 'x" }),
-      ).rejects.toThrow(/unterminated string at position 7/);
+      ).rejects.toThrow(
+        /at position 7: unterminated quoted text starting with '/,
+      );
       await expect(
         service.searchRegisteredModels({ pageToken: 'garbage' }),
       ).rejects.toThrow("Invalid page token 'garbage'");
@@ -631,7 +633,7 @@ describe.each(databaseIds)('RegistryService on %s', databaseId => {
       expect(second.nextPageToken).toBeUndefined();
       expect(second.items[0].metrics).toEqual({ rmse: 0.61, r2: 0.42 });
       await expect(found('version_number > abc')).rejects.toThrow(
-        /expected a number for "version_number"/,
+        /expected a number to compare attribute 'version_number' with/,
       );
       await expect(found("current_stage = 'Prod'")).rejects.toThrow(InputError);
     });
@@ -774,6 +776,15 @@ describe.each(databaseIds)('RegistryService on %s', databaseId => {
           v => v.version,
         ),
       ).toEqual([4]);
+
+      // A search page's models at once: the same answer as one by one.
+      await service.createRegisteredModel({ name: 'empty' });
+      const latest = await service.getLatestVersionsOf(['wine', 'empty']);
+      expect([...latest.keys()]).toEqual(['wine', 'empty']);
+      expect(latest.get('wine')).toEqual(
+        await service.getLatestVersions('wine'),
+      );
+      expect(latest.get('empty')).toEqual([]);
     });
 
     it('refuses bad stages and archiving from inactive stages', async () => {

@@ -25,26 +25,24 @@ import {
   validateModelName,
   validateTag,
   validateTags,
-  validateVersionNumber,
 } from './names';
 import { isUniqueViolation } from '../lib/database';
+import { parseVersion } from '../lib/version';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
 import {
   ArtifactRecord,
-  MODEL_COLUMNS,
   ModelRecord,
   RegistryStore,
-  VERSION_COLUMNS,
   VersionRecord,
   versionKey,
 } from './RegistryStore';
-import { decodePageToken, encodePageToken } from '../lib/pageToken';
+import { readPage } from '../lib/paging';
 import {
   FilterClause,
-  FilterSpec,
   parseOrderBy,
   parseSearchFilter,
-} from './searchFilter';
+} from '../lib/searchFilter';
+import { MODEL_SEARCH_SCHEMA, VERSION_SEARCH_SCHEMA } from './searchSchemas';
 
 /** What the registry shows of a version's source run. */
 export interface RunData {
@@ -80,35 +78,6 @@ export const REGISTRY_SEARCH_LIMITS = {
   versions: { default: 10000, max: 200000 },
 } as const;
 
-const STRING_OPS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const;
-const MODEL_FILTER: FilterSpec = {
-  what: 'registered model',
-  fields: { name: { type: 'string', operators: [...STRING_OPS] } },
-  tagOperators: ['=', '!=', 'LIKE', 'ILIKE'],
-};
-const VERSION_FILTER: FilterSpec = {
-  what: 'model version',
-  fields: {
-    name: { type: 'string', operators: [...STRING_OPS] },
-    run_id: { type: 'string', operators: ['=', '!=', 'IN', 'NOT IN'] },
-    source_path: { type: 'string', operators: [...STRING_OPS] },
-    current_stage: { type: 'string', operators: ['=', '!=', 'IN', 'NOT IN'] },
-    version_number: {
-      type: 'number',
-      operators: ['=', '!=', '<', '<=', '>', '>='],
-    },
-  },
-  tagOperators: ['=', '!=', 'LIKE', 'ILIKE'],
-};
-const MODEL_ORDER_FIELDS: Record<string, string> = MODEL_COLUMNS;
-const VERSION_ORDER_FIELDS: Record<string, string> = {
-  name: VERSION_COLUMNS.name,
-  version_number: VERSION_COLUMNS.version_number,
-  creation_timestamp: VERSION_COLUMNS.creation_timestamp,
-  last_updated_timestamp: VERSION_COLUMNS.last_updated_timestamp,
-  timestamp: VERSION_COLUMNS.timestamp,
-};
-
 function describeModel(name: string) {
   return `registered model '${name}'`;
 }
@@ -130,6 +99,9 @@ export class RegistryService {
   private readonly runLookup: RunLookup;
   private readonly inspector: ModelInspector;
   private readonly clock: () => number;
+  private readonly versionListeners: Array<
+    (version: ModelVersion) => Promise<void>
+  > = [];
 
   constructor(options: RegistryServiceOptions) {
     this.store = options.store;
@@ -138,6 +110,11 @@ export class RegistryService {
     this.runLookup = options.runLookup ?? (async () => new Map());
     this.inspector = options.inspector ?? new OnnxInspector();
     this.clock = options.clock ?? Date.now;
+  }
+
+  /** Called after each new version is committed (e.g. to record its lineage); a listener must not throw. */
+  addVersionListener(listener: (version: ModelVersion) => Promise<void>) {
+    this.versionListeners.push(listener);
   }
 
   // ---- registered models -------------------------------------------------
@@ -217,30 +194,16 @@ export class RegistryService {
     orderBy?: string[];
     pageToken?: string;
   }): Promise<Page<RegisteredModel>> {
-    const clauses = parseSearchFilter(request.filter, MODEL_FILTER);
-    const orderBy = parseOrderBy(
-      request.orderBy,
-      MODEL_ORDER_FIELDS,
-      'registered model',
-    );
+    const clauses = parseSearchFilter(request.filter, MODEL_SEARCH_SCHEMA);
+    const orderBy = parseOrderBy(request.orderBy, MODEL_SEARCH_SCHEMA);
     const limit = this.checkMaxResults(
       request.maxResults,
       REGISTRY_SEARCH_LIMITS.models,
     );
-    const offset = decodePageToken(request.pageToken);
-    const rows = await this.store.searchModels({
-      clauses,
-      orderBy,
-      offset,
-      limit: limit + 1,
-    });
-    const items = await this.assembleModels(rows.slice(0, limit));
-    return {
-      items,
-      ...(rows.length > limit
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
+    const page = await readPage(request.pageToken, limit, (offset, rows) =>
+      this.store.searchModels({ clauses, orderBy, offset, limit: rows }),
+    );
+    return { ...page, items: await this.assembleModels(page.items) };
   }
 
   async updateRegisteredModel(
@@ -426,7 +389,11 @@ export class RegistryService {
       await this.removeQuietly(writtenPath);
       throw error;
     }
-    return this.getVersion(name, number);
+    const created = await this.getVersion(name, number);
+    for (const listener of this.versionListeners) {
+      await listener(created);
+    }
+    return created;
   }
 
   async getVersion(name: string, version: number): Promise<ModelVersion> {
@@ -452,46 +419,27 @@ export class RegistryService {
     orderBy?: string[];
     pageToken?: string;
   }): Promise<Page<ModelVersion>> {
-    const clauses = parseSearchFilter(request.filter, VERSION_FILTER).map(
-      (clause): FilterClause => {
-        if (clause.field !== 'current_stage') return clause;
-        if (Array.isArray(clause.value)) {
-          return {
-            field: clause.field,
-            op: clause.op as 'IN' | 'NOT IN',
-            value: clause.value.map(canonicalStage),
-          };
-        }
-        return {
-          field: clause.field,
-          op: clause.op as '=' | '!=',
-          value: canonicalStage(clause.value),
-        };
-      },
-    );
-    const orderBy = parseOrderBy(
-      request.orderBy,
-      VERSION_ORDER_FIELDS,
-      'model version',
-    );
+    const clauses = parseSearchFilter(
+      request.filter,
+      VERSION_SEARCH_SCHEMA,
+    ).map((clause): FilterClause => {
+      if (clause.type !== 'attribute' || clause.key !== 'current_stage') {
+        return clause;
+      }
+      if (clause.valueType === 'list') {
+        return { ...clause, value: clause.value.map(canonicalStage) };
+      }
+      return { ...clause, value: canonicalStage(clause.value) } as FilterClause;
+    });
+    const orderBy = parseOrderBy(request.orderBy, VERSION_SEARCH_SCHEMA);
     const limit = this.checkMaxResults(
       request.maxResults,
       REGISTRY_SEARCH_LIMITS.versions,
     );
-    const offset = decodePageToken(request.pageToken);
-    const rows = await this.store.searchVersions({
-      clauses,
-      orderBy,
-      offset,
-      limit: limit + 1,
-    });
-    const items = await this.assembleVersions(rows.slice(0, limit));
-    return {
-      items,
-      ...(rows.length > limit
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
+    const page = await readPage(request.pageToken, limit, (offset, rows) =>
+      this.store.searchVersions({ clauses, orderBy, offset, limit: rows }),
+    );
+    return { ...page, items: await this.assembleVersions(page.items) };
   }
 
   /**
@@ -514,12 +462,33 @@ export class RegistryService {
     return this.assembleVersions(records);
   }
 
+  /**
+   * `getLatestVersions` (all four stages) of many models at once, e.g. for a
+   * page of search results: one query, not one per model.
+   */
+  async getLatestVersionsOf(
+    names: string[],
+  ): Promise<Map<string, ModelVersion[]>> {
+    const records = await this.store.latestVersionsByStageOf(names, [
+      ...MODEL_STAGES,
+    ]);
+    records.sort(
+      (a, b) => MODEL_STAGES.indexOf(a.stage) - MODEL_STAGES.indexOf(b.stage),
+    );
+    const versions = await this.assembleVersions(records);
+    const byModel = new Map<string, ModelVersion[]>(names.map(n => [n, []]));
+    for (const version of versions) {
+      byModel.get(version.name)?.push(version);
+    }
+    return byModel;
+  }
+
   async updateVersion(
     name: string,
     version: number,
     patch: { description?: string },
   ): Promise<ModelVersion> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     const description =
       patch.description === undefined
         ? undefined
@@ -538,7 +507,7 @@ export class RegistryService {
     key: string,
     value: string,
   ): Promise<void> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     validateTag(key, value, describeVersion(name, number));
     await this.store.transaction(async trx => {
       await this.requireVersion(name, number, trx);
@@ -557,7 +526,7 @@ export class RegistryService {
     version: number,
     key: string,
   ): Promise<void> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     await this.store.transaction(async trx => {
       await this.requireVersion(name, number, trx);
       if (!(await this.store.deleteVersionTag(name, number, key, trx))) {
@@ -589,7 +558,7 @@ export class RegistryService {
     credentials: BackstageCredentials;
   }): Promise<ModelVersion> {
     const { name, credentials, comment } = request;
-    const number = validateVersionNumber(request.version);
+    const number = parseVersion(request.version);
     const to = canonicalStage(request.stage);
     const archive = request.archiveExistingVersions ?? false;
     if (archive && !ACTIVE_STAGES.includes(to)) {
@@ -674,7 +643,7 @@ export class RegistryService {
   }): Promise<ModelVersion> {
     const { name } = request;
     const alias = validateAliasName(request.alias);
-    const number = validateVersionNumber(request.version);
+    const number = parseVersion(request.version);
     await this.store.transaction(async trx => {
       const model = await this.requireModel(name, trx, true);
       await this.requireVersion(name, number, trx);
@@ -768,7 +737,7 @@ export class RegistryService {
     credentials: BackstageCredentials;
   }): Promise<ModelVersion> {
     const { name, bytes } = request;
-    const number = validateVersionNumber(request.version);
+    const number = parseVersion(request.version);
     const fileName = request.fileName ?? DEFAULT_ARTIFACT_FILE;
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.onnx$/.test(fileName)) {
       throw new InputError(
@@ -911,7 +880,7 @@ export class RegistryService {
     version: number,
     trx?: Knex.Transaction,
   ): Promise<VersionRecord> {
-    const number = validateVersionNumber(version);
+    const number = parseVersion(version);
     const record = await this.store.getVersion(name, number, trx);
     if (!record) {
       await this.requireModel(name, trx);
@@ -981,16 +950,14 @@ export class RegistryService {
       ...new Set(records.flatMap(r => (r.runId ? [r.runId] : []))),
     ];
     const [models, tags, aliases, runs] = await Promise.all([
-      Promise.all(names.map(n => this.store.getModel(n))),
+      this.store.getModels(names),
       this.store.getVersionTags(records),
       this.store.getAliases(names),
       runIds.length > 0
         ? this.runLookup(runIds)
         : Promise.resolve(new Map<string, RunData>()),
     ]);
-    const entityRefs = new Map(
-      models.flatMap(m => (m ? [[m.name, m.entityRef] as const] : [])),
-    );
+    const entityRefs = new Map(models.map(m => [m.name, m.entityRef] as const));
     return records.map(r => {
       const modelAliases = aliases.get(r.name) ?? {};
       const run = r.runId ? runs.get(r.runId) : undefined;

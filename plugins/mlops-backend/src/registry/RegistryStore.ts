@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { ModelStage, ModelVersionStatus } from '@loopline/mlops-common';
-import { FilterClause } from './searchFilter';
+import type { FilterClause, OrderByClause } from '../lib/searchFilter';
 
 const MODELS = 'registry_models';
 const MODEL_TAGS = 'registry_model_tags';
@@ -77,7 +77,8 @@ interface VersionRow {
 
 export interface SearchQuery {
   clauses: FilterClause[];
-  orderBy: Array<{ column: string; direction: 'asc' | 'desc' }>;
+  /** Attributes of the search schema (the columns below name them). */
+  orderBy: OrderByClause[];
   offset: number;
   limit: number;
 }
@@ -224,6 +225,15 @@ export class RegistryStore {
     return row ? toModel(row) : undefined;
   }
 
+  async getModels(names: string[]): Promise<ModelRecord[]> {
+    const records: ModelRecord[] = [];
+    for (const chunk of chunks([...new Set(names)])) {
+      const rows = await this.db<ModelRow>(MODELS).whereIn('name', chunk);
+      records.push(...rows.map(toModel));
+    }
+    return records;
+  }
+
   async findModelsByEntityRef(entityRef: string): Promise<ModelRecord[]> {
     const rows = await this.db<ModelRow>(MODELS)
       .where({ entity_ref: entityRef })
@@ -234,21 +244,21 @@ export class RegistryStore {
   async searchModels(query: SearchQuery): Promise<ModelRecord[]> {
     const builder = this.db(`${MODELS} as m`).select<ModelRow[]>('m.*');
     for (const clause of query.clauses) {
-      if (clause.field === 'tags') {
+      if (clause.type === 'tag') {
         builder.whereExists(sub => {
           sub
             .select(this.db.raw('1'))
             .from(`${MODEL_TAGS} as t`)
             .whereRaw('?? = ??', ['t.model_name', 'm.name'])
-            .andWhere('t.key', clause.tagKey!);
+            .andWhere('t.key', clause.key);
           this.applyClause(sub, 't.value', clause);
         });
       } else {
-        this.applyClause(builder, MODEL_COLUMNS[clause.field], clause);
+        this.applyClause(builder, MODEL_COLUMNS[clause.key], clause);
       }
     }
     for (const order of query.orderBy) {
-      builder.orderBy(order.column, order.direction);
+      builder.orderBy(MODEL_COLUMNS[order.key], directionOf(order));
     }
     builder.orderBy('m.name', 'asc');
     const rows = await builder.offset(query.offset).limit(query.limit);
@@ -407,40 +417,54 @@ export class RegistryStore {
     name: string,
     stages: ModelStage[],
   ): Promise<VersionRecord[]> {
-    const latest = this.db(VERSIONS)
-      .select('stage')
-      .max({ version: 'version' })
-      .where({ model_name: name })
-      .whereIn('stage', stages)
-      .groupBy('stage');
-    const rows = await this.db<VersionRow>(`${VERSIONS} as v`)
-      .select('v.*')
-      .join(latest.as('l'), join =>
-        join.on('l.stage', '=', 'v.stage').andOn('l.version', '=', 'v.version'),
-      )
-      .where('v.model_name', name);
-    return rows.map(toVersion);
+    return this.latestVersionsByStageOf([name], stages);
+  }
+
+  /** The highest-numbered version per model and stage, for many models in one query per chunk. */
+  async latestVersionsByStageOf(
+    names: string[],
+    stages: ModelStage[],
+  ): Promise<VersionRecord[]> {
+    const records: VersionRecord[] = [];
+    for (const chunk of chunks([...new Set(names)])) {
+      const latest = this.db(VERSIONS)
+        .select('model_name', 'stage')
+        .max({ version: 'version' })
+        .whereIn('model_name', chunk)
+        .whereIn('stage', stages)
+        .groupBy('model_name', 'stage');
+      const rows = await this.db<VersionRow>(`${VERSIONS} as v`)
+        .select('v.*')
+        .join(latest.as('l'), join =>
+          join
+            .on('l.model_name', '=', 'v.model_name')
+            .andOn('l.stage', '=', 'v.stage')
+            .andOn('l.version', '=', 'v.version'),
+        );
+      records.push(...rows.map(toVersion));
+    }
+    return records;
   }
 
   async searchVersions(query: SearchQuery): Promise<VersionRecord[]> {
     const builder = this.db(`${VERSIONS} as v`).select<VersionRow[]>('v.*');
     for (const clause of query.clauses) {
-      if (clause.field === 'tags') {
+      if (clause.type === 'tag') {
         builder.whereExists(sub => {
           sub
             .select(this.db.raw('1'))
             .from(`${VERSION_TAGS} as t`)
             .whereRaw('?? = ??', ['t.model_name', 'v.model_name'])
             .andWhereRaw('?? = ??', ['t.version', 'v.version'])
-            .andWhere('t.key', clause.tagKey!);
+            .andWhere('t.key', clause.key);
           this.applyClause(sub, 't.value', clause);
         });
       } else {
-        this.applyClause(builder, VERSION_COLUMNS[clause.field], clause);
+        this.applyClause(builder, VERSION_COLUMNS[clause.key], clause);
       }
     }
     for (const order of query.orderBy) {
-      builder.orderBy(order.column, order.direction);
+      builder.orderBy(VERSION_COLUMNS[order.key], directionOf(order));
     }
     builder.orderBy('v.model_name', 'asc').orderBy('v.version', 'desc');
     const rows = await builder.offset(query.offset).limit(query.limit);
@@ -594,7 +618,7 @@ export class RegistryStore {
     column: string,
     clause: FilterClause,
   ): void {
-    switch (clause.op) {
+    switch (clause.comparator) {
       case 'IN':
         builder.whereIn(column, clause.value);
         return;
@@ -620,9 +644,13 @@ export class RegistryStore {
         builder.where(column, '<>', clause.value);
         return;
       default:
-        builder.where(column, clause.op as string, clause.value as string);
+        builder.where(column, clause.comparator, clause.value as string);
     }
   }
+}
+
+function directionOf(order: OrderByClause): 'asc' | 'desc' {
+  return order.ascending ? 'asc' : 'desc';
 }
 
 export function versionKey(name: string, version: number): string {

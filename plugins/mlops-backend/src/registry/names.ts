@@ -73,26 +73,6 @@ export function validateAliasName(alias: unknown): string {
   return alias;
 }
 
-/** A version number: a positive integer (strings of digits are accepted, as MLflow sends them). */
-export function validateVersionNumber(version: unknown): number {
-  const number =
-    typeof version === 'string' && /^\d+$/.test(version.trim())
-      ? Number(version)
-      : version;
-  if (
-    typeof number !== 'number' ||
-    !Number.isSafeInteger(number) ||
-    number < 1
-  ) {
-    throw new InputError(
-      `Invalid model version ${JSON.stringify(
-        version,
-      )}: it must be a positive integer`,
-    );
-  }
-  return number;
-}
-
 /** A stage by MLflow's name, matched without regard to case ("production" → "Production"). */
 export function canonicalStage(stage: unknown): ModelStage {
   const found =

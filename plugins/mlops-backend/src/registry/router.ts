@@ -2,7 +2,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import express, { Request } from 'express';
+import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
@@ -12,14 +12,14 @@ import {
   modelStageTransitionPermission,
   modelVersionCreatePermission,
 } from '@loopline/mlops-common';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { entityRefSchema, parseInput } from '../lib/validation';
+import { versionSchema } from '../lib/version';
 import { TrackingService } from '../tracking';
 import { RegistryService } from './RegistryService';
 
-const nameParams = z.object({ name: z.string().min(1) }).passthrough();
 const versionParams = z
-  .object({ name: z.string().min(1), version: z.coerce.number().int().min(1) })
+  .object({ name: z.string().min(1), version: versionSchema })
   .passthrough();
 const aliasParams = z
   .object({ name: z.string().min(1), alias: z.string().min(1) })
@@ -63,38 +63,19 @@ export function createRegistryRouter(options: {
   tracking: TrackingService;
   artifactBodyLimit: number;
 }): express.Router {
-  const { httpAuth, permissions, registry, tracking } = options;
+  const { registry, tracking } = options;
   const router = Router();
-
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-
-  /** The registered model named in the path, once the caller may do `permission` on its entity. */
-  async function authorizedModel(
-    req: Request,
-    permission: Parameters<typeof authorizeEntity>[1],
-  ) {
-    const credentials = await credentialsOf(req);
-    const { name } = parseInput(nameParams, req.params, 'path');
-    const model = await registry.getRegisteredModel(name);
-    await authorizeEntity(
-      permissions,
-      permission,
-      model.entityRef,
-      credentials,
-    );
-    return { model, credentials };
-  }
+  const auth = createRequestAuth({
+    httpAuth: options.httpAuth,
+    permissions: options.permissions,
+    getModel: name => registry.getRegisteredModel(name),
+  });
+  const authorizedModel = auth.authorizedModel;
 
   router.get('/registry/models', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    const credentials = await auth.credentialsOf(req);
     const { entityRef } = parseInput(listModelsQuery, req.query, 'query');
-    await authorizeEntity(
-      permissions,
-      mlopsEntityReadPermission,
-      entityRef,
-      credentials,
-    );
+    await auth.authorize(credentials, mlopsEntityReadPermission, entityRef);
     res.json({ items: await registry.findByEntityRef(entityRef) });
   });
 

@@ -29,6 +29,7 @@ import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import { actorOf } from '../audit/AuditTrail';
 import { isUniqueViolation } from '../lib/database';
+import type { EntityAuthorizer } from '../lib/http';
 import { armOfKey } from './abAssignment';
 import { RolloutAnalyzer } from './analyzer';
 import { TargetReconciler } from './TargetReconciler';
@@ -42,10 +43,7 @@ import {
   toDeploymentView,
   toRolloutView,
 } from './RolloutStore';
-import type {
-  DeploymentTarget,
-  RolloutLogReader,
-} from './types';
+import type { DeploymentTarget, RolloutLogReader } from './types';
 
 /** The actor of automatic decisions in the timeline. */
 export const ANALYSIS_ACTOR = 'system:analysis';
@@ -84,9 +82,6 @@ export interface RolloutServiceOptions {
   /** Milliseconds since the epoch; for tests. */
   clock?: () => number;
 }
-
-/** Checks the caller may act on the model's entity; throws to refuse. */
-export type EntityAuthorizer = (entityRef: string) => Promise<void>;
 
 export class RolloutService {
   private readonly store: RolloutStore;

@@ -68,6 +68,8 @@ export function createRollouts(options: {
   };
   /** The inference log the analysis reads, and the metrics registry the gauges go to. */
   inferenceLog: { store: RolloutLogSource; metrics: { registry: Registry } };
+  /** Called after a deployment was applied to the embedded server (e.g. to refresh other routers). */
+  onDeploymentApplied?: (modelName: string) => void;
 }): Rollouts {
   const { db, registry, logger } = options;
   const config = readRolloutConfig(options.config);
@@ -87,7 +89,10 @@ export function createRollouts(options: {
       sessions: options.serving.sessions,
       routedElsewhere: (model, environment) =>
         store.routedVersions(model, environment),
-      onApplied: name => trafficRouter.invalidate(name),
+      onApplied: name => {
+        trafficRouter.invalidate(name);
+        options.onDeploymentApplied?.(name);
+      },
     }),
   ];
   const kserveConfig = readKServeConfig(options.config);

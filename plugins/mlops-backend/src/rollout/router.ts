@@ -2,8 +2,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import express, { Request } from 'express';
+import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
@@ -16,7 +15,7 @@ import {
   RolloutStrategy,
   StartRolloutRequest,
 } from '@loopline/mlops-common';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { parseInput } from '../lib/validation';
 import { RolloutService } from './RolloutService';
 
@@ -104,21 +103,10 @@ export function createRolloutRouter(options: {
   permissions: PermissionsService;
   rollouts: RolloutService;
 }): express.Router {
-  const { httpAuth, permissions, rollouts } = options;
+  const { rollouts } = options;
   const router = Router();
-
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-
-  async function caller(
-    req: Request,
-    permission: Parameters<typeof authorizeEntity>[1],
-  ) {
-    const credentials = await credentialsOf(req);
-    const authorize = (entityRef: string) =>
-      authorizeEntity(permissions, permission, entityRef, credentials);
-    return { credentials, authorize };
-  }
+  const auth = createRequestAuth(options);
+  const caller = auth.entityAuthorizer;
 
   router.get('/deployments/models/:name', async (req, res) => {
     const { name } = parseInput(modelParams, req.params, 'path');
@@ -140,13 +128,13 @@ export function createRolloutRouter(options: {
     const entityRef = await rollouts.entityRefOf(name);
     await authorize(entityRef);
     const detail = await rollouts.detail(name, environment);
-    const [decision] = await permissions.authorize(
-      [{ permission: deploymentManagePermission, resourceRef: entityRef }],
-      { credentials },
-    );
     res.json({
       ...detail,
-      canManage: decision.result === AuthorizeResult.ALLOW,
+      canManage: await auth.isAllowed(
+        credentials,
+        deploymentManagePermission,
+        entityRef,
+      ),
     });
   });
 

@@ -9,7 +9,6 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import {
   OipInferResponse,
   OipModelMetadata,
@@ -23,11 +22,12 @@ import {
 import { randomUUID } from 'crypto';
 import { performance } from 'perf_hooks';
 import { z } from 'zod';
+import type { EntityAuthorizer } from '../lib/http';
+import { tryParseVersion } from '../lib/version';
 import type { RegistryService } from '../registry';
 import {
   CODEC_LIMITS,
   decodeTensor,
-  describeValue,
   parseInferRequest,
   ParsedInferRequest,
   selectOutputs,
@@ -67,9 +67,6 @@ export type ServingRegistry = Pick<
   | 'searchVersions'
   | 'readArtifact'
 >;
-
-/** Called once the model's catalog entity is known; throws (e.g. NotAllowedError) to refuse. */
-export type EntityAuthorizer = (entityRef: string) => Promise<void>;
 
 export interface InferenceServiceOptions {
   registry: ServingRegistry;
@@ -388,7 +385,7 @@ export class InferenceService {
     } catch {
       return;
     }
-    const version = tryVersion(rejection.version);
+    const version = tryParseVersion(rejection.version);
     this.notify(
       {
         modelName: rejection.modelName,
@@ -688,33 +685,4 @@ interface Trace {
   version?: number;
   endpoint?: string;
   inputs?: OipTensor[];
-}
-
-/** A version from a path or body: a positive integer (or its digits). */
-export function parseVersion(version: number | string): number {
-  const number =
-    typeof version === 'string' && /^\d{1,15}$/.test(version)
-      ? Number(version)
-      : version;
-  if (
-    typeof number !== 'number' ||
-    !Number.isSafeInteger(number) ||
-    number < 1
-  ) {
-    throw new InputError(
-      `Invalid model version ${describeValue(
-        version,
-      )}: it must be a positive integer`,
-    );
-  }
-  return number;
-}
-
-function tryVersion(version: number | string | undefined): number | undefined {
-  if (version === undefined) return undefined;
-  try {
-    return parseVersion(version);
-  } catch {
-    return undefined;
-  }
 }

@@ -7,11 +7,8 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import { OipModelMetadata, ServingModelInfo } from '@loopline/mlops-common';
 import { FeatureLayouts } from './featureLayout';
-import type {
-  EntityAuthorizer,
-  ServingModelSchema,
-  ServingRegistry,
-} from './InferenceService';
+import type { EntityAuthorizer } from '../lib/http';
+import type { ServingModelSchema, ServingRegistry } from './InferenceService';
 import type { ModelResolver } from './ModelResolver';
 import type { ModelSessions } from './ModelSessions';
 import type { TrafficRouter } from './TrafficRouter';

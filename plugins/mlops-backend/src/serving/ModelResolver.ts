@@ -8,7 +8,7 @@ import { NotFoundError } from '@backstage/errors';
 import { ModelVersion } from '@loopline/mlops-common';
 import { TtlCache } from '../lib/TtlCache';
 import type { ModelRef, ServingRegistry } from './InferenceService';
-import { parseVersion } from './InferenceService';
+import { parseVersion } from '../lib/version';
 import { RoutingHints, TrafficRoute, TrafficRouter } from './TrafficRouter';
 
 export class ModelResolver {

@@ -15,17 +15,34 @@ export interface ServingConfig {
   /** Load every Production version at startup. */
   preload: boolean;
   /**
-   * A port of its own for the OIP and predict routes (the data plane), next
-   * to the same routes under /api/mlops; absent: no extra listener.
+   * The data plane: the OIP and predict routes on a port of their own,
+   * served by worker processes (see serving/dataPlane); absent: only the
+   * routes under /api/mlops.
    */
-  dataPlane?: { port: number; host: string };
+  dataPlane?: DataPlaneConfig;
+}
+
+/** `mlops.serving.dataPlane`. */
+export interface DataPlaneConfig {
+  port: number;
+  host: string;
+  /** Worker processes sharing the port; each has its own event loop and sessions. */
+  workers: number;
+  /** How often the control plane rebuilds the routing table (pushed only when it changed). */
+  routingRefreshMs: number;
+  /** Log events a worker holds for the control plane; beyond it the oldest are dropped and counted. */
+  logBufferSize: number;
+  /** How long a token's verification is reused (never past the token's expiry). */
+  credentialsCacheTtlMs: number;
 }
 
 /**
  * Reads `mlops.serving.*`: `jsonBodyLimit` (default `mlops.api.jsonBodyLimit`,
  * else `1mb`), `intraOpNumThreads` (1), `interOpNumThreads` (1),
  * `maxLoadedModels` (16), `routingCacheTtlMs` (2000), `permissionCacheTtlMs`
- * (5000), `preload` (false).
+ * (5000), `preload` (false); `dataPlane.*` when `dataPlane.port` is set:
+ * `host` (0.0.0.0), `workers` (1), `routingRefreshMs` (2000),
+ * `logBufferSize` (10000), `credentialsCacheTtlMs` (60000).
  */
 export function readServingConfig(config: Config): ServingConfig {
   const serving = config.getOptionalConfig('mlops.serving');
@@ -54,6 +71,14 @@ export function readServingConfig(config: Config): ServingConfig {
       ? {
           port: count('dataPlane.port', 0, 1),
           host: serving.getOptionalString('dataPlane.host') ?? '0.0.0.0',
+          workers: count('dataPlane.workers', 1, 1),
+          routingRefreshMs: count('dataPlane.routingRefreshMs', 2000, 100),
+          logBufferSize: count('dataPlane.logBufferSize', 10000, 1),
+          credentialsCacheTtlMs: count(
+            'dataPlane.credentialsCacheTtlMs',
+            60000,
+            0,
+          ),
         }
       : undefined,
   };

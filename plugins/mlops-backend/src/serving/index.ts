@@ -17,9 +17,8 @@ export type {
   ServingTensorSpec,
   TensorData,
 } from './codec';
-export { InferenceService, parseVersion } from './InferenceService';
+export { InferenceService } from './InferenceService';
 export type {
-  EntityAuthorizer,
   InferenceObserver,
   InferenceRoute,
   InferenceServiceOptions,

@@ -149,7 +149,6 @@ describe.each(databaseIds)('serving routes on %s', databaseId => {
           defaultCredentials: mockCredentials.user(ALICE),
         }),
         permissions,
-        registry,
         service: serving.service,
         logger,
         jsonBodyLimit: BODY_LIMIT,

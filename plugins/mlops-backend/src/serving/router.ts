@@ -20,7 +20,7 @@ import {
 } from '@loopline/mlops-common';
 import express, { NextFunction, Request, Response } from 'express';
 import Router from 'express-promise-router';
-import type { RegistryService } from '../registry';
+import type { EntityAuthorizer } from '../lib/http';
 import { PermissionDecisionCache } from './authorization';
 import { oipErrorHandler } from './errors';
 import { TtlCache } from '../lib/TtlCache';
@@ -30,8 +30,6 @@ import type { RoutingHints } from './TrafficRouter';
 export interface ServingRouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
-  /** Kept for symmetry with the other domain routers; the service reads the registry. */
-  registry?: RegistryService;
   service: InferenceService;
   logger: LoggerService;
   /** Largest JSON body of the infer and predict routes (`bytes` notation or a number); default `1mb`. */
@@ -113,19 +111,20 @@ export function createServingRouter(
       });
     };
 
-  const credentialsOf = (req: AuthenticatedRequest): BackstageCredentials =>
+  /** Set by `authenticate`, which runs before every route that reads it. */
+  const authenticated = (req: AuthenticatedRequest): BackstageCredentials =>
     req.credentials!;
   const invoker =
-    (req: AuthenticatedRequest) =>
-    (entityRef: string): Promise<void> =>
-      decisions.authorize(modelInvokePermission, entityRef, credentialsOf(req));
+    (req: AuthenticatedRequest): EntityAuthorizer =>
+    entityRef =>
+      decisions.authorize(modelInvokePermission, entityRef, authenticated(req));
   const reader =
-    (req: AuthenticatedRequest) =>
-    (entityRef: string): Promise<void> =>
+    (req: AuthenticatedRequest): EntityAuthorizer =>
+    entityRef =>
       decisions.authorize(
         mlopsEntityReadPermission,
         entityRef,
-        credentialsOf(req),
+        authenticated(req),
       );
 
   // ---- health (no credentials asked here: the plugin's auth policy decides) --
@@ -157,7 +156,7 @@ export function createServingRouter(
       const allowed = await decisions.filterAllowed(
         modelInvokePermission,
         models.map(m => m.entityRef),
-        credentialsOf(req),
+        authenticated(req),
       );
       res.json({
         models: models.filter(m => allowed.has(m.entityRef)).map(m => m.name),
@@ -196,7 +195,7 @@ export function createServingRouter(
       version: req.params.version,
       request: req.body,
       route: 'oip',
-      credentials: credentialsOf(req),
+      credentials: authenticated(req),
       authorize: invoker(req),
       hints: hintsOf(req),
     });
@@ -231,7 +230,7 @@ export function createServingRouter(
         await service.predict({
           modelName: req.params.name,
           body: req.body,
-          credentials: credentialsOf(req),
+          credentials: authenticated(req),
           authorize: invoker(req),
           hints: hintsOf(req),
         }),
@@ -248,7 +247,7 @@ export function createServingRouter(
         await service.predictBatch({
           modelName: req.params.name,
           body: req.body,
-          credentials: credentialsOf(req),
+          credentials: authenticated(req),
           authorize: invoker(req),
           hints: hintsOf(req),
         }),

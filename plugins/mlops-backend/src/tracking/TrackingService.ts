@@ -7,13 +7,9 @@ import type {
   Run,
   RunStatus,
 } from '@loopline/mlops-common';
-import {
-  EXPERIMENT_SEARCH_SCHEMA,
-  parseOrderBy,
-  parseSearchFilter,
-  RUN_SEARCH_SCHEMA,
-} from './searchFilter';
-import { decodePageToken, encodePageToken } from '../lib/pageToken';
+import { parseOrderBy, parseSearchFilter } from '../lib/searchFilter';
+import { EXPERIMENT_SEARCH_SCHEMA, RUN_SEARCH_SCHEMA } from './searchSchemas';
+import { readPage } from '../lib/paging';
 import { generateRunName } from './names';
 import {
   ExperimentInfo,
@@ -197,20 +193,17 @@ export class TrackingService {
       );
     }
     const limit = validateMaxResults(request.maxResults);
-    const offset = decodePageToken(request.pageToken);
-    const page = await this.store.searchExperiments({
-      clauses,
-      orderBy,
-      viewType: validateViewType(request.viewType, 'viewType'),
-      offset,
-      limit,
-    });
-    return {
-      items: await this.withExperimentTags(page.items),
-      ...(page.hasMore
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
+    const viewType = validateViewType(request.viewType, 'viewType');
+    const page = await readPage(request.pageToken, limit, (offset, rows) =>
+      this.store.searchExperiments({
+        clauses,
+        orderBy,
+        viewType,
+        offset,
+        limit: rows,
+      }),
+    );
+    return { ...page, items: await this.withExperimentTags(page.items) };
   }
 
   async setExperimentTag(
@@ -557,23 +550,20 @@ export class TrackingService {
     const clauses = parseSearchFilter(request.filter, RUN_SEARCH_SCHEMA);
     const orderBy = parseOrderBy(request.orderBy, RUN_SEARCH_SCHEMA);
     const limit = validateMaxResults(request.maxResults);
-    const offset = decodePageToken(request.pageToken);
     const viewType = validateViewType(request.runViewType, 'runViewType');
-    if (experimentIds.length === 0) return { items: [] };
-    const page = await this.store.searchRuns({
-      experimentIds,
-      clauses,
-      orderBy,
-      viewType,
-      offset,
-      limit,
-    });
-    return {
-      items: await this.store.withDetails(page.items),
-      ...(page.hasMore
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
+    const page = await readPage(request.pageToken, limit, (offset, rows) =>
+      experimentIds.length === 0
+        ? Promise.resolve([])
+        : this.store.searchRuns({
+            experimentIds,
+            clauses,
+            orderBy,
+            viewType,
+            offset,
+            limit: rows,
+          }),
+    );
+    return { ...page, items: await this.store.withDetails(page.items) };
   }
 
   /**
@@ -591,20 +581,10 @@ export class TrackingService {
       request.maxResults === undefined
         ? undefined
         : validatePositiveInteger(request.maxResults, 'maxResults');
-    const offset = decodePageToken(request.pageToken);
-    await this.requireRun(this.store, runId);
-    const page = await this.store.getMetricHistory({
-      runId,
-      key,
-      offset,
-      limit,
+    return readPage(request.pageToken, limit, async (offset, rows) => {
+      await this.requireRun(this.store, runId);
+      return this.store.getMetricHistory({ runId, key, offset, limit: rows });
     });
-    return {
-      items: page.items,
-      ...(page.hasMore && limit !== undefined
-        ? { nextPageToken: encodePageToken(offset + limit) }
-        : {}),
-    };
   }
 
   // -------------------------------------------------------------------------
@@ -638,16 +618,14 @@ export class TrackingService {
     const fromExperiments =
       experimentIds.length === 0
         ? []
-        : (
-            await this.store.searchRuns({
-              experimentIds,
-              clauses: [],
-              orderBy: [],
-              viewType: 'ACTIVE_ONLY',
-              offset: 0,
-              limit,
-            })
-          ).items;
+        : await this.store.searchRuns({
+            experimentIds,
+            clauses: [],
+            orderBy: [],
+            viewType: 'ACTIVE_ONLY',
+            offset: 0,
+            limit,
+          });
     const seen = new Set(fromExperiments.map(run => run.runId));
     const sources = await this.store.getRunInfos(
       (request.runIds ?? []).filter(id => !seen.has(id)),

@@ -12,7 +12,7 @@ import type {
   NumericComparator,
   OrderByClause,
   StringComparator,
-} from './searchFilter';
+} from '../lib/searchFilter';
 
 const EXPERIMENTS = 'tracking_experiments';
 const EXPERIMENT_TAGS = 'tracking_experiment_tags';
@@ -282,7 +282,7 @@ export class TrackingStore {
     viewType: ViewType;
     offset: number;
     limit: number;
-  }): Promise<{ items: ExperimentInfo[]; hasMore: boolean }> {
+  }): Promise<ExperimentInfo[]> {
     const query = this.db<ExperimentRow>(`${EXPERIMENTS} as e`).select('e.*');
     applyViewType(query, 'e', options.viewType);
 
@@ -323,11 +323,8 @@ export class TrackingStore {
     });
     if (!orderedById) query.orderBy('e.experiment_id', 'asc');
 
-    const rows = await query.offset(options.offset).limit(options.limit + 1);
-    return {
-      items: rows.slice(0, options.limit).map(toExperimentInfo),
-      hasMore: rows.length > options.limit,
-    };
+    const rows = await query.offset(options.offset).limit(options.limit);
+    return rows.map(toExperimentInfo);
   }
 
   // -------------------------------------------------------------------------
@@ -450,7 +447,7 @@ export class TrackingStore {
     viewType: ViewType;
     offset: number;
     limit: number;
-  }): Promise<{ items: RunInfo[]; hasMore: boolean }> {
+  }): Promise<RunInfo[]> {
     const db = this.db;
     const query = db<RunRow>(`${RUNS} as r`)
       .select('r.*')
@@ -530,11 +527,8 @@ export class TrackingStore {
     if (!orderedByStartTime) query.orderBy('r.start_time', 'desc');
     query.orderBy('r.run_id', 'asc');
 
-    const rows = await query.offset(options.offset).limit(options.limit + 1);
-    return {
-      items: rows.slice(0, options.limit).map(toRunInfo),
-      hasMore: rows.length > options.limit,
-    };
+    const rows = await query.offset(options.offset).limit(options.limit);
+    return rows.map(toRunInfo);
   }
 
   // -------------------------------------------------------------------------
@@ -623,7 +617,7 @@ export class TrackingStore {
     key: string;
     offset: number;
     limit?: number;
-  }): Promise<{ items: MetricPoint[]; hasMore: boolean }> {
+  }): Promise<MetricPoint[]> {
     const query = this.db<MetricRow>(METRICS)
       .where('run_id', options.runId)
       .where('key', options.key)
@@ -634,14 +628,9 @@ export class TrackingStore {
         { column: 'is_nan', order: 'asc' },
       ]);
     if (options.offset > 0) query.offset(options.offset);
-    if (options.limit !== undefined) query.limit(options.limit + 1);
+    if (options.limit !== undefined) query.limit(options.limit);
     const rows = await query;
-    const items =
-      options.limit !== undefined ? rows.slice(0, options.limit) : rows;
-    return {
-      items: items.map(toMetricPoint),
-      hasMore: options.limit !== undefined && rows.length > options.limit,
-    };
+    return rows.map(toMetricPoint);
   }
 
   // -------------------------------------------------------------------------

@@ -20,16 +20,12 @@ export type {
   MetricInput,
   RunSummary,
 } from './TrackingService';
-export {
-  parseSearchFilter,
-  parseOrderBy,
-  RUN_SEARCH_SCHEMA,
-  EXPERIMENT_SEARCH_SCHEMA,
-} from './searchFilter';
+export { parseSearchFilter, parseOrderBy } from '../lib/searchFilter';
+export { RUN_SEARCH_SCHEMA, EXPERIMENT_SEARCH_SCHEMA } from './searchSchemas';
 export type {
   FilterClause,
   OrderByClause,
   SearchSchema,
   Comparator,
-} from './searchFilter';
+} from '../lib/searchFilter';
 export { createTrackingRouter } from './router';

@@ -63,6 +63,30 @@ export const modelEntitySchema = kindSchema({
             threshold: nonNegative,
             schedule: cronExpression,
             reference: entityRef,
+            driftShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+            windowMinutes: { type: 'integer', minimum: 1 },
+          },
+        },
+        quality: {
+          type: 'object',
+          required: ['metric'],
+          additionalProperties: false,
+          properties: {
+            metric: { enum: ['accuracy', 'f1', 'rocAuc', 'rmse', 'mae', 'r2'] },
+            min: { type: 'number' },
+            max: { type: 'number' },
+          },
+        },
+        alerts: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            severity: { enum: ['info', 'warning', 'critical'] },
+            cooldownMinutes: { type: 'integer', minimum: 0 },
+            minDriftShare: { type: 'number', minimum: 0, maximum: 1 },
+            maxLatencyP95Ms: nonNegative,
+            maxErrorRate: { type: 'number', minimum: 0, maximum: 1 },
+            onConceptDrift: { type: 'boolean' },
           },
         },
         slos: {

@@ -4,6 +4,10 @@ import type {
   Deployment,
   DeploymentDetail,
   DeploymentList,
+  LineageDatasetVersion,
+  LineageEntityGraph,
+  LineageGraph,
+  LineageImpact,
   MetricHistory,
   MlopsInfo,
   ModelVersion,
@@ -88,6 +92,22 @@ export interface MlopsApi {
 
   /** One tracking run. */
   getRun(runId: string): Promise<Run>;
+
+  /** The lineage graph around an entity (or a lineage node id), linked to the catalog. */
+  getLineageGraph(request: {
+    entityRef?: string;
+    nodeId?: string;
+    depth?: number;
+  }): Promise<LineageEntityGraph>;
+  /** Impact analysis: downstream Models of a Dataset, upstream datasets of a Model. */
+  getLineageImpact(entityRef: string): Promise<LineageImpact>;
+  /** An OpenLineage dataset's versions, newest first (Marquez's route). */
+  getLineageDatasetVersions(
+    namespace: string,
+    name: string,
+  ): Promise<LineageDatasetVersion[]>;
+  /** Marquez's column lineage of a dataset node. */
+  getColumnLineage(nodeId: string, depth?: number): Promise<LineageGraph>;
   /** A run's full history of one metric, by step then time. */
   getMetricHistory(runId: string, key: string): Promise<MetricHistory>;
 

@@ -20,6 +20,10 @@ import type {
   SetAliasRequest,
   StartRolloutRequest,
   TransitionStageRequest,
+  LineageDatasetVersion,
+  LineageEntityGraph,
+  LineageGraph,
+  LineageImpact,
 } from '@loopline/mlops-common';
 import {
   DeleteModelAliasRequest,
@@ -207,6 +211,36 @@ export class MlopsClient implements MlopsApi {
 
   async getRun(runId: string): Promise<Run> {
     return this.request(path`/tracking/runs/${runId}`);
+  }
+
+  async getLineageGraph(request: {
+    entityRef?: string;
+    nodeId?: string;
+    depth?: number;
+  }): Promise<LineageEntityGraph> {
+    return this.request('/lineage/graph', { query: { ...request } });
+  }
+
+  async getLineageImpact(entityRef: string): Promise<LineageImpact> {
+    return this.request('/lineage/impact', { query: { entityRef } });
+  }
+
+  async getLineageDatasetVersions(
+    namespace: string,
+    name: string,
+  ): Promise<LineageDatasetVersion[]> {
+    const { versions } = await this.request<{
+      versions: LineageDatasetVersion[];
+    }>(
+      path`/openlineage/api/v1/namespaces/${namespace}/datasets/${name}/versions`,
+    );
+    return versions;
+  }
+
+  async getColumnLineage(nodeId: string, depth = 20): Promise<LineageGraph> {
+    return this.request('/openlineage/api/v1/column-lineage', {
+      query: { nodeId, depth },
+    });
   }
 
   async getMetricHistory(runId: string, key: string): Promise<MetricHistory> {

@@ -5,6 +5,16 @@
  * spec's; messages and fields left out (FunctionProto, TrainingInfoProto,
  * SparseTensorProto, quantization annotations, ...) are skipped by the decoder
  * as unknown fields, which is what protobuf does with any newer field too.
+ *
+ * Why not the published `onnx-proto` npm package (checked with 8.0.1, its
+ * newest): it is not kept in step with ONNX. Its `onnx.d.ts` declares
+ * `IR_VERSION = 8` and DataType up to BFLOAT16 (16), while ONNX's onnx.proto
+ * is at IR version 11 or later, with FLOAT8*, UINT4, INT4, FLOAT4E2M1 and FLOAT8E8M0
+ * (17-24) and attribute types TYPE_PROTO(S). It is static code for protobufjs
+ * 6 (`protobufjs: ^6.11.2`), so it installs a second protobufjs beside the 7
+ * used here, and its decoders only take a protobufjs-6 Reader (the streaming
+ * metadata read in serving/onnxMetadata.ts has a protobufjs-7 one). Add a
+ * field here, with the spec's number, when a reader needs it.
  */
 import { Root, Type } from 'protobufjs';
 

@@ -6,6 +6,8 @@ export {
   INFERENCE_SERVICE,
   LOOPLINE_ANNOTATIONS,
   LOOPLINE_LABELS,
+  MANAGED_BY,
   inferenceServiceName,
+  labelValue,
 } from './inferenceService';
 export type { InferenceServiceObject } from './inferenceService';

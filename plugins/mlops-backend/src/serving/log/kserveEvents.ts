@@ -4,6 +4,7 @@ import {
   KSERVE_RESPONSE_EVENT,
   KServeLogPart,
 } from './types';
+import { tryParseVersion } from '../../lib/version';
 
 /** A CloudEvent's time further than this from now is not trusted; arrival time is used. */
 const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
@@ -242,13 +243,11 @@ function versionOf(data: unknown): number | undefined {
   if (!isObject(data)) {
     return undefined;
   }
-  const raw = data.model_version;
-  const text = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text)) {
-    return undefined;
-  }
-  const version = Number(text);
-  return version <= 2_147_483_647 ? version : undefined;
+  const version = tryParseVersion(data.model_version);
+  // The registry stores versions as 32-bit integers.
+  return version !== undefined && version <= 2_147_483_647
+    ? version
+    : undefined;
 }
 
 function trustedTime(value: unknown, now: number): number | undefined {

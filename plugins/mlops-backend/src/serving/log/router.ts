@@ -7,7 +7,7 @@ import express, { Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { mlopsEntityReadPermission } from '@loopline/mlops-common';
-import { authorizeEntity } from '../../lib/authorize';
+import { createRequestAuth } from '../../lib/http';
 import { parseInput } from '../../lib/validation';
 import { InferenceLogService } from './InferenceLogService';
 import { parseKServeCloudEvent } from './kserveEvents';
@@ -50,8 +50,6 @@ export interface InferenceLogRouterOptions {
   /** Arrival time of a KServe event without a usable time; for tests. */
   clock?: () => number;
 }
-
-const nameParams = z.object({ name: z.string().min(1).max(256) }).passthrough();
 
 const groundTruthItem = z
   .object({
@@ -112,7 +110,7 @@ const recentQuery = z
 export function createInferenceLogRouter(
   options: InferenceLogRouterOptions,
 ): express.Router {
-  const { httpAuth, permissions, registry, service, metrics } = options;
+  const { registry, service, metrics } = options;
   const clock = options.clock ?? Date.now;
   const maxWindow =
     options.maxStatsWindowSeconds ?? DEFAULT_MAX_STATS_WINDOW_SECONDS;
@@ -126,21 +124,14 @@ export function createInferenceLogRouter(
     : undefined;
   const router = Router();
 
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-
-  async function readableModel(req: Request) {
-    const credentials = await credentialsOf(req);
-    const { name } = parseInput(nameParams, req.params, 'path');
-    const model = await registry.getRegisteredModel(name);
-    await authorizeEntity(
-      permissions,
-      mlopsEntityReadPermission,
-      model.entityRef,
-      credentials,
-    );
-    return model;
-  }
+  const auth = createRequestAuth({
+    httpAuth: options.httpAuth,
+    permissions: options.permissions,
+    getModel: name => registry.getRegisteredModel(name),
+  });
+  const credentialsOf = auth.credentialsOf;
+  const readableModel = async (req: Request) =>
+    (await auth.authorizedModel(req, mlopsEntityReadPermission)).model;
 
   router.post(
     KSERVE_LOGGER_PATH,

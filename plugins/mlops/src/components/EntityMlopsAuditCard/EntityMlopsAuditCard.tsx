@@ -1,18 +1,15 @@
-import { useEffect, useState } from 'react';
-import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   InfoCard,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
-import type { AuditEvent, AuditEventList } from '@loopline/mlops-common';
-import { mlopsApiRef } from '../../api';
+import type { AuditEvent } from '@loopline/mlops-common';
 import { Actor, CompactColumn, CompactTable } from '../fields';
+import { useAuditEvents } from '../shared';
 
 /** Props of {@link EntityMlopsAuditCard}. */
 export interface EntityMlopsAuditCardProps {
@@ -65,28 +62,10 @@ export function EntityMlopsAuditCard(props: EntityMlopsAuditCardProps) {
   const { title = 'Audit trail', pageSize = 20 } = props;
   const { entity } = useEntity();
   const entityRef = stringifyEntityRef(entity);
-  const mlopsApi = useApi(mlopsApiRef);
-  const [pages, setPages] = useState<AuditEventList[]>([]);
-
-  // Without a cursor the first page replaces what was shown (another entity's
-  // trail, say); with one, the older page is appended.
-  const [{ loading, error }, load] = useAsyncFn(
-    async (before?: number) => {
-      const page = await mlopsApi.getAuditEvents({
-        entityRef,
-        limit: pageSize,
-        before,
-      });
-      setPages(shown => (before === undefined ? [page] : [...shown, page]));
-    },
-    [mlopsApi, entityRef, pageSize],
-  );
-  useEffect(() => {
-    load();
-  }, [load]);
-
-  const events = pages.flatMap(page => page.items);
-  const nextCursor = pages[pages.length - 1]?.nextCursor;
+  const { events, loading, error, hasOlder, loadOlder } = useAuditEvents({
+    entityRef,
+    pageSize,
+  });
 
   let content;
   if (error) {
@@ -96,7 +75,7 @@ export function EntityMlopsAuditCard(props: EntityMlopsAuditCardProps) {
         error={error}
       />
     );
-  } else if (pages.length === 0) {
+  } else if (!events) {
     content = <Progress />;
   } else if (events.length === 0) {
     content = (
@@ -120,13 +99,9 @@ export function EntityMlopsAuditCard(props: EntityMlopsAuditCardProps) {
       title={title}
       variant="gridItem"
       actions={
-        nextCursor !== undefined &&
+        hasOlder &&
         !error && (
-          <Button
-            color="primary"
-            disabled={loading}
-            onClick={() => load(nextCursor)}
-          >
+          <Button color="primary" disabled={loading} onClick={loadOlder}>
             Show older events
           </Button>
         )

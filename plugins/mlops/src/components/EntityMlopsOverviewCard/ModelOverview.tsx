@@ -13,6 +13,10 @@ const DRIFT_METHODS: Record<DriftMethod, string> = {
   chi2: 'Chi-squared',
   wasserstein: 'Wasserstein distance',
   'jensen-shannon': 'Jensen-Shannon distance',
+  chisquare: 'Chi-squared',
+  z: 'Z-test for proportions',
+  kl_div: 'Kullback-Leibler divergence',
+  jensenshannon: 'Jensen-Shannon distance',
 };
 
 const percent = new Intl.NumberFormat('en-US', {

@@ -6,7 +6,7 @@ import type {
   RolloutAnalysis,
 } from '@loopline/mlops-common';
 import { CompactColumn, CompactTable, Time } from '../fields';
-import { formatNumber } from '../modelRegistry';
+import { formatNumber } from '../shared';
 import { VerdictChip } from './chips';
 import { describeArm, describeCheck, formatShare } from './format';
 

@@ -24,7 +24,7 @@ import {
   RegisteredModelSelect,
   usePolling,
   useRegisteredModels,
-} from '../modelRegistry';
+} from '../shared';
 import { DeploymentCard } from './DeploymentCard';
 import { EnvironmentInfo } from './RolloutDialogs';
 

@@ -8,7 +8,7 @@ import type {
   RolloutStrategy,
 } from '@loopline/mlops-common';
 import { checkSteps } from '@loopline/mlops-common';
-import { formatNumber } from '../modelRegistry';
+import { formatNumber } from '../shared';
 
 export const STRATEGY_LABELS: Record<RolloutStrategy, string> = {
   canary: 'Canary',

@@ -18,7 +18,7 @@ import {
   MlflowHint,
   modelCardMetrics,
   orderMetricKeys,
-} from '../modelRegistry';
+} from '../shared';
 import { SERIES_COLORS } from './MetricChart';
 import { MetricComparison } from './MetricComparison';
 import { RunsTable } from './RunsTable';

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import Box from '@material-ui/core/Box';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
-import { formatNumber } from '../modelRegistry';
+import { formatNumber } from '../shared';
 import { linearScale, niceAxis, thin } from './scale';
 
 /** One line of the chart. */

@@ -7,7 +7,7 @@ import Typography from '@material-ui/core/Typography';
 import type { MetricHistory, Run } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
 import { CompactColumn, CompactTable } from '../fields';
-import { formatNumber, orderMetricKeys } from '../modelRegistry';
+import { formatNumber, orderMetricKeys } from '../shared';
 import { ChartSeries, MetricChart } from './MetricChart';
 
 interface Summary {

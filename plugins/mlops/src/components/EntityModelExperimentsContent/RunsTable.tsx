@@ -16,7 +16,7 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { Run, RunStatus } from '@loopline/mlops-common';
 import { Time } from '../fields';
-import { formatDuration, formatNumber } from '../modelRegistry';
+import { formatDuration, formatNumber } from '../shared';
 
 export function RunStatusLabel(props: { status: RunStatus }) {
   switch (props.status) {

@@ -34,7 +34,7 @@ import {
   StageChip,
   useEntityTabPath,
   useRegisteredModels,
-} from '../modelRegistry';
+} from '../shared';
 import { ServingStatsView } from './ServingStatsView';
 import { TryItForm } from './TryItForm';
 import { usePolledStats } from './usePolledStats';

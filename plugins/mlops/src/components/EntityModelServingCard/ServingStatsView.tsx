@@ -16,7 +16,7 @@ import {
   formatDuration,
   formatNumber,
   StageChip,
-} from '../modelRegistry';
+} from '../shared';
 import type { PolledStats } from './usePolledStats';
 
 const percent = new Intl.NumberFormat('en-US', {

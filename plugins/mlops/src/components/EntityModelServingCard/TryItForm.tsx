@@ -17,7 +17,7 @@ import type {
 } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
 import { CompactTable, Field, FieldGrid } from '../fields';
-import { errorMessage, formatShape } from '../modelRegistry';
+import { errorMessage, formatShape } from '../shared';
 import {
   buildInferRequest,
   curlCommand,

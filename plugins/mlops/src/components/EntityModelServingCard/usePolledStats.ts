@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ServingStats } from '@loopline/mlops-common';
 import type { MlopsApi } from '../../api';
-import { usePolling } from '../modelRegistry';
+import { usePolling } from '../shared';
 
 /** One poll's figures, for the sparklines. */
 export interface StatsSample {

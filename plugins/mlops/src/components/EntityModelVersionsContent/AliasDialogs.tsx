@@ -4,7 +4,7 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import type { ModelVersion } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
-import { ActionDialog } from '../modelRegistry';
+import { ActionDialog, CommentField } from '../shared';
 
 /**
  * Why an alias name is not allowed, or undefined when it is: MLflow's rules
@@ -85,17 +85,7 @@ export function SetAliasDialog(props: {
           Version {version.version} already has @{name}.
         </Typography>
       )}
-      <TextField
-        id="alias-set-comment"
-        label="Comment"
-        helperText="Why, for the audit trail"
-        value={comment}
-        onChange={event => setComment(event.target.value)}
-        multiline
-        minRows={2}
-        fullWidth
-        margin="dense"
-      />
+      <CommentField value={comment} onChange={setComment} />
     </ActionDialog>
   );
 }
@@ -141,17 +131,7 @@ export function RemoveAliasDialog(props: {
           </option>
         ))}
       </TextField>
-      <TextField
-        id="alias-remove-comment"
-        label="Comment"
-        helperText="Why, for the audit trail"
-        value={comment}
-        onChange={event => setComment(event.target.value)}
-        multiline
-        minRows={2}
-        fullWidth
-        margin="dense"
-      />
+      <CommentField value={comment} onChange={setComment} />
     </ActionDialog>
   );
 }

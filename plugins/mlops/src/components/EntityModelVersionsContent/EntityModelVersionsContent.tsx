@@ -23,7 +23,7 @@ import {
   MlflowHint,
   modelCardMetrics,
   useRegisteredModels,
-} from '../modelRegistry';
+} from '../shared';
 import { RemoveAliasDialog, SetAliasDialog } from './AliasDialogs';
 import { RegistryHistoryCard } from './RegistryHistoryCard';
 import { TransitionStageDialog } from './TransitionStageDialog';

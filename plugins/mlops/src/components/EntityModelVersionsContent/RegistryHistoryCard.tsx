@@ -1,16 +1,13 @@
-import { useEffect, useState } from 'react';
-import useAsyncFn from 'react-use/esm/useAsyncFn';
 import {
   InfoCard,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
-import type { AuditEvent, AuditEventList } from '@loopline/mlops-common';
-import { mlopsApiRef } from '../../api';
+import type { AuditEvent } from '@loopline/mlops-common';
 import { Actor, CompactColumn, CompactTable, Time } from '../fields';
+import { useAuditEvents } from '../shared';
 
 const ACTIONS: Record<string, string> = {
   'registry.version.create': 'Version registered',
@@ -90,33 +87,21 @@ export function RegistryHistoryCard(props: {
   pageSize: number;
 }) {
   const { entityRef, refreshKey, pageSize } = props;
-  const mlopsApi = useApi(mlopsApiRef);
-  const [pages, setPages] = useState<AuditEventList[]>([]);
-
-  const [{ loading, error }, load] = useAsyncFn(
-    async (before?: number) => {
-      const page = await mlopsApi.getAuditEvents({
-        entityRef,
-        limit: pageSize,
-        before,
-      });
-      setPages(shown => (before === undefined ? [page] : [...shown, page]));
-    },
-    [mlopsApi, entityRef, pageSize],
-  );
-  useEffect(() => {
-    load();
-  }, [load, refreshKey]);
-
-  const events = pages.flatMap(page => page.items).filter(isRegistryEvent);
-  const nextCursor = pages[pages.length - 1]?.nextCursor;
+  const {
+    events: trail,
+    loading,
+    error,
+    hasOlder,
+    loadOlder,
+  } = useAuditEvents({ entityRef, pageSize, refreshKey });
+  const events = trail?.filter(isRegistryEvent);
 
   let content;
   if (error) {
     content = (
       <ResponseErrorPanel title="Could not load the history" error={error} />
     );
-  } else if (pages.length === 0) {
+  } else if (!events) {
     content = <Progress />;
   } else if (events.length === 0) {
     content = (
@@ -139,13 +124,9 @@ export function RegistryHistoryCard(props: {
       title="History"
       subheader="Registrations, stage transitions and alias changes"
       actions={
-        nextCursor !== undefined &&
+        hasOlder &&
         !error && (
-          <Button
-            color="primary"
-            disabled={loading}
-            onClick={() => load(nextCursor)}
-          >
+          <Button color="primary" disabled={loading} onClick={loadOlder}>
             Show older events
           </Button>
         )

@@ -6,7 +6,7 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { MODEL_STAGES, ModelStage, ModelVersion } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
-import { ActionDialog } from '../modelRegistry';
+import { ActionDialog, CommentField } from '../shared';
 
 /** Where a version usually goes next. */
 const NEXT_STAGE: Record<ModelStage, ModelStage> = {
@@ -79,17 +79,7 @@ export function TransitionStageDialog(props: {
           </option>
         ))}
       </TextField>
-      <TextField
-        id="transition-comment"
-        label="Comment"
-        helperText="Why, for the audit trail"
-        value={comment}
-        onChange={event => setComment(event.target.value)}
-        multiline
-        minRows={2}
-        fullWidth
-        margin="dense"
-      />
+      <CommentField value={comment} onChange={setComment} />
       <FormControlLabel
         control={
           <Checkbox

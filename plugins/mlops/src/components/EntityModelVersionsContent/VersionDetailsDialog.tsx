@@ -25,7 +25,7 @@ import {
   orderMetricKeys,
   StageChip,
   useEntityTabPath,
-} from '../modelRegistry';
+} from '../shared';
 import { VersionStatus } from './VersionsTable';
 
 type SignatureRow = TensorSpec & { direction: 'Input' | 'Output' };

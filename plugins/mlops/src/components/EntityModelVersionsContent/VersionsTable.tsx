@@ -26,7 +26,7 @@ import {
   formatTensor,
   orderMetricKeys,
   StageChip,
-} from '../modelRegistry';
+} from '../shared';
 
 /** What a user may do with the versions. */
 export interface VersionActions {

@@ -1,0 +1,3 @@
+export type { MlopsService } from './MlopsService';
+export { MlopsInProcessService } from './MlopsInProcessService';
+export { mlopsServiceHolderRef, mlopsServiceRef } from './mlopsServiceRef';

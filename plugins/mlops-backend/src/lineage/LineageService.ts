@@ -1,0 +1,1258 @@
+import { InputError, NotFoundError } from '@backstage/errors';
+import type {
+  LineageColumnNodeData,
+  LineageDataset,
+  LineageDatasetVersion,
+  LineageEdge,
+  LineageGraph,
+  LineageJob,
+  LineageJobVersion,
+  LineageNamespace,
+  LineageNode,
+  LineageRun,
+} from '@loopline/mlops-common';
+import {
+  DatasetRecord,
+  DatasetVersionRecord,
+  JobRecord,
+  JobVersionRecord,
+  LineageStore,
+  Page,
+  RunRecord,
+} from './LineageStore';
+import {
+  DatasetId,
+  columnLineageOf,
+  datasetFacts,
+  datasetVersionUuid,
+  entityUuid,
+  isDone,
+  jobTypeOf,
+  jobVersionUuid,
+  mergeFacets,
+  nodeIds,
+  parentOf,
+  parseNodeId,
+  RunState,
+  runStateOf,
+  staticDatasetVersionUuid,
+} from './model';
+import {
+  EventProblem,
+  eventTypeOf,
+  OpenLineageValidator,
+} from './OpenLineageValidator';
+import type {
+  DatasetEvent,
+  EventDataset,
+  Facets,
+  JobEvent,
+  LineageEvent,
+  RunEvent,
+} from './types';
+
+/** A batch entry that failed, in the shape of the spec's `/lineage/batch` answer. */
+export interface BatchFailure {
+  index: number;
+  reason: string;
+  retriable: boolean;
+  problems: EventProblem[];
+}
+
+/** Thrown for an invalid event: the routes answer 400 with its problems. */
+export class InvalidEventError extends InputError {
+  constructor(readonly problems: EventProblem[]) {
+    super(
+      `Invalid OpenLineage event: ${problems
+        .map(p => `${p.path}: ${p.message}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+/**
+ * OpenLineage ingest into Marquez's model, and Marquez's read API.
+ *
+ * How events are applied (Marquez's `OpenLineageDao`, with its known gaps
+ * closed as its maintainers describe):
+ * - Every accepted event is kept raw, append-only, duplicates included.
+ * - A run's state follows its events by eventTime, except that a terminal
+ *   state (COMPLETED, FAILED, ABORTED) is never replaced by a START or
+ *   RUNNING, whenever those arrive (COMPLETE before START leaves the run
+ *   COMPLETED, with START's time as `startedAt`). OTHER changes no state.
+ *   A state at the same time is recorded once, so a repeated event adds no
+ *   history.
+ * - Inputs map to the dataset's current version; each output gets one
+ *   version per run (the same run writing again updates that version), and
+ *   becomes the dataset's current version when the run completes (or when
+ *   the dataset has none yet).
+ * - A batch job's version (Marquez's hash of its sorted I/O and location)
+ *   is made when the run ends, from the I/O of all the run's events; it
+ *   becomes the job's current version and its I/O the graph's edges. A job
+ *   that never ended yet shows its running I/O (Marquez shows nothing
+ *   until COMPLETE; its users ask for this). Streaming jobs are versioned
+ *   on every event.
+ */
+export class LineageService {
+  constructor(
+    private readonly store: LineageStore,
+    private readonly validator: OpenLineageValidator,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Validates then records one event; nothing is stored if it is invalid. */
+  async ingest(body: unknown): Promise<void> {
+    const result = this.validator.validate(body);
+    if (!result.valid) {
+      throw new InvalidEventError(result.problems);
+    }
+    await this.store.transaction(tx => this.apply(tx, result.event));
+  }
+
+  /**
+   * Records a batch (the spec's `/lineage/batch`): each valid event is
+   * recorded; the invalid ones are reported by index and not stored.
+   */
+  async ingestBatch(
+    bodies: unknown[],
+  ): Promise<{ received: number; failed: BatchFailure[] }> {
+    const failed: BatchFailure[] = [];
+    const valid: LineageEvent[] = [];
+    bodies.forEach((body, index) => {
+      const result = this.validator.validate(body);
+      if (result.valid) {
+        valid.push(result.event);
+      } else {
+        failed.push({
+          index,
+          reason: result.problems
+            .map(p => `${p.path}: ${p.message}`)
+            .join('; '),
+          retriable: false,
+          problems: result.problems,
+        });
+      }
+    });
+    if (valid.length > 0) {
+      await this.store.transaction(async tx => {
+        for (const event of valid) {
+          await this.apply(tx, event);
+        }
+      });
+    }
+    return { received: bodies.length, failed };
+  }
+
+  private async apply(tx: LineageStore, event: LineageEvent): Promise<void> {
+    const type = eventTypeOf(event as any);
+    const now = this.clock();
+    const eventTime = Date.parse(event.eventTime);
+    const run = type === 'RunEvent' ? (event as RunEvent) : undefined;
+    const job = 'job' in event ? event.job : undefined;
+    await tx.insertEvent({
+      kind:
+        type === 'RunEvent'
+          ? 'RUN'
+          : type === 'DatasetEvent'
+          ? 'DATASET'
+          : 'JOB',
+      eventType: run?.eventType ?? null,
+      eventTime,
+      runUuid: run?.run.runId.toLowerCase() ?? null,
+      jobNamespace: job?.namespace ?? null,
+      jobName: job?.name ?? null,
+      producer: event.producer,
+      event,
+      receivedAt: now,
+    });
+    if (type === 'RunEvent') {
+      await this.applyRunEvent(tx, event as RunEvent, eventTime, now);
+    } else if (type === 'DatasetEvent') {
+      await this.applyDatasetEvent(tx, event as DatasetEvent, eventTime, now);
+    } else {
+      await this.applyJobEvent(tx, event as JobEvent, now);
+    }
+  }
+
+  private async upsertJob(
+    tx: LineageStore,
+    id: DatasetId,
+    facets: Facets | undefined,
+    now: number,
+    parentJobUuid?: string,
+  ): Promise<JobRecord> {
+    await tx.ensureNamespace(id.namespace, now);
+    const existing = await tx.getJob(id);
+    const merged = mergeFacets(existing?.facets ?? {}, facets);
+    const job: JobRecord = {
+      uuid: existing?.uuid ?? entityUuid('job', id),
+      namespace: id.namespace,
+      name: id.name,
+      simpleName: existing?.simpleName ?? id.name,
+      parentJobUuid: parentJobUuid ?? existing?.parentJobUuid ?? null,
+      type: jobTypeOf(merged),
+      description:
+        (merged.documentation as any)?.description ??
+        existing?.description ??
+        null,
+      location:
+        (merged.sourceCodeLocation as any)?.url ?? existing?.location ?? null,
+      facets: merged,
+      currentVersionUuid: existing?.currentVersionUuid ?? null,
+      currentRunUuid: existing?.currentRunUuid ?? null,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await tx.putJob(job);
+    return job;
+  }
+
+  private async upsertDataset(
+    tx: LineageStore,
+    dataset: EventDataset,
+    now: number,
+  ): Promise<DatasetRecord> {
+    await tx.ensureNamespace(dataset.namespace, now);
+    const existing = await tx.getDataset(dataset);
+    const facts = datasetFacts(dataset);
+    const record: DatasetRecord = {
+      uuid: existing?.uuid ?? entityUuid('dataset', dataset),
+      namespace: dataset.namespace,
+      name: dataset.name,
+      type: existing?.type ?? 'DB_TABLE',
+      sourceName: facts.sourceName ?? existing?.sourceName ?? 'default',
+      description: facts.description ?? existing?.description ?? null,
+      fields: facts.fields ?? existing?.fields ?? [],
+      facets: mergeFacets(existing?.facets ?? {}, dataset.facets),
+      currentVersionUuid: existing?.currentVersionUuid ?? null,
+      lifecycleState: facts.lifecycleState ?? existing?.lifecycleState ?? null,
+      lastModifiedAt: existing?.lastModifiedAt ?? null,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await tx.putDataset(record);
+    return record;
+  }
+
+  private async applyRunEvent(
+    tx: LineageStore,
+    event: RunEvent,
+    eventTime: number,
+    now: number,
+  ): Promise<void> {
+    const runUuid = event.run.runId.toLowerCase();
+    const parent = parentOf(event.run.facets);
+    let parentJobUuid: string | undefined;
+    if (parent) {
+      parentJobUuid = (await this.upsertJob(tx, parent.job, undefined, now))
+        .uuid;
+    }
+    const job = await this.upsertJob(
+      tx,
+      event.job,
+      event.job.facets,
+      now,
+      parentJobUuid,
+    );
+
+    // The run's state, robust to events out of order (see the class doc).
+    const existing = await tx.getRun(runUuid);
+    const incoming = runStateOf(event.eventType);
+    let state: RunRecord['state'] = existing?.state ?? incoming ?? 'NEW';
+    let stateTime = existing?.stateTime ?? eventTime;
+    if (incoming && existing) {
+      const current = existing.state as RunState;
+      const replaces = isDone(current)
+        ? isDone(incoming) && eventTime >= existing.stateTime
+        : isDone(incoming) || eventTime >= existing.stateTime;
+      if (replaces) {
+        state = incoming;
+        stateTime = eventTime;
+      }
+    }
+    const nominal: any = event.run.facets?.nominalTime;
+    const startedAt =
+      event.eventType === 'START' ||
+      (!existing?.startedAt && incoming === 'RUNNING')
+        ? Math.min(eventTime, existing?.startedAt ?? eventTime)
+        : existing?.startedAt ?? null;
+    const run: RunRecord = {
+      uuid: runUuid,
+      jobUuid: existing?.jobUuid ?? job.uuid,
+      jobVersionUuid: existing?.jobVersionUuid ?? null,
+      parentRunUuid:
+        parent?.runId?.toLowerCase() ?? existing?.parentRunUuid ?? null,
+      state,
+      stateTime,
+      nominalStartTime: nominal?.nominalStartTime
+        ? Date.parse(nominal.nominalStartTime)
+        : existing?.nominalStartTime ?? null,
+      nominalEndTime: nominal?.nominalEndTime
+        ? Date.parse(nominal.nominalEndTime)
+        : existing?.nominalEndTime ?? null,
+      startedAt,
+      endedAt: isDone(state as RunState) ? stateTime : null,
+      facets: mergeFacets(existing?.facets ?? {}, event.run.facets),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    if (incoming) {
+      await tx.addRunState(runUuid, incoming, eventTime);
+    }
+
+    const completed = state === 'COMPLETED';
+    for (const input of event.inputs ?? []) {
+      const dataset = await this.upsertDataset(tx, input, now);
+      let versionUuid = dataset.currentVersionUuid;
+      if (!versionUuid) {
+        // Read before anyone wrote it here: a version with no producing run.
+        versionUuid = await this.putStaticVersion(tx, dataset, input, now);
+      }
+      await tx.putRunIo({
+        runUuid,
+        direction: 'in',
+        datasetUuid: dataset.uuid,
+        datasetVersionUuid: versionUuid,
+      });
+    }
+    for (const output of event.outputs ?? []) {
+      const dataset = await this.upsertDataset(tx, output, now);
+      const versionUuid = datasetVersionUuid(output, runUuid);
+      const previous = await tx.getDatasetVersion(versionUuid);
+      const facts = datasetFacts(output);
+      const version: DatasetVersionRecord = {
+        uuid: versionUuid,
+        datasetUuid: dataset.uuid,
+        version: versionUuid,
+        runUuid,
+        contentHash: facts.version ?? previous?.contentHash ?? null,
+        rowCount: facts.rowCount ?? previous?.rowCount ?? null,
+        byteSize: facts.byteSize ?? previous?.byteSize ?? null,
+        fields: facts.fields ?? previous?.fields ?? dataset.fields,
+        facets: mergeFacets(
+          mergeFacets(previous?.facets ?? {}, output.facets),
+          output.outputFacets,
+        ),
+        lifecycleState:
+          facts.lifecycleState ?? previous?.lifecycleState ?? null,
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now,
+      };
+      await tx.putDatasetVersion(version);
+      await tx.putRunIo({
+        runUuid,
+        direction: 'out',
+        datasetUuid: dataset.uuid,
+        datasetVersionUuid: versionUuid,
+      });
+      const rows = columnLineageOf(output);
+      if (rows.length > 0) {
+        await tx.replaceColumnLineage(versionUuid, dataset.uuid, rows);
+      }
+      if (completed || !dataset.currentVersionUuid) {
+        await tx.putDataset({
+          ...dataset,
+          currentVersionUuid: versionUuid,
+          lastModifiedAt: completed ? eventTime : dataset.lastModifiedAt,
+          updatedAt: now,
+        });
+      }
+    }
+
+    // The job's version and current I/O.
+    const io = await tx.runIo([runUuid]);
+    const ids = await tx.getDatasetsByUuid(io.map(r => r.datasetUuid));
+    const byUuid = new Map(ids.map(d => [d.uuid, d]));
+    const side = (direction: 'in' | 'out') =>
+      io
+        .filter(r => r.direction === direction)
+        .map(r => byUuid.get(r.datasetUuid)!)
+        .filter(Boolean);
+    const inputs = side('in');
+    const outputs = side('out');
+    let currentVersionUuid = job.currentVersionUuid;
+    const streaming = job.type === 'STREAM';
+    if (isDone(state as RunState) || streaming) {
+      const versionUuid = jobVersionUuid(
+        job.namespace,
+        job.name,
+        inputs,
+        outputs,
+        job.location,
+      );
+      const previous = await tx.getJobVersion(versionUuid);
+      await tx.putJobVersion({
+        uuid: versionUuid,
+        jobUuid: job.uuid,
+        inputs: inputs.map(d => ({ namespace: d.namespace, name: d.name })),
+        outputs: outputs.map(d => ({ namespace: d.namespace, name: d.name })),
+        location: job.location,
+        latestRunUuid: runUuid,
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now,
+      });
+      run.jobVersionUuid = versionUuid;
+      currentVersionUuid = versionUuid;
+      await tx.setJobIo(
+        job.uuid,
+        inputs.map(d => d.uuid),
+        outputs.map(d => d.uuid),
+      );
+    } else if (!job.currentVersionUuid) {
+      await tx.setJobIo(
+        job.uuid,
+        inputs.map(d => d.uuid),
+        outputs.map(d => d.uuid),
+      );
+    }
+    await tx.putRun(run);
+    const latestRun =
+      job.currentRunUuid && job.currentRunUuid !== runUuid
+        ? await tx.getRun(job.currentRunUuid)
+        : undefined;
+    const isLatest =
+      !latestRun ||
+      (run.startedAt ?? run.stateTime) >=
+        (latestRun.startedAt ?? latestRun.stateTime);
+    await tx.putJob({
+      ...job,
+      currentVersionUuid,
+      currentRunUuid: isLatest ? runUuid : job.currentRunUuid,
+      updatedAt: now,
+    });
+  }
+
+  /** A version for a dataset with none, keyed by what its facets say. */
+  private async putStaticVersion(
+    tx: LineageStore,
+    dataset: DatasetRecord,
+    source: EventDataset,
+    now: number,
+  ): Promise<string> {
+    const facts = datasetFacts(source);
+    const content = JSON.stringify([facts.version ?? null, dataset.fields]);
+    const uuid = staticDatasetVersionUuid(dataset, content);
+    const previous = await tx.getDatasetVersion(uuid);
+    await tx.putDatasetVersion({
+      uuid,
+      datasetUuid: dataset.uuid,
+      version: uuid,
+      runUuid: null,
+      contentHash: facts.version ?? null,
+      rowCount: facts.rowCount ?? null,
+      byteSize: facts.byteSize ?? null,
+      fields: dataset.fields,
+      facets: dataset.facets,
+      lifecycleState: dataset.lifecycleState,
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+    });
+    await tx.putDataset({
+      ...dataset,
+      currentVersionUuid: uuid,
+      updatedAt: now,
+    });
+    return uuid;
+  }
+
+  private async applyDatasetEvent(
+    tx: LineageStore,
+    event: DatasetEvent,
+    eventTime: number,
+    now: number,
+  ): Promise<void> {
+    const dataset = await this.upsertDataset(tx, event.dataset, now);
+    // A declared version (the `version` facet) is recorded as a version of
+    // its own, without a run; otherwise the metadata changes the dataset only.
+    if (datasetFacts(event.dataset).version) {
+      await this.putStaticVersion(tx, dataset, event.dataset, now);
+      await tx.putDataset({
+        ...(await tx.getDataset(event.dataset))!,
+        lastModifiedAt: eventTime,
+      });
+    }
+  }
+
+  /** Static lineage: the job's declared I/O becomes its current version. */
+  private async applyJobEvent(
+    tx: LineageStore,
+    event: JobEvent,
+    now: number,
+  ): Promise<void> {
+    const job = await this.upsertJob(tx, event.job, event.job.facets, now);
+    if (!event.inputs && !event.outputs) {
+      return;
+    }
+    const inputs = [];
+    for (const input of event.inputs ?? []) {
+      inputs.push(await this.upsertDataset(tx, input, now));
+    }
+    const outputs = [];
+    for (const output of event.outputs ?? []) {
+      outputs.push(await this.upsertDataset(tx, output, now));
+    }
+    const versionUuid = jobVersionUuid(
+      job.namespace,
+      job.name,
+      inputs,
+      outputs,
+      job.location,
+    );
+    const previous = await tx.getJobVersion(versionUuid);
+    await tx.putJobVersion({
+      uuid: versionUuid,
+      jobUuid: job.uuid,
+      inputs: inputs.map(d => ({ namespace: d.namespace, name: d.name })),
+      outputs: outputs.map(d => ({ namespace: d.namespace, name: d.name })),
+      location: job.location,
+      latestRunUuid: previous?.latestRunUuid ?? null,
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+    });
+    await tx.setJobIo(
+      job.uuid,
+      inputs.map(d => d.uuid),
+      outputs.map(d => d.uuid),
+    );
+    await tx.putJob({
+      ...job,
+      currentVersionUuid: versionUuid,
+      updatedAt: now,
+    });
+  }
+
+  // ---- reads (Marquez's shapes) ------------------------------------------
+
+  async listNamespaces(
+    page: Page,
+  ): Promise<{ namespaces: LineageNamespace[] }> {
+    const namespaces = await this.store.listNamespaces(page);
+    return { namespaces: namespaces.map(toNamespace) };
+  }
+
+  async getNamespace(name: string): Promise<LineageNamespace> {
+    const namespace = await this.store.getNamespace(name);
+    if (!namespace) {
+      throw new NotFoundError(`Namespace '${name}' not found`);
+    }
+    return toNamespace(namespace);
+  }
+
+  async putNamespace(
+    name: string,
+    ownerName: string,
+    description: string | null,
+  ): Promise<LineageNamespace> {
+    await this.store.putNamespace(name, ownerName, description, this.clock());
+    return this.getNamespace(name);
+  }
+
+  async listJobs(
+    namespace: string | undefined,
+    page: Page,
+  ): Promise<{ jobs: LineageJob[]; totalCount: number }> {
+    const { jobs, totalCount } = await this.store.listJobs(namespace, page);
+    return { jobs: await this.toJobs(jobs), totalCount };
+  }
+
+  async getJob(id: DatasetId): Promise<LineageJob> {
+    const job = await this.store.getJob(id);
+    if (!job) {
+      throw new NotFoundError(
+        `Job '${id.name}' not found in '${id.namespace}'`,
+      );
+    }
+    return (await this.toJobs([job]))[0];
+  }
+
+  async listJobVersions(
+    id: DatasetId,
+    page: Page,
+  ): Promise<{ versions: LineageJobVersion[]; totalCount: number }> {
+    const job = await this.store.getJob(id);
+    if (!job) {
+      throw new NotFoundError(
+        `Job '${id.name}' not found in '${id.namespace}'`,
+      );
+    }
+    const { versions, totalCount } = await this.store.listJobVersions(
+      job.uuid,
+      page,
+    );
+    const runs = await this.toRuns(
+      await this.store.getRuns(
+        versions.map(v => v.latestRunUuid).filter((u): u is string => !!u),
+      ),
+    );
+    const runById = new Map(runs.map(r => [r.id, r]));
+    return {
+      versions: versions.map(v => toJobVersion(job, v, runById)),
+      totalCount,
+    };
+  }
+
+  async listRuns(
+    id: DatasetId,
+    page: Page,
+  ): Promise<{ runs: LineageRun[]; totalCount: number }> {
+    const job = await this.store.getJob(id);
+    if (!job) {
+      throw new NotFoundError(
+        `Job '${id.name}' not found in '${id.namespace}'`,
+      );
+    }
+    const { runs, totalCount } = await this.store.listRuns(job.uuid, page);
+    return { runs: await this.toRuns(runs), totalCount };
+  }
+
+  async getRun(
+    runId: string,
+  ): Promise<
+    LineageRun & { states: Array<{ state: string; transitionedAt: string }> }
+  > {
+    const run = await this.store.getRun(runId.toLowerCase());
+    if (!run) {
+      throw new NotFoundError(`Run '${runId}' not found`);
+    }
+    const [shaped] = await this.toRuns([run]);
+    const states = await this.store.runStates(run.uuid);
+    return {
+      ...shaped,
+      states: states.map(s => ({
+        state: s.state,
+        transitionedAt: iso(s.transitionedAt)!,
+      })),
+    };
+  }
+
+  async listDatasets(
+    namespace: string,
+    page: Page,
+  ): Promise<{ datasets: LineageDataset[]; totalCount: number }> {
+    const { datasets, totalCount } = await this.store.listDatasets(
+      namespace,
+      page,
+    );
+    return { datasets: datasets.map(toDataset), totalCount };
+  }
+
+  async getDataset(id: DatasetId): Promise<LineageDataset> {
+    const dataset = await this.store.getDataset(id);
+    if (!dataset) {
+      throw new NotFoundError(
+        `Dataset '${id.name}' not found in '${id.namespace}'`,
+      );
+    }
+    return toDataset(dataset);
+  }
+
+  async listDatasetVersions(
+    id: DatasetId,
+    page: Page,
+  ): Promise<{ versions: LineageDatasetVersion[]; totalCount: number }> {
+    const dataset = await this.store.getDataset(id);
+    if (!dataset) {
+      throw new NotFoundError(
+        `Dataset '${id.name}' not found in '${id.namespace}'`,
+      );
+    }
+    const { versions, totalCount } = await this.store.listDatasetVersions(
+      dataset.uuid,
+      page,
+    );
+    const runs = await this.toRuns(
+      await this.store.getRuns(
+        versions.map(v => v.runUuid).filter((u): u is string => !!u),
+      ),
+    );
+    const runById = new Map(runs.map(r => [r.id, r]));
+    return {
+      versions: versions.map(v => toDatasetVersion(dataset, v, runById)),
+      totalCount,
+    };
+  }
+
+  async listEvents(
+    page: Page,
+  ): Promise<{ events: unknown[]; totalCount: number }> {
+    const events = await this.store.listEvents(page);
+    return { events, totalCount: await this.store.eventCount() };
+  }
+
+  /**
+   * Marquez's `GET /lineage`: the jobs within `depth` job hops of the node
+   * over the jobs' current I/O, with every dataset they read or write.
+   * Walks breadth-first with one query per hop, so cycles end.
+   */
+  async getLineage(nodeId: string, depth: number): Promise<LineageGraph> {
+    const parsed = parseNodeId(nodeId, await this.store.namespaceNames());
+    if (!parsed || (parsed.type !== 'dataset' && parsed.type !== 'job')) {
+      if (parsed?.type === 'run') {
+        const run = await this.store.getRun(parsed.runId.toLowerCase());
+        if (run) {
+          const [job] = await this.store.getJobsByUuid([run.jobUuid]);
+          return this.getLineage(nodeIds.job(job), depth);
+        }
+      }
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    const start =
+      parsed.type === 'job'
+        ? await this.store.getJob(parsed.id)
+        : await this.store.getDataset(parsed.id);
+    if (!start) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+
+    const jobUuids = new Set<string>();
+    let frontier: string[];
+    if (parsed.type === 'job') {
+      frontier = [start.uuid];
+    } else {
+      const edges = await this.store.jobIo({ datasetUuids: [start.uuid] });
+      frontier = [...new Set(edges.map(e => e.jobUuid))];
+    }
+    frontier.forEach(j => jobUuids.add(j));
+    const seenDatasets = new Set<string>(
+      parsed.type === 'dataset' ? [start.uuid] : [],
+    );
+    const edgesByJob = new Map<
+      string,
+      Array<{ direction: string; datasetUuid: string }>
+    >();
+    for (let hop = 0; frontier.length > 0; hop++) {
+      const edges = await this.store.jobIo({ jobUuids: frontier });
+      for (const edge of edges) {
+        const list = edgesByJob.get(edge.jobUuid) ?? [];
+        list.push(edge);
+        edgesByJob.set(edge.jobUuid, list);
+      }
+      if (hop >= depth) {
+        for (const e of edges) seenDatasets.add(e.datasetUuid);
+        break;
+      }
+      const newDatasets = [...new Set(edges.map(e => e.datasetUuid))].filter(
+        d => !seenDatasets.has(d),
+      );
+      edges.forEach(e => seenDatasets.add(e.datasetUuid));
+      const next = await this.store.jobIo({ datasetUuids: newDatasets });
+      frontier = [...new Set(next.map(e => e.jobUuid))].filter(
+        j => !jobUuids.has(j),
+      );
+      frontier.forEach(j => jobUuids.add(j));
+    }
+
+    const jobs = await this.store.getJobsByUuid([...jobUuids]);
+    const datasets = await this.store.getDatasetsByUuid([...seenDatasets]);
+    const datasetById = new Map(datasets.map(d => [d.uuid, d]));
+    const shapedJobs = await this.toJobs(jobs);
+    const nodes = new Map<string, LineageNode>();
+    for (const dataset of datasets) {
+      const id = nodeIds.dataset(dataset);
+      nodes.set(id, {
+        id,
+        type: 'DATASET',
+        data: toDataset(dataset),
+        inEdges: [],
+        outEdges: [],
+      });
+    }
+    jobs.forEach((job, i) => {
+      const id = nodeIds.job(job);
+      const node: LineageNode = {
+        id,
+        type: 'JOB',
+        data: shapedJobs[i],
+        inEdges: [],
+        outEdges: [],
+      };
+      for (const edge of edgesByJob.get(job.uuid) ?? []) {
+        const dataset = datasetById.get(edge.datasetUuid);
+        if (!dataset) continue;
+        const datasetNode = nodes.get(nodeIds.dataset(dataset))!;
+        const e: LineageEdge =
+          edge.direction === 'in'
+            ? { origin: datasetNode.id, destination: id }
+            : { origin: id, destination: datasetNode.id };
+        if (edge.direction === 'in') {
+          node.inEdges.push(e);
+          datasetNode.outEdges.push(e);
+        } else {
+          node.outEdges.push(e);
+          datasetNode.inEdges.push(e);
+        }
+      }
+      nodes.set(id, node);
+    });
+    const sortEdges = (edges: LineageEdge[]) =>
+      edges.sort((a, b) =>
+        `${a.origin} ${a.destination}`.localeCompare(
+          `${b.origin} ${b.destination}`,
+        ),
+      );
+    const graph = [...nodes.values()]
+      .map(n => ({
+        ...n,
+        inEdges: sortEdges(n.inEdges),
+        outEdges: sortEdges(n.outEdges),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { graph };
+  }
+
+  /**
+   * Marquez's `GET /column-lineage`: the fields of the node's dataset (or
+   * the one field) and the input fields behind them, from the
+   * `columnLineage` facets of the datasets' current versions, `depth` hops
+   * upstream (and downstream with `withDownstream`).
+   */
+  async getColumnLineage(
+    nodeId: string,
+    depth: number,
+    withDownstream: boolean,
+  ): Promise<LineageGraph> {
+    const parsed = parseNodeId(nodeId, await this.store.namespaceNames());
+    if (
+      !parsed ||
+      (parsed.type !== 'dataset' && parsed.type !== 'datasetField')
+    ) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    if (parsed.version && withDownstream) {
+      throw new InputError(
+        'withDownstream is not supported for a versioned node id',
+      );
+    }
+    const start = await this.store.getDataset(parsed.id);
+    if (!start) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    type Key = string;
+    const fieldKey = (id: DatasetId, field: string) => nodeIds.field(id, field);
+    const nodes = new Map<Key, LineageNode>();
+    const datasetsSeen = new Map<string, DatasetRecord>();
+    const onlyField = parsed.type === 'datasetField' ? parsed.field : undefined;
+
+    const addDatasetRows = async (
+      datasets: DatasetRecord[],
+    ): Promise<DatasetId[]> => {
+      const versions = datasets
+        .map(d => d.currentVersionUuid)
+        .filter((u): u is string => !!u);
+      const rows = await this.store.columnLineage(versions);
+      const byDataset = new Map(datasets.map(d => [d.uuid, d]));
+      const upstream: DatasetId[] = [];
+      for (const row of rows) {
+        const dataset = byDataset.get(row.datasetUuid)!;
+        const id = fieldKey(dataset, row.field);
+        let node = nodes.get(id);
+        if (!node) {
+          const type =
+            dataset.fields.find(f => f.name === row.field)?.type ?? null;
+          node = {
+            id,
+            type: 'DATASET_FIELD',
+            data: {
+              namespace: dataset.namespace,
+              dataset: dataset.name,
+              datasetVersion: row.datasetVersionUuid,
+              field: row.field,
+              fieldType: type,
+              transformationDescription: row.transformationDescription,
+              transformationType: row.transformationType,
+              inputFields: [],
+            },
+            inEdges: [],
+            outEdges: [],
+          };
+          nodes.set(id, node);
+        }
+        const data = node.data as LineageColumnNodeData;
+        data.inputFields.push({
+          namespace: row.inputNamespace,
+          dataset: row.inputName,
+          field: row.inputField,
+          transformationDescription: row.transformationDescription,
+          transformationType: row.transformationType,
+        });
+        const origin = fieldKey(
+          { namespace: row.inputNamespace, name: row.inputName },
+          row.inputField,
+        );
+        node.inEdges.push({ origin, destination: id });
+        upstream.push({ namespace: row.inputNamespace, name: row.inputName });
+      }
+      return upstream;
+    };
+
+    let frontier: DatasetRecord[] = [start];
+    datasetsSeen.set(start.uuid, start);
+    for (let hop = 0; hop < depth && frontier.length > 0; hop++) {
+      const upstream = await addDatasetRows(frontier);
+      const next: DatasetRecord[] = [];
+      for (const id of upstream) {
+        const dataset = await this.store.getDataset(id);
+        if (dataset && !datasetsSeen.has(dataset.uuid)) {
+          datasetsSeen.set(dataset.uuid, dataset);
+          next.push(dataset);
+        }
+      }
+      frontier = next;
+    }
+    if (withDownstream) {
+      let down: DatasetId[] = [start];
+      const seen = new Set([nodeIds.dataset(start)]);
+      for (let hop = 0; hop < depth && down.length > 0; hop++) {
+        const rows = await this.store.columnLineageReading(down);
+        const datasets = await this.store.getDatasetsByUuid(
+          rows.map(r => r.datasetUuid),
+        );
+        const fresh = datasets.filter(d => !seen.has(nodeIds.dataset(d)));
+        fresh.forEach(d => seen.add(nodeIds.dataset(d)));
+        await addDatasetRows(fresh);
+        down = fresh;
+      }
+    }
+
+    // Input fields with no lineage of their own are nodes too, and every
+    // edge appears on both of its ends.
+    for (const node of [...nodes.values()]) {
+      for (const edge of node.inEdges) {
+        let origin = nodes.get(edge.origin);
+        if (!origin) {
+          const input = (node.data as LineageColumnNodeData).inputFields.find(
+            f =>
+              fieldKey({ namespace: f.namespace, name: f.dataset }, f.field) ===
+              edge.origin,
+          )!;
+          origin = {
+            id: edge.origin,
+            type: 'DATASET_FIELD',
+            data: {
+              namespace: input.namespace,
+              dataset: input.dataset,
+              datasetVersion: null,
+              field: input.field,
+              fieldType: null,
+              transformationDescription: null,
+              transformationType: null,
+              inputFields: [],
+            },
+            inEdges: [],
+            outEdges: [],
+          };
+          nodes.set(edge.origin, origin);
+        }
+        origin.outEdges.push(edge);
+      }
+    }
+    let graph = [...nodes.values()];
+    if (onlyField !== undefined) {
+      // Keep what is connected to the one field.
+      const keep = new Set<string>([fieldKey(start, onlyField)]);
+      const queue = [...keep];
+      while (queue.length > 0) {
+        const node = nodes.get(queue.pop()!);
+        if (!node) continue;
+        for (const e of [
+          ...node.inEdges,
+          ...(withDownstream ? node.outEdges : []),
+        ]) {
+          for (const id of [e.origin, e.destination]) {
+            if (!keep.has(id)) {
+              keep.add(id);
+              queue.push(id);
+            }
+          }
+        }
+      }
+      graph = graph.filter(n => keep.has(n.id));
+    }
+    graph.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { graph };
+  }
+
+  /**
+   * The datasets and jobs reached from a node, one way only: downstream
+   * (readers of a dataset, then what they write) or upstream (writers of a
+   * dataset, then what they read), up to `depth` job hops. Cycles end.
+   */
+  async walk(
+    nodeId: string,
+    direction: 'downstream' | 'upstream',
+    depth: number,
+  ): Promise<{ datasets: DatasetRecord[]; jobs: JobRecord[] }> {
+    const parsed = parseNodeId(nodeId, await this.store.namespaceNames());
+    if (!parsed || (parsed.type !== 'dataset' && parsed.type !== 'job')) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    const start =
+      parsed.type === 'job'
+        ? await this.store.getJob(parsed.id)
+        : await this.store.getDataset(parsed.id);
+    if (!start) {
+      throw new NotFoundError(`Node '${nodeId}' not found`);
+    }
+    const into = direction === 'downstream' ? 'in' : 'out';
+    const from = direction === 'downstream' ? 'out' : 'in';
+    const datasets = new Set<string>();
+    const jobs = new Set<string>();
+    let frontierJobs: string[] = [];
+    if (parsed.type === 'job') {
+      frontierJobs = [start.uuid];
+      jobs.add(start.uuid);
+    } else {
+      datasets.add(start.uuid);
+      const edges = await this.store.jobIo({ datasetUuids: [start.uuid] });
+      frontierJobs = [
+        ...new Set(edges.filter(e => e.direction === into).map(e => e.jobUuid)),
+      ];
+      frontierJobs.forEach(j => jobs.add(j));
+    }
+    for (let hop = 0; hop <= depth && frontierJobs.length > 0; hop++) {
+      const edges = await this.store.jobIo({ jobUuids: frontierJobs });
+      const next = edges
+        .filter(e => e.direction === from && !datasets.has(e.datasetUuid))
+        .map(e => e.datasetUuid);
+      next.forEach(d => datasets.add(d));
+      if (hop === depth || next.length === 0) {
+        break;
+      }
+      const readers = await this.store.jobIo({ datasetUuids: next });
+      frontierJobs = [
+        ...new Set(
+          readers
+            .filter(e => e.direction === into && !jobs.has(e.jobUuid))
+            .map(e => e.jobUuid),
+        ),
+      ];
+      frontierJobs.forEach(j => jobs.add(j));
+    }
+    return {
+      datasets: await this.store.getDatasetsByUuid([...datasets]),
+      jobs: await this.store.getJobsByUuid([...jobs]),
+    };
+  }
+
+  /** A dataset's versions, newest first (Loopline's shape for the Dataset page). */
+  async datasetVersionsByUuid(
+    dataset: DatasetRecord,
+    limit: number,
+  ): Promise<LineageDatasetVersion[]> {
+    return (await this.listDatasetVersions(dataset, { limit, offset: 0 }))
+      .versions;
+  }
+
+  // ---- shaping -----------------------------------------------------------
+
+  private async toRuns(runs: RunRecord[]): Promise<LineageRun[]> {
+    if (runs.length === 0) {
+      return [];
+    }
+    const io = await this.store.runIo(runs.map(r => r.uuid));
+    const versions = await this.store.getDatasetVersions(
+      io.map(r => r.datasetVersionUuid),
+    );
+    const datasets = await this.store.getDatasetsByUuid(
+      io.map(r => r.datasetUuid),
+    );
+    const jobs = await this.store.getJobsByUuid(runs.map(r => r.jobUuid));
+    const versionById = new Map(versions.map(v => [v.uuid, v]));
+    const datasetById = new Map(datasets.map(d => [d.uuid, d]));
+    const jobById = new Map(jobs.map(j => [j.uuid, j]));
+    return runs.map(run => {
+      const job = jobById.get(run.jobUuid);
+      const refs = (direction: 'in' | 'out') =>
+        io
+          .filter(r => r.runUuid === run.uuid && r.direction === direction)
+          .map(r => {
+            const dataset = datasetById.get(r.datasetUuid)!;
+            return {
+              datasetVersionId: {
+                namespace: dataset.namespace,
+                name: dataset.name,
+                version: r.datasetVersionUuid,
+              },
+              facets: versionById.get(r.datasetVersionUuid)?.facets ?? {},
+            };
+          })
+          .sort((a, b) =>
+            `${a.datasetVersionId.namespace}:${a.datasetVersionId.name}`.localeCompare(
+              `${b.datasetVersionId.namespace}:${b.datasetVersionId.name}`,
+            ),
+          );
+      return {
+        id: run.uuid,
+        createdAt: iso(run.createdAt)!,
+        updatedAt: iso(run.updatedAt)!,
+        nominalStartTime: iso(run.nominalStartTime),
+        nominalEndTime: iso(run.nominalEndTime),
+        state: run.state,
+        startedAt: iso(run.startedAt),
+        endedAt: iso(run.endedAt),
+        durationMs:
+          run.startedAt !== null && run.endedAt !== null
+            ? run.endedAt - run.startedAt
+            : null,
+        args: {},
+        jobVersion:
+          job && run.jobVersionUuid
+            ? {
+                namespace: job.namespace,
+                name: job.name,
+                version: run.jobVersionUuid,
+              }
+            : null,
+        inputDatasetVersions: refs('in'),
+        outputDatasetVersions: refs('out'),
+        parentRunId: run.parentRunUuid,
+        facets: run.facets,
+      };
+    });
+  }
+
+  private async toJobs(jobs: JobRecord[]): Promise<LineageJob[]> {
+    const versions = await this.store.getJobVersions(
+      jobs.map(j => j.currentVersionUuid).filter((u): u is string => !!u),
+    );
+    const versionById = new Map(versions.map(v => [v.uuid, v]));
+    const runs = await this.toRuns(
+      await this.store.getRuns(
+        jobs.map(j => j.currentRunUuid).filter((u): u is string => !!u),
+      ),
+    );
+    const runById = new Map(runs.map(r => [r.id, r]));
+    const parents = await this.store.getJobsByUuid(
+      jobs.map(j => j.parentJobUuid).filter((u): u is string => !!u),
+    );
+    const parentById = new Map(parents.map(p => [p.uuid, p]));
+    // A job without a version yet shows its running I/O (the graph's edges).
+    const unversioned = jobs.filter(j => !j.currentVersionUuid);
+    const io = await this.store.jobIo({
+      jobUuids: unversioned.map(j => j.uuid),
+    });
+    const ioDatasets = await this.store.getDatasetsByUuid(
+      io.map(e => e.datasetUuid),
+    );
+    const ioById = new Map(ioDatasets.map(d => [d.uuid, d]));
+    return jobs.map(job => {
+      const version = job.currentVersionUuid
+        ? versionById.get(job.currentVersionUuid)
+        : undefined;
+      const running = (direction: 'in' | 'out') =>
+        io
+          .filter(e => e.jobUuid === job.uuid && e.direction === direction)
+          .map(e => ioById.get(e.datasetUuid)!)
+          .filter(Boolean)
+          .map(d => ({ namespace: d.namespace, name: d.name }));
+      return {
+        id: { namespace: job.namespace, name: job.name },
+        type: job.type,
+        name: job.name,
+        simpleName: job.simpleName,
+        parentJobName: job.parentJobUuid
+          ? parentById.get(job.parentJobUuid)?.name ?? null
+          : null,
+        parentJobUuid: job.parentJobUuid,
+        createdAt: iso(job.createdAt)!,
+        updatedAt: iso(job.updatedAt)!,
+        namespace: job.namespace,
+        inputs: version ? version.inputs : running('in'),
+        outputs: version ? version.outputs : running('out'),
+        location: job.location,
+        description: job.description,
+        latestRun: job.currentRunUuid
+          ? runById.get(job.currentRunUuid) ?? null
+          : null,
+        facets: job.facets,
+        currentVersion: job.currentVersionUuid,
+      };
+    });
+  }
+}
+
+function toNamespace(n: {
+  name: string;
+  ownerName: string;
+  description: string | null;
+  createdAt: number;
+  updatedAt: number;
+}): LineageNamespace {
+  return {
+    name: n.name,
+    createdAt: iso(n.createdAt)!,
+    updatedAt: iso(n.updatedAt)!,
+    ownerName: n.ownerName,
+    description: n.description,
+    isHidden: false,
+  };
+}
+
+function toDataset(d: DatasetRecord): LineageDataset {
+  return {
+    id: { namespace: d.namespace, name: d.name },
+    type: d.type,
+    name: d.name,
+    physicalName: d.name,
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!,
+    namespace: d.namespace,
+    sourceName: d.sourceName,
+    fields: d.fields,
+    tags: [],
+    lastModifiedAt: iso(d.lastModifiedAt),
+    lastLifecycleState: d.lifecycleState,
+    description: d.description,
+    facets: d.facets,
+    currentVersion: d.currentVersionUuid,
+    deleted: false,
+  };
+}
+
+function toDatasetVersion(
+  d: DatasetRecord,
+  v: DatasetVersionRecord,
+  runById: Map<string, LineageRun>,
+): LineageDatasetVersion {
+  return {
+    id: { namespace: d.namespace, name: d.name, version: v.uuid },
+    type: d.type,
+    name: d.name,
+    physicalName: d.name,
+    createdAt: iso(v.createdAt)!,
+    version: v.uuid,
+    namespace: d.namespace,
+    sourceName: d.sourceName,
+    fields: v.fields,
+    tags: [],
+    lifecycleState: v.lifecycleState,
+    description: d.description,
+    createdByRunUuid: v.runUuid,
+    createdByRun: v.runUuid ? runById.get(v.runUuid) ?? null : null,
+    facets: v.facets,
+    contentHash: v.contentHash,
+    rowCount: v.rowCount,
+    byteSize: v.byteSize,
+  };
+}
+
+function toJobVersion(
+  job: JobRecord,
+  v: JobVersionRecord,
+  runById: Map<string, LineageRun>,
+): LineageJobVersion {
+  return {
+    id: { namespace: job.namespace, name: job.name, version: v.uuid },
+    name: job.name,
+    version: v.uuid,
+    createdAt: iso(v.createdAt)!,
+    namespace: job.namespace,
+    inputs: v.inputs,
+    outputs: v.outputs,
+    location: v.location,
+    latestRun: v.latestRunUuid ? runById.get(v.latestRunUuid) ?? null : null,
+  };
+}

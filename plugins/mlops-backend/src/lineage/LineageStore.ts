@@ -1,0 +1,848 @@
+import { Knex } from 'knex';
+import type { Facets } from './types';
+import type {
+  ColumnLineageRow,
+  DatasetId,
+  RunState,
+  SchemaField,
+} from './model';
+
+const EVENTS = 'lineage_events';
+const NAMESPACES = 'lineage_namespaces';
+const JOBS = 'lineage_jobs';
+const JOB_VERSIONS = 'lineage_job_versions';
+const RUNS = 'lineage_runs';
+const RUN_STATES = 'lineage_run_states';
+const DATASETS = 'lineage_datasets';
+const DATASET_VERSIONS = 'lineage_dataset_versions';
+const RUN_IO = 'lineage_run_io';
+const JOB_IO = 'lineage_job_io';
+const COLUMN_LINEAGE = 'lineage_column_lineage';
+
+/** Values per `IN (...)` list: SQLite allows 999 bound variables. */
+const IN_CHUNK = 500;
+
+export type Direction = 'in' | 'out';
+
+export interface NamespaceRecord {
+  name: string;
+  ownerName: string;
+  description: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JobRecord {
+  uuid: string;
+  namespace: string;
+  name: string;
+  simpleName: string;
+  parentJobUuid: string | null;
+  type: string;
+  description: string | null;
+  location: string | null;
+  facets: Facets;
+  currentVersionUuid: string | null;
+  currentRunUuid: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JobVersionRecord {
+  uuid: string;
+  jobUuid: string;
+  inputs: DatasetId[];
+  outputs: DatasetId[];
+  location: string | null;
+  latestRunUuid: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RunRecord {
+  uuid: string;
+  jobUuid: string;
+  jobVersionUuid: string | null;
+  parentRunUuid: string | null;
+  state: RunState | 'NEW';
+  stateTime: number;
+  nominalStartTime: number | null;
+  nominalEndTime: number | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  facets: Facets;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DatasetRecord {
+  uuid: string;
+  namespace: string;
+  name: string;
+  type: string;
+  sourceName: string;
+  description: string | null;
+  fields: SchemaField[];
+  facets: Facets;
+  currentVersionUuid: string | null;
+  lifecycleState: string | null;
+  lastModifiedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DatasetVersionRecord {
+  uuid: string;
+  datasetUuid: string;
+  version: string;
+  runUuid: string | null;
+  contentHash: string | null;
+  rowCount: number | null;
+  byteSize: number | null;
+  fields: SchemaField[];
+  facets: Facets;
+  lifecycleState: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RunIoRecord {
+  runUuid: string;
+  direction: Direction;
+  datasetUuid: string;
+  datasetVersionUuid: string;
+}
+
+export interface JobIoRecord {
+  jobUuid: string;
+  direction: Direction;
+  datasetUuid: string;
+}
+
+export interface StoredColumnLineage extends ColumnLineageRow {
+  datasetUuid: string;
+  datasetVersionUuid: string;
+}
+
+export interface RawEventRecord {
+  kind: 'RUN' | 'DATASET' | 'JOB';
+  eventType: string | null;
+  eventTime: number;
+  runUuid: string | null;
+  jobNamespace: string | null;
+  jobName: string | null;
+  producer: string;
+  event: unknown;
+  receivedAt: number;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+const parse = <T>(value: string | null | undefined, fallback: T): T =>
+  value ? (JSON.parse(value) as T) : fallback;
+const num = (value: number | string | null | undefined) =>
+  value === null || value === undefined ? null : Number(value);
+
+function toJob(row: any): JobRecord {
+  return {
+    uuid: row.uuid,
+    namespace: row.namespace,
+    name: row.name,
+    simpleName: row.simple_name,
+    parentJobUuid: row.parent_job_uuid,
+    type: row.type,
+    description: row.description,
+    location: row.location,
+    facets: parse(row.facets, {}),
+    currentVersionUuid: row.current_version_uuid,
+    currentRunUuid: row.current_run_uuid,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toJobVersion(row: any): JobVersionRecord {
+  return {
+    uuid: row.uuid,
+    jobUuid: row.job_uuid,
+    inputs: parse(row.inputs, []),
+    outputs: parse(row.outputs, []),
+    location: row.location,
+    latestRunUuid: row.latest_run_uuid,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRun(row: any): RunRecord {
+  return {
+    uuid: row.uuid,
+    jobUuid: row.job_uuid,
+    jobVersionUuid: row.job_version_uuid,
+    parentRunUuid: row.parent_run_uuid,
+    state: row.state,
+    stateTime: Number(row.state_time),
+    nominalStartTime: num(row.nominal_start_time),
+    nominalEndTime: num(row.nominal_end_time),
+    startedAt: num(row.started_at),
+    endedAt: num(row.ended_at),
+    facets: parse(row.facets, {}),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toDataset(row: any): DatasetRecord {
+  return {
+    uuid: row.uuid,
+    namespace: row.namespace,
+    name: row.name,
+    type: row.type,
+    sourceName: row.source_name,
+    description: row.description,
+    fields: parse(row.fields, []),
+    facets: parse(row.facets, {}),
+    currentVersionUuid: row.current_version_uuid,
+    lifecycleState: row.lifecycle_state,
+    lastModifiedAt: num(row.last_modified_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toDatasetVersion(row: any): DatasetVersionRecord {
+  return {
+    uuid: row.uuid,
+    datasetUuid: row.dataset_uuid,
+    version: row.version,
+    runUuid: row.run_uuid,
+    contentHash: row.content_hash,
+    rowCount: num(row.row_count),
+    byteSize: num(row.byte_size),
+    fields: parse(row.fields, []),
+    facets: parse(row.facets, {}),
+    lifecycleState: row.lifecycle_state,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function chunks<T>(values: T[], size = IN_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) {
+    out.push(values.slice(i, i + size));
+  }
+  return out;
+}
+
+/** Lineage's tables (the only place with knex for this domain). */
+export class LineageStore {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  /** Runs `fn` with a store bound to one transaction. */
+  async transaction<T>(fn: (store: LineageStore) => Promise<T>): Promise<T> {
+    return (this.db as Knex).transaction(trx => fn(new LineageStore(trx)));
+  }
+
+  // ---- writes -----------------------------------------------------------
+
+  async insertEvent(event: RawEventRecord): Promise<void> {
+    await this.db(EVENTS).insert({
+      event_kind: event.kind,
+      event_type: event.eventType,
+      event_time: event.eventTime,
+      run_uuid: event.runUuid,
+      job_namespace: event.jobNamespace,
+      job_name: event.jobName,
+      producer: event.producer,
+      event: json(event.event),
+      received_at: event.receivedAt,
+    });
+  }
+
+  async ensureNamespace(name: string, now: number): Promise<void> {
+    await this.db(NAMESPACES)
+      .insert({
+        name,
+        owner_name: 'anonymous',
+        description: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('name')
+      .ignore();
+  }
+
+  async putNamespace(
+    name: string,
+    ownerName: string,
+    description: string | null,
+    now: number,
+  ): Promise<void> {
+    await this.db(NAMESPACES)
+      .insert({
+        name,
+        owner_name: ownerName,
+        description,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('name')
+      .merge(['owner_name', 'description', 'updated_at']);
+  }
+
+  async putJob(job: JobRecord): Promise<void> {
+    await this.db(JOBS)
+      .insert({
+        uuid: job.uuid,
+        namespace: job.namespace,
+        name: job.name,
+        simple_name: job.simpleName,
+        parent_job_uuid: job.parentJobUuid,
+        type: job.type,
+        description: job.description,
+        location: job.location,
+        facets: json(job.facets),
+        current_version_uuid: job.currentVersionUuid,
+        current_run_uuid: job.currentRunUuid,
+        created_at: job.createdAt,
+        updated_at: job.updatedAt,
+      })
+      .onConflict('uuid')
+      .merge();
+  }
+
+  async putJobVersion(version: JobVersionRecord): Promise<void> {
+    await this.db(JOB_VERSIONS)
+      .insert({
+        uuid: version.uuid,
+        job_uuid: version.jobUuid,
+        inputs: json(version.inputs),
+        outputs: json(version.outputs),
+        location: version.location,
+        latest_run_uuid: version.latestRunUuid,
+        created_at: version.createdAt,
+        updated_at: version.updatedAt,
+      })
+      .onConflict('uuid')
+      .merge(['latest_run_uuid', 'updated_at']);
+  }
+
+  async putRun(run: RunRecord): Promise<void> {
+    await this.db(RUNS)
+      .insert({
+        uuid: run.uuid,
+        job_uuid: run.jobUuid,
+        job_version_uuid: run.jobVersionUuid,
+        parent_run_uuid: run.parentRunUuid,
+        state: run.state,
+        state_time: run.stateTime,
+        nominal_start_time: run.nominalStartTime,
+        nominal_end_time: run.nominalEndTime,
+        started_at: run.startedAt,
+        ended_at: run.endedAt,
+        facets: json(run.facets),
+        created_at: run.createdAt,
+        updated_at: run.updatedAt,
+      })
+      .onConflict('uuid')
+      .merge();
+  }
+
+  /** A state transition; the same state at the same time is recorded once. */
+  async addRunState(
+    runUuid: string,
+    state: RunState,
+    transitionedAt: number,
+  ): Promise<void> {
+    await this.db(RUN_STATES)
+      .insert({ run_uuid: runUuid, state, transitioned_at: transitionedAt })
+      .onConflict(['run_uuid', 'state', 'transitioned_at'])
+      .ignore();
+  }
+
+  async putDataset(dataset: DatasetRecord): Promise<void> {
+    await this.db(DATASETS)
+      .insert({
+        uuid: dataset.uuid,
+        namespace: dataset.namespace,
+        name: dataset.name,
+        type: dataset.type,
+        source_name: dataset.sourceName,
+        description: dataset.description,
+        fields: json(dataset.fields),
+        facets: json(dataset.facets),
+        current_version_uuid: dataset.currentVersionUuid,
+        lifecycle_state: dataset.lifecycleState,
+        last_modified_at: dataset.lastModifiedAt,
+        created_at: dataset.createdAt,
+        updated_at: dataset.updatedAt,
+      })
+      .onConflict('uuid')
+      .merge();
+  }
+
+  async putDatasetVersion(version: DatasetVersionRecord): Promise<void> {
+    await this.db(DATASET_VERSIONS)
+      .insert({
+        uuid: version.uuid,
+        dataset_uuid: version.datasetUuid,
+        version: version.version,
+        run_uuid: version.runUuid,
+        content_hash: version.contentHash,
+        row_count: version.rowCount,
+        byte_size: version.byteSize,
+        fields: json(version.fields),
+        facets: json(version.facets),
+        lifecycle_state: version.lifecycleState,
+        created_at: version.createdAt,
+        updated_at: version.updatedAt,
+      })
+      .onConflict('uuid')
+      .merge();
+  }
+
+  async putRunIo(io: RunIoRecord): Promise<void> {
+    await this.db(RUN_IO)
+      .insert({
+        run_uuid: io.runUuid,
+        direction: io.direction,
+        dataset_uuid: io.datasetUuid,
+        dataset_version_uuid: io.datasetVersionUuid,
+      })
+      .onConflict(['run_uuid', 'direction', 'dataset_uuid'])
+      .merge(['dataset_version_uuid']);
+  }
+
+  /** Replaces a job's current I/O (the graph's edges). */
+  async setJobIo(
+    jobUuid: string,
+    inputs: string[],
+    outputs: string[],
+  ): Promise<void> {
+    await this.db(JOB_IO).where({ job_uuid: jobUuid }).delete();
+    const rows = [...new Set(inputs).values()]
+      .map(d => ({ job_uuid: jobUuid, direction: 'in', dataset_uuid: d }))
+      .concat(
+        [...new Set(outputs).values()].map(d => ({
+          job_uuid: jobUuid,
+          direction: 'out',
+          dataset_uuid: d,
+        })),
+      );
+    for (const chunk of chunks(rows, 200)) {
+      await this.db(JOB_IO).insert(chunk);
+    }
+  }
+
+  async replaceColumnLineage(
+    datasetVersionUuid: string,
+    datasetUuid: string,
+    rows: ColumnLineageRow[],
+  ): Promise<void> {
+    await this.db(COLUMN_LINEAGE)
+      .where({ dataset_version_uuid: datasetVersionUuid })
+      .delete();
+    const records = rows.map(row => ({
+      dataset_version_uuid: datasetVersionUuid,
+      dataset_uuid: datasetUuid,
+      field: row.field,
+      input_namespace: row.inputNamespace,
+      input_name: row.inputName,
+      input_field: row.inputField,
+      transformation_type: row.transformationType,
+      transformation_subtype: row.transformationSubtype,
+      transformation_description: row.transformationDescription,
+    }));
+    for (const chunk of chunks(records, 100)) {
+      await this.db(COLUMN_LINEAGE).insert(chunk);
+    }
+  }
+
+  // ---- reads ------------------------------------------------------------
+
+  async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
+    const row = await this.db(NAMESPACES).where({ name }).first();
+    return row && toNamespace(row);
+  }
+
+  async listNamespaces(page: Page): Promise<NamespaceRecord[]> {
+    const rows = await this.db(NAMESPACES)
+      .orderBy('name')
+      .limit(page.limit)
+      .offset(page.offset);
+    return rows.map(toNamespace);
+  }
+
+  async namespaceNames(): Promise<string[]> {
+    const rows = await this.db(NAMESPACES).select('name');
+    return rows.map(r => r.name);
+  }
+
+  async getJob(id: DatasetId): Promise<JobRecord | undefined> {
+    const row = await this.db(JOBS)
+      .where({ namespace: id.namespace, name: id.name })
+      .first();
+    return row && toJob(row);
+  }
+
+  async getJobsByUuid(uuids: string[]): Promise<JobRecord[]> {
+    const out: JobRecord[] = [];
+    for (const chunk of chunks([...new Set(uuids)])) {
+      out.push(...(await this.db(JOBS).whereIn('uuid', chunk)).map(toJob));
+    }
+    return out;
+  }
+
+  async listJobs(
+    namespace: string | undefined,
+    page: Page,
+  ): Promise<{ jobs: JobRecord[]; totalCount: number }> {
+    const base = () =>
+      namespace ? this.db(JOBS).where({ namespace }) : this.db(JOBS);
+    const [{ n }] = await base().count({ n: '*' });
+    const rows = await base()
+      .orderBy([{ column: 'updated_at', order: 'desc' }, 'name'])
+      .limit(page.limit)
+      .offset(page.offset);
+    return { jobs: rows.map(toJob), totalCount: Number(n) };
+  }
+
+  async getJobVersion(uuid: string): Promise<JobVersionRecord | undefined> {
+    const row = await this.db(JOB_VERSIONS).where({ uuid }).first();
+    return row && toJobVersion(row);
+  }
+
+  async getJobVersions(uuids: string[]): Promise<JobVersionRecord[]> {
+    const out: JobVersionRecord[] = [];
+    for (const chunk of chunks([...new Set(uuids)])) {
+      out.push(
+        ...(await this.db(JOB_VERSIONS).whereIn('uuid', chunk)).map(
+          toJobVersion,
+        ),
+      );
+    }
+    return out;
+  }
+
+  async listJobVersions(
+    jobUuid: string,
+    page: Page,
+  ): Promise<{ versions: JobVersionRecord[]; totalCount: number }> {
+    const [{ n }] = await this.db(JOB_VERSIONS)
+      .where({ job_uuid: jobUuid })
+      .count({ n: '*' });
+    const rows = await this.db(JOB_VERSIONS)
+      .where({ job_uuid: jobUuid })
+      .orderBy('created_at', 'desc')
+      .limit(page.limit)
+      .offset(page.offset);
+    return { versions: rows.map(toJobVersion), totalCount: Number(n) };
+  }
+
+  async getRun(uuid: string): Promise<RunRecord | undefined> {
+    const row = await this.db(RUNS).where({ uuid }).first();
+    return row && toRun(row);
+  }
+
+  async getRuns(uuids: string[]): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    for (const chunk of chunks([...new Set(uuids)])) {
+      out.push(...(await this.db(RUNS).whereIn('uuid', chunk)).map(toRun));
+    }
+    return out;
+  }
+
+  async listRuns(
+    jobUuid: string,
+    page: Page,
+  ): Promise<{ runs: RunRecord[]; totalCount: number }> {
+    const [{ n }] = await this.db(RUNS)
+      .where({ job_uuid: jobUuid })
+      .count({ n: '*' });
+    const rows = await this.db(RUNS)
+      .where({ job_uuid: jobUuid })
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'uuid', order: 'asc' },
+      ])
+      .limit(page.limit)
+      .offset(page.offset);
+    return { runs: rows.map(toRun), totalCount: Number(n) };
+  }
+
+  async runStates(
+    runUuid: string,
+  ): Promise<Array<{ state: RunState; transitionedAt: number }>> {
+    const rows = await this.db(RUN_STATES)
+      .where({ run_uuid: runUuid })
+      .orderBy([{ column: 'transitioned_at' }, { column: 'id' }]);
+    return rows.map(r => ({
+      state: r.state,
+      transitionedAt: Number(r.transitioned_at),
+    }));
+  }
+
+  async runIo(runUuids: string[]): Promise<RunIoRecord[]> {
+    const out: RunIoRecord[] = [];
+    for (const chunk of chunks([...new Set(runUuids)])) {
+      const rows = await this.db(RUN_IO).whereIn('run_uuid', chunk);
+      out.push(
+        ...rows.map(r => ({
+          runUuid: r.run_uuid,
+          direction: r.direction,
+          datasetUuid: r.dataset_uuid,
+          datasetVersionUuid: r.dataset_version_uuid,
+        })),
+      );
+    }
+    return out;
+  }
+
+  /** The runs that read or wrote these dataset versions. */
+  async runIoOfVersions(versionUuids: string[]): Promise<RunIoRecord[]> {
+    const out: RunIoRecord[] = [];
+    for (const chunk of chunks([...new Set(versionUuids)])) {
+      const rows = await this.db(RUN_IO).whereIn('dataset_version_uuid', chunk);
+      out.push(
+        ...rows.map(r => ({
+          runUuid: r.run_uuid,
+          direction: r.direction,
+          datasetUuid: r.dataset_uuid,
+          datasetVersionUuid: r.dataset_version_uuid,
+        })),
+      );
+    }
+    return out;
+  }
+
+  async getDataset(id: DatasetId): Promise<DatasetRecord | undefined> {
+    const row = await this.db(DATASETS)
+      .where({ namespace: id.namespace, name: id.name })
+      .first();
+    return row && toDataset(row);
+  }
+
+  async getDatasetsByUuid(uuids: string[]): Promise<DatasetRecord[]> {
+    const out: DatasetRecord[] = [];
+    for (const chunk of chunks([...new Set(uuids)])) {
+      out.push(
+        ...(await this.db(DATASETS).whereIn('uuid', chunk)).map(toDataset),
+      );
+    }
+    return out;
+  }
+
+  async listDatasets(
+    namespace: string,
+    page: Page,
+  ): Promise<{ datasets: DatasetRecord[]; totalCount: number }> {
+    const [{ n }] = await this.db(DATASETS)
+      .where({ namespace })
+      .count({ n: '*' });
+    const rows = await this.db(DATASETS)
+      .where({ namespace })
+      .orderBy('name')
+      .limit(page.limit)
+      .offset(page.offset);
+    return { datasets: rows.map(toDataset), totalCount: Number(n) };
+  }
+
+  async getDatasetVersion(
+    uuid: string,
+  ): Promise<DatasetVersionRecord | undefined> {
+    const row = await this.db(DATASET_VERSIONS).where({ uuid }).first();
+    return row && toDatasetVersion(row);
+  }
+
+  async getDatasetVersions(uuids: string[]): Promise<DatasetVersionRecord[]> {
+    const out: DatasetVersionRecord[] = [];
+    for (const chunk of chunks([...new Set(uuids)])) {
+      out.push(
+        ...(await this.db(DATASET_VERSIONS).whereIn('uuid', chunk)).map(
+          toDatasetVersion,
+        ),
+      );
+    }
+    return out;
+  }
+
+  async listDatasetVersions(
+    datasetUuid: string,
+    page: Page,
+  ): Promise<{ versions: DatasetVersionRecord[]; totalCount: number }> {
+    const [{ n }] = await this.db(DATASET_VERSIONS)
+      .where({ dataset_uuid: datasetUuid })
+      .count({ n: '*' });
+    const rows = await this.db(DATASET_VERSIONS)
+      .where({ dataset_uuid: datasetUuid })
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'uuid', order: 'asc' },
+      ])
+      .limit(page.limit)
+      .offset(page.offset);
+    return { versions: rows.map(toDatasetVersion), totalCount: Number(n) };
+  }
+
+  /** Current job I/O edges touching any of these jobs or datasets. */
+  async jobIo(filter: {
+    jobUuids?: string[];
+    datasetUuids?: string[];
+  }): Promise<JobIoRecord[]> {
+    const out: JobIoRecord[] = [];
+    const map = (r: any): JobIoRecord => ({
+      jobUuid: r.job_uuid,
+      direction: r.direction,
+      datasetUuid: r.dataset_uuid,
+    });
+    for (const chunk of chunks([...new Set(filter.jobUuids ?? [])])) {
+      out.push(...(await this.db(JOB_IO).whereIn('job_uuid', chunk)).map(map));
+    }
+    for (const chunk of chunks([...new Set(filter.datasetUuids ?? [])])) {
+      out.push(
+        ...(await this.db(JOB_IO).whereIn('dataset_uuid', chunk)).map(map),
+      );
+    }
+    return out;
+  }
+
+  /** Column lineage rows of these dataset versions. */
+  async columnLineage(versionUuids: string[]): Promise<StoredColumnLineage[]> {
+    const out: StoredColumnLineage[] = [];
+    for (const chunk of chunks([...new Set(versionUuids)])) {
+      const rows = await this.db(COLUMN_LINEAGE)
+        .whereIn('dataset_version_uuid', chunk)
+        .orderBy('id');
+      out.push(...rows.map(toColumnLineage));
+    }
+    return out;
+  }
+
+  /** Column lineage rows (of current versions) that read from these datasets. */
+  async columnLineageReading(
+    inputs: DatasetId[],
+  ): Promise<StoredColumnLineage[]> {
+    const out: StoredColumnLineage[] = [];
+    for (const chunk of chunks(inputs, 200)) {
+      const rows = await this.db(COLUMN_LINEAGE)
+        .join(
+          DATASETS,
+          `${DATASETS}.current_version_uuid`,
+          `${COLUMN_LINEAGE}.dataset_version_uuid`,
+        )
+        .where(q => {
+          for (const id of chunk) {
+            q.orWhere(w =>
+              w
+                .where('input_namespace', id.namespace)
+                .andWhere('input_name', id.name),
+            );
+          }
+        })
+        .select(`${COLUMN_LINEAGE}.*`);
+      out.push(...rows.map(toColumnLineage));
+    }
+    return out;
+  }
+
+  async eventCount(): Promise<number> {
+    const [{ n }] = await this.db(EVENTS).count({ n: '*' });
+    return Number(n);
+  }
+
+  async listEvents(page: Page): Promise<unknown[]> {
+    const rows = await this.db(EVENTS)
+      .where({ event_kind: 'RUN' })
+      .orderBy([
+        { column: 'event_time', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(page.limit)
+      .offset(page.offset);
+    return rows.map(r => JSON.parse(r.event));
+  }
+
+  /**
+   * Retention: deletes raw events received before `cutoff`, runs that ended
+   * before it (not the current run of their job), and dataset versions
+   * created before it that no dataset has as current, with their I/O and
+   * column lineage rows. Jobs, datasets and namespaces stay.
+   */
+  async purgeBefore(cutoff: number): Promise<{
+    events: number;
+    runs: number;
+    datasetVersions: number;
+  }> {
+    const events = await this.db(EVENTS)
+      .where('received_at', '<', cutoff)
+      .delete();
+    const runUuids = (
+      await this.db(RUNS)
+        .where('updated_at', '<', cutoff)
+        .whereNotIn(
+          'uuid',
+          this.db(JOBS)
+            .whereNotNull('current_run_uuid')
+            .select('current_run_uuid'),
+        )
+        .select('uuid')
+    ).map(r => r.uuid);
+    for (const chunk of chunks(runUuids)) {
+      await this.db(RUN_STATES).whereIn('run_uuid', chunk).delete();
+      await this.db(RUN_IO).whereIn('run_uuid', chunk).delete();
+      await this.db(RUNS).whereIn('uuid', chunk).delete();
+    }
+    const versionUuids = (
+      await this.db(DATASET_VERSIONS)
+        .where('created_at', '<', cutoff)
+        .whereNotIn(
+          'uuid',
+          this.db(DATASETS)
+            .whereNotNull('current_version_uuid')
+            .select('current_version_uuid'),
+        )
+        .select('uuid')
+    ).map(r => r.uuid);
+    for (const chunk of chunks(versionUuids)) {
+      await this.db(COLUMN_LINEAGE)
+        .whereIn('dataset_version_uuid', chunk)
+        .delete();
+      await this.db(RUN_IO).whereIn('dataset_version_uuid', chunk).delete();
+      await this.db(DATASET_VERSIONS).whereIn('uuid', chunk).delete();
+    }
+    return {
+      events,
+      runs: runUuids.length,
+      datasetVersions: versionUuids.length,
+    };
+  }
+}
+
+function toNamespace(row: any): NamespaceRecord {
+  return {
+    name: row.name,
+    ownerName: row.owner_name,
+    description: row.description,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toColumnLineage(r: any): StoredColumnLineage {
+  return {
+    datasetUuid: r.dataset_uuid,
+    datasetVersionUuid: r.dataset_version_uuid,
+    field: r.field,
+    inputNamespace: r.input_namespace,
+    inputName: r.input_name,
+    inputField: r.input_field,
+    transformationType: r.transformation_type,
+    transformationSubtype: r.transformation_subtype,
+    transformationDescription: r.transformation_description,
+  };
+}

@@ -1,0 +1,76 @@
+import type {
+  AuthService,
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import type { Config } from '@backstage/config';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
+import type { EventsService } from '@backstage/plugin-events-node';
+import type { NotificationService } from '@backstage/plugin-notifications-node';
+import type { Knex } from 'knex';
+import type { Registry } from 'prom-client';
+import type { AuditTrail } from '../audit';
+import { readDataset } from '../datasets';
+import { createAlerter } from './alerts';
+import { CatalogModelDirectory } from './catalog';
+import { readMonitoringConfig } from './config';
+import { MonitoringMetrics } from './metrics';
+import { MonitoringStore } from './MonitoringStore';
+import { InferenceWindowReader, MonitoringService } from './MonitoringService';
+import { createMonitoringRouter } from './router';
+
+/**
+ * The monitoring domain wired: store, service, router, and the scheduler's
+ * tick (`tick`, to run as one global task).
+ */
+export function createMonitoring(options: {
+  db: Knex;
+  config: Config;
+  logger: LoggerService;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  auth: AuthService;
+  catalog: CatalogService;
+  log: InferenceWindowReader;
+  featureNamesOf: (modelName: string) => Promise<string[] | undefined>;
+  metricsRegistry: Registry;
+  events?: EventsService;
+  notifications?: NotificationService;
+  auditTrail?: AuditTrail;
+}) {
+  const config = readMonitoringConfig(options.config);
+  const store = new MonitoringStore(options.db);
+  const service = new MonitoringService({
+    store,
+    models: new CatalogModelDirectory({
+      catalog: options.catalog,
+      auth: options.auth,
+    }),
+    log: options.log,
+    featureNamesOf: options.featureNamesOf,
+    readDataset: (location, format) => readDataset(location, { format }),
+    config,
+    metrics: new MonitoringMetrics(options.metricsRegistry),
+    alerter: createAlerter({
+      store,
+      events: options.events,
+      notifications: options.notifications,
+      auditTrail: options.auditTrail,
+      serviceCredentials: () => options.auth.getOwnServiceCredentials(),
+      logger: options.logger,
+    }),
+    logger: options.logger,
+  });
+  return {
+    service,
+    config,
+    router: createMonitoringRouter({
+      httpAuth: options.httpAuth,
+      permissions: options.permissions,
+      monitoring: service,
+      maxCompareColumns: config.maxCompareColumns,
+    }),
+    tick: () => service.tick(),
+  };
+}

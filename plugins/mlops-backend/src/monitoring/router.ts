@@ -1,0 +1,140 @@
+import type {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import express, { Request } from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import {
+  DRIFT_TEST_METHODS,
+  DriftTestMethod,
+  mlopsEntityReadPermission,
+  modelMonitorPermission,
+} from '@loopline/mlops-common';
+import { authorizeEntity } from '../lib/authorize';
+import { parseInput } from '../lib/validation';
+import type { MonitoringService } from './MonitoringService';
+
+const modelParams = z
+  .object({ name: z.string().min(1).max(256) })
+  .passthrough();
+const versionField = z
+  .string()
+  .regex(/^(\d{1,9}|all)$/, 'must be a version number or "all"');
+const isoTime = z
+  .string()
+  .refine(v => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time')
+  .transform(v => Date.parse(v));
+const historyQuery = z
+  .object({
+    version: versionField.optional(),
+    since: isoTime.optional(),
+    until: isoTime.optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+const runBody = z
+  .object({
+    version: versionField.optional(),
+    windowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60 * 24 * 90)
+      .optional(),
+  })
+  .strict();
+
+const value = z.union([z.number(), z.string().max(1000), z.null()]);
+
+function compareBody(maxColumns: number) {
+  const columns = z
+    .record(z.string().min(1).max(256), z.array(value).min(1).max(10_000_000))
+    .refine(c => Object.keys(c).length > 0, 'must name at least one column')
+    .refine(
+      c => Object.keys(c).length <= maxColumns,
+      `at most ${maxColumns} columns`,
+    );
+  return z
+    .object({
+      reference: z.object({ columns }).strict(),
+      current: z.object({ columns }).strict(),
+      methods: z
+        .record(
+          z.enum(DRIFT_TEST_METHODS as [DriftTestMethod, ...DriftTestMethod[]]),
+        )
+        .optional(),
+      thresholds: z.record(z.number().finite().min(0)).optional(),
+      driftShare: z.number().gt(0).max(1).optional(),
+      correction: z.literal('bonferroni').optional(),
+    })
+    .strict();
+}
+
+/**
+ * Monitoring under `/monitoring`: reads need `loopline.entity.read` on the
+ * Model entity, running a check needs `loopline.model.monitor` on it; the
+ * stateless comparison needs a user or service and no entity.
+ */
+export function createMonitoringRouter(options: {
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  monitoring: MonitoringService;
+  maxCompareColumns: number;
+}): express.Router {
+  const { httpAuth, permissions, monitoring } = options;
+  const router = Router();
+  const compareSchema = compareBody(options.maxCompareColumns);
+
+  async function authorized(
+    req: Request,
+    permission: typeof mlopsEntityReadPermission,
+  ) {
+    const { name } = parseInput(modelParams, req.params, 'path');
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const model = await monitoring.requireModel(name);
+    await authorizeEntity(
+      permissions,
+      permission,
+      model.entityRef,
+      credentials,
+    );
+    return model;
+  }
+
+  router.get('/monitoring/models/:name/drift', async (req, res) => {
+    const query = parseInput(historyQuery, req.query, 'query');
+    const model = await authorized(req, mlopsEntityReadPermission);
+    res.json(await monitoring.history(model.name, query));
+  });
+
+  router.post('/monitoring/models/:name/drift/run', async (req, res) => {
+    const body = parseInput(runBody, req.body ?? {}, 'body');
+    const model = await authorized(req, modelMonitorPermission);
+    const reports = await monitoring.run(model.name, {
+      trigger: 'manual',
+      ...body,
+    });
+    res.status(201).json({ reports });
+  });
+
+  router.get('/monitoring/models/:name/quality', async (req, res) => {
+    const query = parseInput(
+      historyQuery.omit({ limit: true }),
+      req.query,
+      'query',
+    );
+    const model = await authorized(req, mlopsEntityReadPermission);
+    res.json(await monitoring.quality(model.name, query));
+  });
+
+  router.post('/monitoring/drift/compare', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const body = parseInput(compareSchema, req.body, 'body');
+    res.json(monitoring.compare(body));
+  });
+
+  return router;
+}

@@ -1,0 +1,6 @@
+export * from './compare';
+export * from './ks';
+export * from './methods';
+export * from './adwin';
+export * from './reservoir';
+export { kolmogornSf, smirnovSf } from './kolmogorov';

@@ -1,0 +1,73 @@
+/**
+ * Seeded reservoir sampling (Vitter's Algorithm R) so that a large window is
+ * tested on a fixed-size, uniform and reproducible sample: the same rows and
+ * seed give the same sample, so a report can be recomputed.
+ *
+ * The generator is mulberry32 (32-bit state, period 2^32), seeded with a
+ * 32-bit integer; the seed of a scheduled check is derived from the model,
+ * version and window start (see `seedFor`).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A 32-bit FNV-1a hash of a string, to seed a sample from what it samples. */
+export function seedFor(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Keeps a uniform sample of at most `size` items of a stream. */
+export class Reservoir<T> {
+  private readonly items: T[] = [];
+  private seen = 0;
+  private readonly random: () => number;
+
+  constructor(readonly size: number, seed: number) {
+    this.random = mulberry32(seed);
+  }
+
+  add(item: T): void {
+    this.seen += 1;
+    if (this.items.length < this.size) {
+      this.items.push(item);
+      return;
+    }
+    // Item i (1-based) replaces a random slot with probability size / i.
+    const j = Math.floor(this.random() * this.seen);
+    if (j < this.size) this.items[j] = item;
+  }
+
+  get count(): number {
+    return this.seen;
+  }
+
+  get sampled(): boolean {
+    return this.seen > this.items.length;
+  }
+
+  sample(): T[] {
+    return this.items;
+  }
+}
+
+export function reservoirSample<T>(
+  items: Iterable<T>,
+  size: number,
+  seed: number,
+): T[] {
+  const r = new Reservoir<T>(size, seed);
+  for (const item of items) r.add(item);
+  return r.sample();
+}

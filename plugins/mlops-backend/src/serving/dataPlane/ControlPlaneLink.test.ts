@@ -1,0 +1,185 @@
+import { EventEmitter } from 'node:events';
+import type { InferenceEvent } from '../log/types';
+import {
+  ControlPlaneLink,
+  DataPlaneAuth,
+  EventShipper,
+} from './ControlPlaneLink';
+import type { WorkerMessage } from './protocol';
+
+function event(i: number): InferenceEvent {
+  return {
+    requestId: `r${i}`,
+    modelName: 'wine',
+    version: 1,
+    route: 'oip',
+    status: 'ok',
+    httpStatus: 200,
+    latencyMs: 1,
+    timestamp: i,
+  };
+}
+
+describe('DataPlaneAuth', () => {
+  function setup(options: { permissionTtlMs?: number } = {}) {
+    let now = 1_000;
+    const calls = {
+      authenticate: jest.fn(async (token: string) => {
+        if (token === 'bad') {
+          const error = new Error('Invalid token');
+          error.name = 'AuthenticationError';
+          throw error;
+        }
+        return token === 'expiring'
+          ? { principal: 'user:default/ada', expiresAt: 1_500 }
+          : { principal: `service:${token}` };
+      }),
+      authorize: jest.fn(
+        async (token: string, entityRef: string) =>
+          !(token === 'ci' && entityRef === 'model:default/secret'),
+      ),
+    };
+    const auth = new DataPlaneAuth(calls, {
+      credentialsTtlMs: 60_000,
+      permissionTtlMs: options.permissionTtlMs ?? 5_000,
+      clock: () => now,
+    });
+    return { auth, calls, advance: (ms: number) => (now += ms) };
+  }
+
+  it('reads Bearer tokens and API keys', () => {
+    expect(DataPlaneAuth.tokenOf({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(
+      DataPlaneAuth.tokenOf({ authorization: 'Basic abc' }),
+    ).toBeUndefined();
+    expect(DataPlaneAuth.tokenOf({ 'x-api-key': ' key-1 ' })).toBe('key-1');
+    expect(DataPlaneAuth.tokenOf({})).toBeUndefined();
+  });
+
+  it('verifies a token once, answers from the cache, never past its expiry', async () => {
+    const { auth, calls, advance } = setup();
+    await expect(auth.authenticate('ci')).resolves.toEqual({
+      principal: 'service:ci',
+    });
+    expect(auth.authenticate('ci')).toEqual({ principal: 'service:ci' }); // synchronous hit
+    expect(calls.authenticate).toHaveBeenCalledTimes(1);
+
+    await auth.authenticate('expiring');
+    auth.authenticate('expiring');
+    expect(calls.authenticate).toHaveBeenCalledTimes(2);
+    advance(600); // past the token's own expiry, well within the TTL
+    await auth.authenticate('expiring');
+    expect(calls.authenticate).toHaveBeenCalledTimes(3);
+  });
+
+  it('refuses a missing or bad token (401) and does not cache the failure', async () => {
+    const { auth, calls } = setup();
+    await expect(auth.authenticate(undefined)).rejects.toMatchObject({
+      name: 'AuthenticationError',
+    });
+    await expect(auth.authenticate('bad')).rejects.toMatchObject({
+      name: 'AuthenticationError',
+    });
+    await expect(auth.authenticate('bad')).rejects.toThrow('Invalid token');
+    expect(calls.authenticate).toHaveBeenCalledTimes(2);
+  });
+
+  it('caches invoke decisions per principal and model until the TTL or a new table', async () => {
+    const { auth, calls, advance } = setup();
+    const ci = { principal: 'service:ci' };
+    await auth.authorizeInvoke('ci', ci, 'model:default/wine');
+    await expect(
+      auth.authorizeInvoke('ci', ci, 'model:default/secret'),
+    ).rejects.toMatchObject({ name: 'NotAllowedError' });
+    await expect(
+      auth.authorizeInvoke('ci', ci, 'model:default/secret'),
+    ).rejects.toMatchObject({ name: 'NotAllowedError' });
+    await auth.authorizeInvoke('ci', ci, 'model:default/wine');
+    expect(calls.authorize).toHaveBeenCalledTimes(2);
+    advance(5_001);
+    await auth.authorizeInvoke('ci', ci, 'model:default/wine');
+    expect(calls.authorize).toHaveBeenCalledTimes(3);
+    auth.clearDecisions();
+    await auth.authorizeInvoke('ci', ci, 'model:default/wine');
+    expect(calls.authorize).toHaveBeenCalledTimes(4);
+  });
+});
+
+describe('EventShipper', () => {
+  it('ships events in batches and counts what a full buffer drops', async () => {
+    const sent: WorkerMessage[] = [];
+    let release: (() => void) | undefined;
+    const link = {
+      post: (message: WorkerMessage, callback?: (e: Error | null) => void) => {
+        sent.push(message);
+        // The channel is busy until released.
+        release = () => callback?.(null);
+        return true;
+      },
+    };
+    const shipper = new EventShipper(link, {
+      bufferSize: 3,
+      batchSize: 2,
+      intervalMs: 1,
+    });
+    shipper.observe(event(1));
+    await new Promise(r => setTimeout(r, 10));
+    expect(sent).toEqual([
+      { type: 'dataplane:events', events: [event(1)], dropped: 0 },
+    ]);
+    // While the first batch is in flight, 5 more arrive into a buffer of 3.
+    for (let i = 2; i <= 6; i++) shipper.observe(event(i));
+    release!();
+    await new Promise(r => setTimeout(r, 10));
+    expect(sent[1]).toEqual({
+      type: 'dataplane:events',
+      events: [event(4), event(5)],
+      dropped: 2,
+    });
+    release!();
+    await new Promise(r => setTimeout(r, 10));
+    expect(sent[2]).toEqual({
+      type: 'dataplane:events',
+      events: [event(6)],
+      dropped: 0,
+    });
+    release!();
+    await shipper.flush();
+    expect(sent).toHaveLength(3);
+  });
+});
+
+describe('ControlPlaneLink', () => {
+  it('matches answers to calls and keeps error names (statuses) across the channel', async () => {
+    const channel = Object.assign(new EventEmitter(), {
+      send: jest.fn((message: any) => {
+        setImmediate(() =>
+          channel.emit(
+            'message',
+            message.method === 'authenticate'
+              ? {
+                  type: 'dataplane:result',
+                  id: message.id,
+                  error: { name: 'AuthenticationError', message: 'no' },
+                }
+              : { type: 'dataplane:result', id: message.id, value: true },
+          ),
+        );
+        return true;
+      }),
+    });
+    const link = new ControlPlaneLink(channel);
+    await expect(link.authorize('t', 'model:default/wine')).resolves.toBe(true);
+    await expect(link.authenticate('t')).rejects.toMatchObject({
+      name: 'AuthenticationError',
+      message: 'no',
+    });
+    const tables: unknown[] = [];
+    link.onTable(t => tables.push(t));
+    channel.emit('message', {
+      type: 'dataplane:table',
+      table: { revision: 'r' },
+    });
+    expect(tables).toEqual([{ revision: 'r' }]);
+  });
+});

@@ -1,0 +1,304 @@
+/**
+ * A worker's side of its channel to the control plane: calls answered by the
+ * backend (token verification, permission decisions, artifacts, catalog
+ * features), the routing tables it pushes, and the inference log events the
+ * worker ships back in batches.
+ */
+import { AuthenticationError, NotAllowedError } from '@backstage/errors';
+import type { ServingFeature } from '@loopline/mlops-common';
+import type { InferenceEvent, InferenceEventObserver } from '../log/types';
+import { RingBuffer } from '../log/RingBuffer';
+import {
+  CallMethod,
+  ControlPlaneCalls,
+  ControlPlaneMessage,
+  VerifiedToken,
+  WorkerMessage,
+} from './protocol';
+import type { RoutingTable } from './routingTable';
+
+/** Both ends of an IPC channel look like this (process, cluster Worker, or a test pair). */
+export interface Channel {
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** Errors keep their name across the channel, so statuses survive (401, 403, 404, 503). */
+function revive(error: { name: string; message: string }): Error {
+  const revived = new Error(error.message);
+  revived.name = error.name;
+  return revived;
+}
+
+export class ControlPlaneLink implements ControlPlaneCalls {
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve(value: unknown): void; reject(error: Error): void }
+  >();
+  private tableListener?: (table: RoutingTable) => void;
+
+  constructor(private readonly channel: Channel) {
+    channel.on('message', message => this.receive(message));
+  }
+
+  onTable(listener: (table: RoutingTable) => void): void {
+    this.tableListener = listener;
+  }
+
+  post(message: WorkerMessage, callback?: (error: Error | null) => void) {
+    return this.channel.send(message, callback);
+  }
+
+  private call<T>(method: CallMethod, args: unknown[]): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      this.post({ type: 'dataplane:call', id, method, args }, error => {
+        if (error) {
+          this.pending.delete(id);
+          reject(error);
+        }
+      });
+    });
+  }
+
+  private receive(raw: unknown) {
+    const message = raw as ControlPlaneMessage;
+    if (message?.type === 'dataplane:result') {
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return;
+      this.pending.delete(message.id);
+      if (message.error) waiting.reject(revive(message.error));
+      else waiting.resolve(message.value);
+    } else if (message?.type === 'dataplane:table') {
+      this.tableListener?.(message.table);
+    }
+  }
+
+  authenticate(token: string): Promise<VerifiedToken> {
+    return this.call('authenticate', [token]);
+  }
+
+  authorize(token: string, entityRef: string): Promise<boolean> {
+    return this.call('authorize', [token, entityRef]);
+  }
+
+  async readArtifact(name: string, version: number): Promise<Buffer> {
+    const bytes = await this.call<Uint8Array>('readArtifact', [name, version]);
+    return Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  featuresFor(request: {
+    entityRef: string;
+    datasetRef?: string;
+  }): Promise<ServingFeature[] | undefined> {
+    return this.call('featuresFor', [request]);
+  }
+}
+
+/**
+ * Tokens and permission decisions, cached in the worker so that a client's
+ * steady stream of requests costs no round trip: a verified token is reused
+ * for `credentialsTtlMs`, never past its expiry; an invoke decision per
+ * (principal, model entity) for `permissionTtlMs`, and all decisions are
+ * forgotten when a new routing table arrives. Failures are not cached.
+ */
+export class DataPlaneAuth {
+  private readonly tokens = new Map<
+    string,
+    { verified: VerifiedToken; until: number }
+  >();
+  private readonly verifying = new Map<string, Promise<VerifiedToken>>();
+  private readonly decisions = new Map<
+    string,
+    { allowed: boolean; until: number }
+  >();
+  private readonly clock: () => number;
+  private readonly maxEntries: number;
+
+  constructor(
+    private readonly calls: Pick<
+      ControlPlaneCalls,
+      'authenticate' | 'authorize'
+    >,
+    private readonly options: {
+      credentialsTtlMs: number;
+      permissionTtlMs: number;
+      maxEntries?: number;
+      clock?: () => number;
+    },
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.maxEntries = options.maxEntries ?? 10000;
+  }
+
+  /** The token of `Authorization: Bearer <token>`, else of `X-API-Key: <token>`. */
+  static tokenOf(headers: {
+    authorization?: string;
+    'x-api-key'?: string | string[];
+  }): string | undefined {
+    const header = headers.authorization;
+    if (header) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      return match ? match[1] : undefined;
+    }
+    const key = headers['x-api-key'];
+    return typeof key === 'string' && key.trim() !== ''
+      ? key.trim()
+      : undefined;
+  }
+
+  /** The token's principal, from the cache when it can be (synchronously). */
+  authenticate(
+    token: string | undefined,
+  ): VerifiedToken | Promise<VerifiedToken> {
+    if (!token) {
+      return Promise.reject(new AuthenticationError('Missing credentials'));
+    }
+    const cached = this.tokens.get(token);
+    const now = this.clock();
+    if (cached && cached.until > now) return cached.verified;
+    if (cached) this.tokens.delete(token);
+    const running = this.verifying.get(token);
+    if (running) return running;
+    const verifying = this.calls.authenticate(token).then(
+      verified => {
+        this.verifying.delete(token);
+        const until = Math.min(
+          this.clock() + this.options.credentialsTtlMs,
+          verified.expiresAt ?? Infinity,
+        );
+        if (until > this.clock()) {
+          this.bound(this.tokens);
+          this.tokens.set(token, { verified, until });
+        }
+        return verified;
+      },
+      error => {
+        this.verifying.delete(token);
+        throw error;
+      },
+    );
+    this.verifying.set(token, verifying);
+    return verifying;
+  }
+
+  /** Resolves when the principal may invoke the model entity; NotAllowedError (403) else. */
+  async authorizeInvoke(
+    token: string,
+    verified: VerifiedToken,
+    entityRef: string,
+  ): Promise<void> {
+    const key = `${verified.principal}\u0000${entityRef}`;
+    const cached = this.decisions.get(key);
+    let allowed: boolean;
+    if (cached && cached.until > this.clock()) {
+      allowed = cached.allowed;
+    } else {
+      allowed = await this.calls.authorize(token, entityRef);
+      if (this.options.permissionTtlMs > 0) {
+        this.bound(this.decisions);
+        this.decisions.set(key, {
+          allowed,
+          until: this.clock() + this.options.permissionTtlMs,
+        });
+      }
+    }
+    if (!allowed) {
+      throw new NotAllowedError(
+        `You are not allowed to mlops.model.invoke on ${entityRef}`,
+      );
+    }
+  }
+
+  /** A new routing table (e.g. a model moved to another entity): decisions are asked again. */
+  clearDecisions(): void {
+    this.decisions.clear();
+  }
+
+  private bound(map: Map<string, unknown>) {
+    while (map.size >= this.maxEntries) {
+      map.delete(map.keys().next().value as string);
+    }
+  }
+}
+
+/**
+ * The worker's inference log observer: events wait in a bounded buffer and
+ * go to the control plane in batches, one message at a time; when the
+ * channel cannot keep up the oldest are dropped and the count travels with
+ * the next batch. A request never waits for the log.
+ */
+export class EventShipper implements InferenceEventObserver {
+  private readonly buffer: RingBuffer<InferenceEvent>;
+  private dropped = 0;
+  private sending = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly link: Pick<ControlPlaneLink, 'post'>,
+    private readonly options: {
+      bufferSize: number;
+      /** Most events per message. Default 500. */
+      batchSize?: number;
+      /** How long an event may wait for its batch. Default 20 ms. */
+      intervalMs?: number;
+    },
+  ) {
+    this.buffer = new RingBuffer(options.bufferSize);
+  }
+
+  observe(event: InferenceEvent): void {
+    if (this.buffer.push(event) !== undefined) this.dropped++;
+    if (!this.timer && !this.sending) {
+      this.timer = setTimeout(() => this.send(), this.options.intervalMs ?? 20);
+    }
+  }
+
+  /** Events waiting (for tests and shutdown). */
+  get size(): number {
+    return this.buffer.size;
+  }
+
+  private send() {
+    this.timer = undefined;
+    if (this.sending || (this.buffer.size === 0 && this.dropped === 0)) return;
+    const events = this.buffer.shiftMany(this.options.batchSize ?? 500);
+    const dropped = this.dropped;
+    this.dropped = 0;
+    this.sending = true;
+    try {
+      this.link.post({ type: 'dataplane:events', events, dropped }, () => {
+        this.sending = false;
+        if (this.buffer.size > 0 && !this.timer) {
+          this.timer = setTimeout(() => this.send(), 0);
+        }
+      });
+    } catch {
+      // The channel is closed (the control plane is going away): counted as dropped.
+      this.sending = false;
+      this.dropped += events.length + dropped;
+    }
+  }
+
+  /** Sends what is buffered now (shutdown). */
+  flush(): Promise<void> {
+    return new Promise(resolve => {
+      const tick = () => {
+        if (this.buffer.size === 0 && !this.sending) {
+          resolve();
+          return;
+        }
+        if (!this.sending) this.send();
+        setTimeout(tick, 5);
+      };
+      tick();
+    });
+  }
+}

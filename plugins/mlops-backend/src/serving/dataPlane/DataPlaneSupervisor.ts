@@ -1,0 +1,376 @@
+/**
+ * The control plane's side of the data plane: starts the worker processes
+ * (Node's cluster: they share the data-plane port), restarts one that dies,
+ * pushes the routing table to every worker whenever it changes, answers the
+ * workers' calls (tokens, permission decisions, artifacts, features) and
+ * hands their inference events to the log and the metrics, so the backend
+ * stays the only writer.
+ */
+import cluster, { Worker } from 'node:cluster';
+import path from 'node:path';
+import {
+  AuthService,
+  BackstageCredentials,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { modelInvokePermission } from '@loopline/mlops-common';
+import { Counter, Registry } from 'prom-client';
+import { PermissionDecisionCache, principalKey } from '../authorization';
+import type { FeatureSchemaSource } from '../features';
+import type { InferenceEventObserver } from '../log/types';
+import { TtlCache } from '../../lib/TtlCache';
+import type { Channel } from './ControlPlaneLink';
+import {
+  ControlPlaneCalls,
+  ControlPlaneMessage,
+  DataPlaneWorkerOptions,
+  isWorkerMessage,
+  VerifiedToken,
+  WorkerMessage,
+} from './protocol';
+import { buildRoutingTable, RoutingTable } from './routingTable';
+
+export interface ControlPlaneEndpointOptions {
+  auth: Pick<AuthService, 'authenticate'>;
+  permissions: PermissionsService;
+  registry: Parameters<typeof buildRoutingTable>[0]['registry'] & {
+    readArtifact(name: string, version: number): Promise<Buffer>;
+  };
+  rolloutStore?: Parameters<typeof buildRoutingTable>[0]['rolloutStore'];
+  featureSource?: FeatureSchemaSource;
+  /** The log and the metrics. */
+  observers: InferenceEventObserver[];
+  logger: LoggerService;
+  permissionCacheTtlMs: number;
+  credentialsCacheTtlMs: number;
+  /** Where the data plane's own counters go (the metrics' registry). */
+  metricsRegistry?: Registry;
+}
+
+/**
+ * Answers the workers: one instance for all of them, so the token and
+ * decision caches here are shared by every worker.
+ */
+export class ControlPlaneEndpoint implements ControlPlaneCalls {
+  private readonly credentials: TtlCache<BackstageCredentials>;
+  private readonly decisions: PermissionDecisionCache;
+  private readonly dropped?: Counter;
+  private table?: RoutingTable;
+
+  constructor(private readonly options: ControlPlaneEndpointOptions) {
+    this.credentials = new TtlCache({
+      ttlMs: options.credentialsCacheTtlMs,
+    });
+    this.decisions = new PermissionDecisionCache({
+      permissions: options.permissions,
+      ttlMs: options.permissionCacheTtlMs,
+    });
+    if (options.metricsRegistry) {
+      this.dropped = new Counter({
+        name: 'loopline_dataplane_log_dropped_total',
+        help: 'Inference events a data-plane worker dropped because its buffer to the control plane was full.',
+        registers: [options.metricsRegistry],
+      });
+    }
+  }
+
+  private verify(token: string): Promise<BackstageCredentials> {
+    return this.credentials
+      .get(token, () => this.options.auth.authenticate(token))
+      .then(credentials =>
+        credentials.expiresAt && credentials.expiresAt.getTime() <= Date.now()
+          ? this.options.auth.authenticate(token) // expired since: refused as usual
+          : credentials,
+      );
+  }
+
+  async authenticate(token: string): Promise<VerifiedToken> {
+    const credentials = await this.verify(token);
+    const expiresAt = credentials.expiresAt?.getTime();
+    return {
+      principal: principalKey(credentials),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    };
+  }
+
+  async authorize(token: string, entityRef: string): Promise<boolean> {
+    return this.decisions.isAllowed(
+      modelInvokePermission,
+      entityRef,
+      await this.verify(token),
+    );
+  }
+
+  readArtifact(name: string, version: number): Promise<Buffer> {
+    return this.options.registry.readArtifact(name, version);
+  }
+
+  async featuresFor(request: { entityRef: string; datasetRef?: string }) {
+    return this.options.featureSource?.featuresFor(request);
+  }
+
+  /** The current routing table, rebuilt; `changed` when it differs from the last. */
+  async refreshTable(): Promise<{ table: RoutingTable; changed: boolean }> {
+    const table = await buildRoutingTable({
+      registry: this.options.registry,
+      rolloutStore: this.options.rolloutStore,
+    });
+    const changed = table.revision !== this.table?.revision;
+    this.table = table;
+    // A model may have moved to another entity, or a policy changed with it.
+    if (changed) this.decisions.clear();
+    return { table, changed };
+  }
+
+  get currentTable(): RoutingTable | undefined {
+    return this.table;
+  }
+
+  /** Serves one worker's channel. */
+  attach(channel: Channel): void {
+    channel.on('message', raw => {
+      if (!isWorkerMessage(raw)) return; // e.g. the dev server's file watch messages
+      void this.receive(raw, channel);
+    });
+  }
+
+  private async receive(message: WorkerMessage, channel: Channel) {
+    if (message.type === 'dataplane:events') {
+      for (const event of message.events) {
+        for (const observer of this.options.observers) {
+          try {
+            observer.observe(event);
+          } catch (error) {
+            this.options.logger.warn(
+              `An inference observer failed: ${(error as Error)?.message}`,
+            );
+          }
+        }
+      }
+      if (message.dropped > 0) this.dropped?.inc(message.dropped);
+      return;
+    }
+    if (message.type !== 'dataplane:call') return;
+    let reply: ControlPlaneMessage;
+    try {
+      const method = this[message.method] as (
+        ...a: unknown[]
+      ) => Promise<unknown>;
+      if (
+        !['authenticate', 'authorize', 'readArtifact', 'featuresFor'].includes(
+          message.method,
+        )
+      ) {
+        throw new Error(`Unknown call ${message.method}`);
+      }
+      const value = await method.apply(this, message.args);
+      reply = { type: 'dataplane:result', id: message.id, value };
+    } catch (error) {
+      const e = error as { name?: string; message?: string };
+      reply = {
+        type: 'dataplane:result',
+        id: message.id,
+        error: {
+          name: typeof e?.name === 'string' ? e.name : 'Error',
+          message: typeof e?.message === 'string' ? e.message : String(error),
+        },
+      };
+    }
+    try {
+      channel.send(reply);
+    } catch {
+      // The worker is gone; its request died with it.
+    }
+  }
+}
+
+export interface DataPlaneSupervisorOptions {
+  endpoint: ControlPlaneEndpoint;
+  worker: Omit<DataPlaneWorkerOptions, 'workerId'>;
+  workers: number;
+  routingRefreshMs: number;
+  logger: LoggerService;
+  metricsRegistry?: Registry;
+  /** Delay before a dead worker is started again. Default 1000 ms. */
+  restartDelayMs?: number;
+}
+
+/** The worker script: this folder's worker module, as source in development, as built output in production. */
+function workerScript(): { exec: string; execArgv: string[] } {
+  const typescript = __filename.endsWith('.ts');
+  const exec = path.join(__dirname, typescript ? 'worker.ts' : 'worker.cjs.js');
+  if (!typescript) return { exec, execArgv: [] };
+  const transform = require.resolve('@backstage/cli/config/nodeTransform.cjs');
+  const inherited = process.execArgv.filter(a => !a.startsWith('--inspect'));
+  const hasTransform = inherited.some(a => a.includes('nodeTransform'));
+  return {
+    exec,
+    execArgv: hasTransform ? inherited : [...inherited, '--require', transform],
+  };
+}
+
+export class DataPlaneSupervisor {
+  private readonly workers = new Map<number, Worker>();
+  private closing = false;
+  private timer?: NodeJS.Timeout;
+  private readonly restarts?: Counter;
+  private refreshing?: Promise<void>;
+  private port?: number;
+
+  constructor(private readonly options: DataPlaneSupervisorOptions) {
+    if (options.metricsRegistry) {
+      this.restarts = new Counter({
+        name: 'loopline_dataplane_worker_restarts_total',
+        help: 'Data-plane workers started again after they died.',
+        registers: [options.metricsRegistry],
+      });
+    }
+  }
+
+  /** Starts the workers and resolves once all listen; returns the port. */
+  async start(): Promise<number> {
+    const { table } = await this.options.endpoint.refreshTable();
+    const script = workerScript();
+    cluster.setupPrimary({
+      exec: script.exec,
+      execArgv: script.execArgv,
+      serialization: 'advanced',
+      silent: false,
+    } as Parameters<typeof cluster.setupPrimary>[0]);
+    const started: Promise<number>[] = [];
+    for (let slot = 1; slot <= this.options.workers; slot++) {
+      started.push(this.fork(slot, table));
+    }
+    const ports = await Promise.all(started);
+    this.port = ports[0];
+    this.timer = setInterval(() => {
+      void this.refresh();
+    }, this.options.routingRefreshMs);
+    this.timer.unref?.();
+    this.options.logger.info(
+      `Serving data plane listening on ${this.options.worker.host}:${this.port} (${this.options.workers} worker processes)`,
+    );
+    return this.port;
+  }
+
+  /** Rebuilds the routing table now and pushes it if it changed (e.g. right after a deployment changed). */
+  refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = (async () => {
+        try {
+          const { table, changed } = await this.options.endpoint.refreshTable();
+          if (changed) this.broadcast({ type: 'dataplane:table', table });
+        } catch (error) {
+          // The workers keep serving their last table.
+          this.options.logger.warn(
+            `Could not rebuild the data plane's routing table: ${
+              (error as Error)?.message
+            }`,
+          );
+        } finally {
+          this.refreshing = undefined;
+        }
+      })();
+    }
+    return this.refreshing;
+  }
+
+  /** Process ids of the workers (for tests and diagnostics). */
+  workerPids(): number[] {
+    return [...this.workers.values()].map(w => w.process.pid!);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(
+      [...this.workers.values()].map(
+        worker =>
+          new Promise<void>(resolve => {
+            if (worker.isDead()) {
+              resolve();
+              return;
+            }
+            const force = setTimeout(
+              () => worker.process.kill('SIGKILL'),
+              5000,
+            );
+            worker.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    this.workers.clear();
+  }
+
+  private broadcast(message: ControlPlaneMessage) {
+    for (const worker of this.workers.values()) {
+      if (!worker.isDead() && worker.isConnected()) {
+        try {
+          worker.send(message);
+        } catch {
+          // Dead meanwhile; it gets the table when it is started again.
+        }
+      }
+    }
+  }
+
+  private fork(slot: number, table?: RoutingTable): Promise<number> {
+    const options: DataPlaneWorkerOptions = {
+      ...this.options.worker,
+      // Restarted workers listen on the port the first ones got (port 0 in tests).
+      port: this.port ?? this.options.worker.port,
+      workerId: slot,
+    };
+    const env = { ...process.env };
+    delete env.BACKSTAGE_CLI_CHANNEL; // the dev server's IPC is the backend's, not the workers'
+    const worker = cluster.fork({
+      ...env,
+      LOOPLINE_DATA_PLANE_WORKER: JSON.stringify(options),
+    });
+    this.workers.set(slot, worker);
+    this.options.endpoint.attach(worker);
+    const initial = table ?? this.options.endpoint.currentTable;
+    if (initial) worker.send({ type: 'dataplane:table', table: initial });
+    const listening = new Promise<number>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if ((message as WorkerMessage)?.type === 'dataplane:listening') {
+          worker.off('message', onMessage);
+          resolve((message as { port: number }).port);
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', code =>
+        reject(
+          new Error(
+            `Data-plane worker ${slot} exited with ${code} before listening`,
+          ),
+        ),
+      );
+    });
+    worker.once('exit', (code, signal) => {
+      if (this.workers.get(slot) === worker) this.workers.delete(slot);
+      if (this.closing) return;
+      this.options.logger.warn(
+        `Data-plane worker ${slot} (pid ${worker.process.pid}) died (${
+          signal ?? `code ${code}`
+        }); starting it again`,
+      );
+      this.restarts?.inc();
+      setTimeout(() => {
+        if (this.closing) return;
+        this.fork(slot).catch(error =>
+          this.options.logger.error(
+            `Data-plane worker ${slot} could not be started again`,
+            error,
+          ),
+        );
+      }, this.options.restartDelayMs ?? 1000).unref?.();
+    });
+    return listening;
+  }
+}

@@ -1,0 +1,310 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabaseId,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
+import request from 'supertest';
+import { mlopsPlugin } from '../../plugin';
+import { writeLinearRegressor } from '../../registry/onnx/OnnxWriter';
+
+jest.setTimeout(240_000);
+
+const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
+const databases = TestDatabases.create({ ids: databaseIds });
+
+// The helper's ports: 7700-7709.
+const PORT = { POSTGRES_15: 7701, SQLITE_3: 7702 } as Record<string, number>;
+
+const features = ['alcohol', 'volatile_acidity', 'sulphates'];
+const v1 = writeLinearRegressor({
+  weights: [0.5, -1, 2],
+  bias: 0.25,
+  featureNames: features,
+});
+const v2 = writeLinearRegressor({
+  weights: [1, 1, 1],
+  bias: 0,
+  featureNames: features,
+});
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** The data-plane worker processes of this test process (children started by the supervisor). */
+function workerPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
+      if (ppid !== process.pid) continue;
+      const environ = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (environ.includes('LOOPLINE_DATA_PLANE_WORKER='))
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The whole plugin with its data plane: worker processes, pushed routing tables, log and metrics back in the backend. */
+describe.each(databaseIds)('the serving data plane on %s', databaseId => {
+  let artifactDir: string;
+  let stop: (() => Promise<void>) | undefined;
+  beforeEach(() => {
+    artifactDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopline-dp-'));
+  });
+  afterEach(async () => {
+    await stop?.();
+    fs.rmSync(artifactDir, { recursive: true, force: true });
+  });
+
+  it('serves OIP from worker processes by the pushed table, with auth, log, metrics and restarts', async () => {
+    const knex = await databases.init(databaseId);
+    const port = PORT[databaseId];
+    const backend = await startTestBackend({
+      features: [
+        mlopsPlugin,
+        mockServices.database.factory({ knex }),
+        mockServices.rootConfig.factory({
+          data: {
+            mlops: {
+              artifacts: { directory: artifactDir },
+              serving: {
+                jsonBodyLimit: '64kb',
+                log: { flushIntervalMs: 20 },
+                dataPlane: {
+                  port,
+                  host: '127.0.0.1',
+                  workers: 2,
+                  routingRefreshMs: 200,
+                },
+              },
+            },
+          },
+        }),
+      ],
+    });
+    stop = () => backend.stop();
+    const portal = request(backend.server);
+    const dp = request(`http://127.0.0.1:${port}`);
+    const user = mockCredentials.user.header();
+
+    // Health needs no token; a model unknown to the table is a 404.
+    await dp.get('/v2/health/live').expect(200, { live: true });
+    await dp.get('/v2/health/ready').expect(200, { ready: true });
+    await dp.get('/v2/models/wine').set('Authorization', user).expect(404);
+
+    await portal
+      .post('/api/mlops/mlflow/api/2.0/mlflow/registered-models/create')
+      .send({ name: 'wine' })
+      .expect(200);
+    for (const [version, bytes] of [
+      [1, v1],
+      [2, v2],
+    ] as const) {
+      await portal
+        .post('/api/mlops/registry/models/wine/versions')
+        .send({ source: 'test' })
+        .expect(201);
+      await portal
+        .put(`/api/mlops/registry/models/wine/versions/${version}/artifact`)
+        .set('Content-Type', 'application/octet-stream')
+        .send(bytes)
+        .expect(200);
+    }
+    await portal
+      .post('/api/mlops/registry/models/wine/versions/1/stage')
+      .send({ stage: 'Production' })
+      .expect(200);
+
+    const body = {
+      id: 'dp-1',
+      inputs: [
+        {
+          name: 'input',
+          datatype: 'FP32',
+          shape: [2, 3],
+          data: [10, 0.5, 0.6, 12.5, 0.3, 0.8],
+        },
+      ],
+    };
+    // The table reaches the workers within a refresh.
+    const infer = await eventually(async () => {
+      const res = await dp
+        .post('/v2/models/wine/infer')
+        .set('Authorization', user)
+        .send(body);
+      return res.status === 200 ? res : undefined;
+    }, 'the Production version on the data plane');
+    expect(infer.headers['x-request-id']).toBe('dp-1');
+    expect(infer.body).toMatchObject({
+      model_name: 'wine',
+      model_version: '1',
+      id: 'dp-1',
+      outputs: [{ name: 'variable', datatype: 'FP32', shape: [2, 1] }],
+    });
+    expect(infer.body.outputs[0].data[0]).toBeCloseTo(
+      10 * 0.5 - 0.5 + 2 * 0.6 + 0.25,
+      5,
+    );
+
+    // Tokens: none → 401, a bad one → 401, an API key header → accepted.
+    const noToken = await dp.post('/v2/models/wine/infer').send(body);
+    expect(noToken.status).toBe(401);
+    expect(noToken.body).toEqual({ error: expect.any(String) });
+    await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', 'Bearer mock-invalid-user-token')
+      .send(body)
+      .expect(401);
+    await dp
+      .post('/v2/models/wine/infer')
+      .set('X-API-Key', mockCredentials.service.token())
+      .send(body)
+      .expect(200);
+
+    // Bad input: the protocol's 400s, and metadata from the table.
+    const wrong = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .send({
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] },
+        ],
+      });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error).toEqual(expect.any(String));
+    const notJson = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .set('Content-Type', 'application/json')
+      .send('{"inputs": [');
+    expect(notJson.status).toBe(400);
+    const tooLarge = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ pad: 'x'.repeat(70 * 1024) }));
+    expect(tooLarge.status).toBe(413);
+    const metadata = await dp
+      .get('/v2/models/wine')
+      .set('Authorization', user)
+      .expect(200);
+    expect(metadata.body).toMatchObject({ name: 'wine', versions: ['1', '2'] });
+    const explicit = await dp
+      .post('/v2/models/wine/versions/2/infer')
+      .set('Authorization', user)
+      .send(body)
+      .expect(200);
+    expect(explicit.body.model_version).toBe('2');
+    expect(explicit.body.outputs[0].data[0]).toBeCloseTo(10 + 0.5 + 0.6, 5);
+
+    // A stage change under load: every request answered, by v1 or v2.
+    const answers: Array<Promise<request.Response>> = [];
+    for (let i = 0; i < 60; i++) {
+      answers.push(
+        dp
+          .post('/v2/models/wine/infer')
+          .set('Authorization', user)
+          .send(body)
+          .then(r => r),
+      );
+      if (i === 20) {
+        await portal
+          .post('/api/mlops/registry/models/wine/versions/2/stage')
+          .send({ stage: 'Production', archiveExistingVersions: true })
+          .expect(200);
+      }
+      await sleep(10);
+    }
+    const settled = await Promise.all(answers);
+    expect(settled.map(r => r.status)).toEqual(settled.map(() => 200));
+    await eventually(async () => {
+      const res = await dp
+        .post('/v2/models/wine/infer')
+        .set('Authorization', user)
+        .send(body);
+      return res.body.model_version === '2' ? true : undefined;
+    }, 'version 2 to be routed');
+
+    // The log and the metrics are the backend's: the workers' events reached them.
+    const logged = await eventually(async () => {
+      const res = await portal
+        .get('/api/mlops/serving/models/wine/requests')
+        .query({ limit: 100 });
+      return res.body.items?.some(
+        (r: { requestId: string }) => r.requestId === 'dp-1',
+      )
+        ? res.body.items
+        : undefined;
+    }, 'the log records');
+    expect(logged.length).toBeGreaterThanOrEqual(60);
+    const metrics = await portal.get('/api/mlops/metrics').expect(200);
+    const okLines = metrics.text
+      .split('\n')
+      .filter(
+        l =>
+          l.startsWith('loopline_inference_requests_total{') &&
+          l.includes('route="oip"') &&
+          l.includes('status="ok"'),
+      );
+    expect(
+      okLines.reduce((n, l) => n + Number(l.split(' ').pop()), 0),
+    ).toBeGreaterThanOrEqual(60);
+
+    // A worker killed: the other keeps answering, and it is started again.
+    const before = workerPids();
+    expect(before).toHaveLength(2);
+    process.kill(before[0], 'SIGKILL');
+    // A connection handed to the worker as it died is lost with it (at
+    // most one here, the requests being sequential); the rest are answered.
+    const statuses: Array<number | string> = [];
+    for (let i = 0; i < 10; i++) {
+      statuses.push(
+        await dp
+          .post('/v2/models/wine/infer')
+          .set('Authorization', user)
+          .timeout(5000)
+          .send(body)
+          .then(
+            r => r.status,
+            e => String(e?.code ?? e),
+          ),
+      );
+    }
+    expect(statuses.filter(s => s === 200).length).toBeGreaterThanOrEqual(9);
+    expect(statuses.filter(s => typeof s === 'number' && s !== 200)).toEqual(
+      [],
+    );
+    await eventually(async () => {
+      const now = workerPids();
+      return now.length === 2 && !now.includes(before[0]) ? now : undefined;
+    }, 'the worker to be started again');
+    await eventually(async () => {
+      const res = await portal.get('/api/mlops/metrics');
+      return /loopline_dataplane_worker_restarts_total 1/.test(res.text)
+        ? true
+        : undefined;
+    }, 'the restart to be counted');
+  });
+});

@@ -1,0 +1,7 @@
+/**
+ * Loopline's scaffolder module: the `mlops:*` template actions.
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModuleMlops as default } from './module';
+export * from './actions';

@@ -1,0 +1,87 @@
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import {
+  KSERVE_LOGGER_PATH,
+  mlopsServiceRef,
+  readKServeConfig,
+  readRolloutConfig,
+} from '@loopline/plugin-mlops-backend';
+import {
+  createCreateExperimentAction,
+  createCreateRegisteredModelAction,
+  createDescribeTokenAction,
+  createRenderServingManifestsAction,
+  createValidateEntitiesAction,
+  newModelAuthorizer,
+} from './actions';
+
+/**
+ * The scaffolder's `mlops:*` actions. They call Loopline's registry and
+ * tracking in process through `mlopsServiceRef` (so the mlops plugin must
+ * run in the same backend), as the template's user.
+ *
+ * @public
+ */
+export const scaffolderModuleMlops = createBackendModule({
+  pluginId: 'scaffolder',
+  moduleId: 'mlops',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        config: coreServices.rootConfig,
+        discovery: coreServices.discovery,
+        permissions: coreServices.permissions,
+        catalog: catalogServiceRef,
+        mlops: mlopsServiceRef,
+      },
+      async init({
+        scaffolder,
+        config,
+        discovery,
+        permissions,
+        catalog,
+        mlops,
+      }) {
+        const mlopsBaseUrl = () => discovery.getExternalBaseUrl('mlops');
+        const trackingUri = async () => `${await mlopsBaseUrl()}/mlflow`;
+        scaffolder.addActions(
+          createValidateEntitiesAction({
+            authorizeNewModel: newModelAuthorizer(permissions),
+          }),
+          createCreateRegisteredModelAction({
+            mlops,
+            entityExists: async (entityRef, credentials) =>
+              Boolean(await catalog.getEntityByRef(entityRef, { credentials })),
+          }),
+          createCreateExperimentAction({ mlops, trackingUri }),
+          createRenderServingManifestsAction({
+            defaults: async () => {
+              const kserve = readKServeConfig(config);
+              const rollout = readRolloutConfig(config);
+              return {
+                namespace: kserve?.namespace,
+                storageUriTemplate: kserve?.storageUriTemplate,
+                loggerUrl:
+                  kserve?.loggerUrl ??
+                  `${await mlopsBaseUrl()}${KSERVE_LOGGER_PATH}`,
+                canarySteps: rollout.defaultSteps.canary,
+                slo: Object.fromEntries(
+                  Object.entries(rollout.defaultSlo).filter(
+                    (entry): entry is [string, number] =>
+                      entry[1] !== undefined,
+                  ),
+                ),
+              };
+            },
+          }),
+          createDescribeTokenAction({ trackingUri }),
+        );
+      },
+    });
+  },
+});
