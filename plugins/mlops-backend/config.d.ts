@@ -55,6 +55,8 @@ export interface Config {
         port: number;
         /** Defaults to 0.0.0.0. */
         host?: string;
+        /** OIP over gRPC (inference.GRPCInferenceService) on this port too, served by the same workers. Unset: HTTP only. */
+        grpcPort?: number;
         /** Worker processes sharing the port, each with its own onnxruntime sessions; a dead one is started again. Defaults to 1. */
         workers?: number;
         /** How often the backend rebuilds the routing table, in ms; it is pushed to the workers only when it changed (and at once after a deployment changes). Defaults to 2000. */
@@ -101,6 +103,31 @@ export interface Config {
         /** Longest window the stats route accepts, in seconds. Defaults to 86400. */
         maxWindowSeconds?: number;
       };
+    };
+    /**
+     * Model monitoring: drift of each Model's recent requests against its
+     * reference Dataset, quality against ground truth, ADWIN, alerts. Each
+     * Model's schedule and rules are in its `spec.monitoring`.
+     */
+    monitoring?: {
+      /** How often the global tick looks for due drift checks, in seconds. Defaults to 30. */
+      tickIntervalSeconds?: number;
+      /** The current window when a Model names none (`spec.monitoring.drift.windowMinutes`). Defaults to 60. */
+      windowMinutes?: number;
+      /** A window with fewer decoded rows is reported as `insufficient_data`. Defaults to 30. */
+      minRows?: number;
+      /** A feature with fewer values on either side is `insufficient_data`. Defaults to 5. */
+      minFeatureValues?: number;
+      /** Larger reference Datasets are reservoir-sampled (seeded) to this many rows. Defaults to 100000. */
+      maxReferenceRows?: number;
+      /** Larger windows are reservoir-sampled (seeded) to this many rows. Defaults to 100000. */
+      maxCurrentRows?: number;
+      /** At most this many inference-log rows are read for one window. Defaults to 200000. */
+      maxLogRows?: number;
+      /** One alert per Model and kind per this many minutes, unless the Model says otherwise. Defaults to 60. */
+      alertCooldownMinutes?: number;
+      /** Columns one `POST /monitoring/drift/compare` may send. Defaults to 500. (Its body size is `mlops.api.jsonBodyLimit`.) */
+      maxCompareColumns?: number;
     };
     /** Progressive delivery: deployments per model and environment, rollouts and their analysis. */
     rollout?: {

@@ -276,3 +276,41 @@ export interface LineageEntityGraph extends LineageGraph {
   nodeId: string | null;
   links: LineageCatalogLink[];
 }
+
+/** `GET /api/mlops/lineage/provenance?requestId=`: where a prediction came from. */
+export interface LineageProvenance {
+  requestId: string;
+  /** The logged request(s) with that id: which model version answered, through which endpoint. */
+  requests: Array<{
+    modelName: string;
+    version: number | null;
+    endpoint: string | null;
+    route: string;
+    source: string;
+    status: string;
+    createdAt: number;
+  }>;
+  modelVersion: {
+    name: string;
+    version: number;
+    entityRef: string;
+    stage: string;
+    sha256: string | null;
+  } | null;
+  /** The tracking run that produced the version. */
+  trainingRun: {
+    runId: string;
+    runName: string;
+    params: Record<string, string>;
+    metrics: Record<string, number>;
+  } | null;
+  /** The dataset versions that run read, with their hashes. */
+  trainedOn: Array<{
+    nodeId: string;
+    version: string;
+    contentHash: string | null;
+    rowCount: number | null;
+  }>;
+  /** Everything upstream of the model, as far as lineage goes. */
+  upstream: LineageImpact['datasets'];
+}

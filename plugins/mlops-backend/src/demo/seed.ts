@@ -58,6 +58,8 @@ export async function seedDemoModels(options: {
         tags: {
           'mlflow.note.content': result.setting.description,
           'loopline.dev/dataset': recipe.dataset.entityRef,
+          // Where the data is, for lineage when the catalog is not read yet.
+          'loopline.dev/dataset-location': `file:examples/data/${recipe.dataset.file}`,
         },
       });
       const history = result.metricHistory.map(point => ({

@@ -104,6 +104,49 @@ describe('lineage names of catalog entities', () => {
   });
 });
 
+describe('LooplineEmitter', () => {
+  it("falls back to the run's dataset location when the catalog cannot say", async () => {
+    const emitter = new LooplineEmitter({
+      getRun: async runId =>
+        ({
+          runId,
+          experimentId: '1',
+          runName: 'r',
+          startTime: 0,
+          endTime: Date.parse('2026-12-07T10:00:00Z'),
+          metrics: [],
+          params: {},
+          tags: {
+            'loopline.dev/dataset': 'dataset:default/wine-quality-raw',
+            'loopline.dev/dataset-location':
+              'file:examples/data/winequality.csv',
+          },
+        } as unknown as Run),
+      getExperimentName: async () => 'wine-quality',
+      datasetIdOf: async () => {
+        throw new Error('catalog not ready');
+      },
+      ingest: async () => {},
+      logger: mockServices.logger.mock(),
+    });
+    const event = await emitter.registrationEvent({
+      name: 'wine-quality',
+      version: 3,
+      entityRef: 'model:default/wine-quality',
+      source: 'runs:/x/model',
+      runId: 'cd'.repeat(16),
+    } as unknown as ModelVersion);
+    expect(event.inputs).toEqual([
+      { namespace: 'file', name: 'examples/data/winequality.csv' },
+    ]);
+    expect(event.run.runId).toBe(runUuidOf('cd'.repeat(16)));
+    expect(event.outputs?.[0].facets?.version).toMatchObject({
+      datasetVersion: 'v3',
+    });
+    expect(validator.validate(event)).toMatchObject({ valid: true });
+  });
+});
+
 describe.each(databaseIds)('lineage impact on %s', databaseId => {
   let knex: Knex;
   beforeAll(async () => {
@@ -279,6 +322,54 @@ describe.each(databaseIds)('lineage impact on %s', databaseId => {
       entityRef: 'model:default/wine-quality',
       owner: 'group:wine-science',
     });
+    // Where did prediction req-1 come from? v1, its run, the features it read.
+    const provenance = new LineageImpactService(service, catalog, registry, {
+      getRequest: async id =>
+        id === 'req-1'
+          ? [
+              {
+                modelName: 'wine-quality',
+                version: 1,
+                endpoint: 'production',
+                route: 'v2/infer',
+                source: 'embedded',
+                status: 'ok',
+                createdAt: 1,
+              },
+            ]
+          : [],
+      getVersion: async (name, version) => ({
+        name,
+        version,
+        entityRef: 'model:default/wine-quality',
+        stage: stages.get(version)!,
+        runId: `${'ab'.repeat(15)}0${version}`,
+        artifact: { sha256: `${version}`.repeat(64) },
+      }),
+      getRun: async id => runs.get(id)!,
+    });
+    expect(await provenance.provenanceEntityRef('req-1')).toBe(
+      'model:default/wine-quality',
+    );
+    const chain = await provenance.provenance('req-1');
+    expect(chain).toMatchObject({
+      modelVersion: { version: 1, stage: 'Production', sha256: '1'.repeat(64) },
+      trainingRun: { runName: 'setting-1', params: { alpha: '1' } },
+      trainedOn: [
+        {
+          nodeId: 'dataset:s3://lake:features/wine',
+          contentHash: 'sha256:feed',
+        },
+      ],
+    });
+    expect(chain.upstream.map(d => d.nodeId)).toEqual([
+      'dataset:file:examples/data/winequality.csv',
+      'dataset:s3://lake:features/wine',
+    ]);
+    await expect(provenance.provenance('req-404')).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
+
     const none = await impact.impact('dataset:default/unknown');
     expect(none).toMatchObject({ nodeId: null, models: [], datasets: [] });
   });

@@ -1,9 +1,14 @@
 import type {
   LineageEntityGraph,
   LineageImpact,
+  LineageProvenance,
   ModelStage,
 } from '@loopline/mlops-common';
-import { LOOPLINE_LINEAGE_NAMESPACE } from '@loopline/mlops-common';
+import {
+  LOOPLINE_LINEAGE_NAMESPACE,
+  modelLineageId,
+} from '@loopline/mlops-common';
+import { NotFoundError } from '@backstage/errors';
 import { LineageCatalog } from './LineageCatalog';
 import { LineageService } from './LineageService';
 import { nodeIds } from './model';
@@ -13,6 +18,38 @@ export interface ModelStageLookup {
   listVersions(
     name: string,
   ): Promise<Array<{ version: number; stage: ModelStage }>>;
+}
+
+/** What prediction provenance needs of the inference log, registry and tracking. */
+export interface ProvenanceSources {
+  getRequest(requestId: string): Promise<
+    Array<{
+      modelName: string;
+      version?: number;
+      endpoint?: string;
+      route: string;
+      source: string;
+      status: string;
+      createdAt: number;
+    }>
+  >;
+  getVersion(
+    name: string,
+    version: number,
+  ): Promise<{
+    name: string;
+    version: number;
+    entityRef: string;
+    stage: string;
+    runId?: string;
+    artifact?: { sha256: string };
+  }>;
+  getRun(runId: string): Promise<{
+    runId: string;
+    runName: string;
+    params: Record<string, string>;
+    metrics: Array<{ key: string; value: number }>;
+  }>;
 }
 
 const MODEL_PREFIX = 'models/';
@@ -35,7 +72,95 @@ export class LineageImpactService {
     private readonly lineage: LineageService,
     private readonly catalog: LineageCatalog,
     private readonly registry: ModelStageLookup,
+    private readonly sources?: ProvenanceSources,
   ) {}
+
+  /** The entity a prediction's provenance is authorized on: its model's. */
+  async provenanceEntityRef(requestId: string): Promise<string> {
+    const [request] = await this.requireRequests(requestId);
+    if (request.version === undefined) {
+      return `model:default/${request.modelName}`;
+    }
+    return (await this.sources!.getVersion(request.modelName, request.version))
+      .entityRef;
+  }
+
+  private async requireRequests(requestId: string) {
+    const requests = this.sources
+      ? await this.sources.getRequest(requestId)
+      : [];
+    if (requests.length === 0) {
+      throw new NotFoundError(`No logged inference request '${requestId}'`);
+    }
+    return requests;
+  }
+
+  /**
+   * "Where did this prediction come from?": the model version that
+   * answered the request, the run that trained it (params, metrics), the
+   * dataset versions that run read (hashes), and everything upstream.
+   */
+  async provenance(requestId: string): Promise<LineageProvenance> {
+    const requests = await this.requireRequests(requestId);
+    const answered = requests.find(r => r.version !== undefined);
+    const result: LineageProvenance = {
+      requestId,
+      requests: requests.map(r => ({
+        modelName: r.modelName,
+        version: r.version ?? null,
+        endpoint: r.endpoint ?? null,
+        route: r.route,
+        source: r.source,
+        status: r.status,
+        createdAt: r.createdAt,
+      })),
+      modelVersion: null,
+      trainingRun: null,
+      trainedOn: [],
+      upstream: [],
+    };
+    if (!answered || answered.version === undefined) {
+      return result;
+    }
+    const version = await this.sources!.getVersion(
+      answered.modelName,
+      answered.version,
+    );
+    result.modelVersion = {
+      name: version.name,
+      version: version.version,
+      entityRef: version.entityRef,
+      stage: version.stage,
+      sha256: version.artifact?.sha256 ?? null,
+    };
+    if (version.runId) {
+      const run = await this.sources!.getRun(version.runId).catch(
+        () => undefined,
+      );
+      if (run) {
+        result.trainingRun = {
+          runId: run.runId,
+          runName: run.runName,
+          params: run.params,
+          metrics: Object.fromEntries(run.metrics.map(m => [m.key, m.value])),
+        };
+      }
+    }
+    const training = await this.lineage.trainingInputsOf(
+      modelLineageId(version.name),
+      version.version,
+    );
+    result.trainedOn = training.inputs
+      .map(i => ({
+        nodeId: i.nodeId,
+        version: i.version.uuid,
+        contentHash: i.version.contentHash,
+        rowCount: i.version.rowCount,
+      }))
+      .sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+    result.upstream = (await this.impact(version.entityRef)).datasets;
+    return result;
+  }
 
   /** The Marquez graph around an entity (or a node id), with each node's catalog link. */
   async graph(options: {

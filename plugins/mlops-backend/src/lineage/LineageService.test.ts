@@ -562,6 +562,48 @@ describe.each(databaseIds)('LineageService on %s', databaseId => {
     ).not.toHaveProperty('ownership');
   });
 
+  it('records the Airflow-like example script as a multi-hop graph', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const {
+      buildEvents,
+    } = require('../../../../examples/openlineage/airflow-like.js');
+    for (const event of buildEvents({ start: '2026-12-07T08:00:00Z' })) {
+      await service.ingest(event);
+    }
+    const { graph } = await service.getLineage(
+      'dataset:file:examples/data/winequality.csv',
+      20,
+    );
+    expect(graph.map(n => n.id)).toEqual([
+      'dataset:file:examples/data/wine-features.parquet',
+      'dataset:file:examples/data/winequality.csv',
+      'dataset:loopline:models/wine-quality',
+      'job:airflow:wine_quality.raw_to_features',
+      'job:airflow:wine_quality.train',
+    ]);
+    const features = await service.listDatasetVersions(
+      { namespace: 'file', name: 'examples/data/wine-features.parquet' },
+      { limit: 10, offset: 0 },
+    );
+    expect(features.versions).toHaveLength(1);
+    expect(features.versions[0]).toMatchObject({ rowCount: 608 });
+    expect(features.versions[0].fields).toHaveLength(12);
+    const columns = await service.getColumnLineage(
+      'dataset:file:examples/data/wine-features.parquet',
+      20,
+      false,
+    );
+    expect(columns.graph.map(n => n.id)).toContain(
+      'datasetField:file:examples/data/wine-features.parquet:alcohol_z',
+    );
+    const train = await service.getJob({
+      namespace: 'airflow',
+      name: 'wine_quality.train',
+    });
+    expect(train.parentJobName).toBe('wine_quality');
+    expect(train.latestRun?.state).toBe('COMPLETED');
+  });
+
   it('records a batch, skipping the invalid entries', async () => {
     const good = runEvent({
       runId: newRunId(),

@@ -1046,6 +1046,52 @@ export class LineageService {
       .versions;
   }
 
+  /**
+   * The version of the model dataset recorded for a registered version
+   * (its `loopline_modelVersion` facet), and the dataset versions its run
+   * read.
+   */
+  async trainingInputsOf(
+    model: DatasetId,
+    version: number,
+  ): Promise<{
+    runId: string | null;
+    inputs: Array<{ nodeId: string; version: DatasetVersionRecord }>;
+  }> {
+    const dataset = await this.store.getDataset(model);
+    if (!dataset) {
+      return { runId: null, inputs: [] };
+    }
+    const { versions } = await this.store.listDatasetVersions(dataset.uuid, {
+      limit: 1000,
+      offset: 0,
+    });
+    const match = versions.find(
+      v =>
+        Number((v.facets as any)?.loopline_modelVersion?.version) === version,
+    );
+    if (!match?.runUuid) {
+      return { runId: null, inputs: [] };
+    }
+    const io = (await this.store.runIo([match.runUuid])).filter(
+      r => r.direction === 'in',
+    );
+    const read = await this.store.getDatasetVersions(
+      io.map(r => r.datasetVersionUuid),
+    );
+    const datasets = await this.store.getDatasetsByUuid(
+      io.map(r => r.datasetUuid),
+    );
+    const byUuid = new Map(datasets.map(d => [d.uuid, d]));
+    return {
+      runId: match.runUuid,
+      inputs: read.map(v => ({
+        nodeId: nodeIds.dataset(byUuid.get(v.datasetUuid)!),
+        version: v,
+      })),
+    };
+  }
+
   // ---- shaping -----------------------------------------------------------
 
   private async toRuns(runs: RunRecord[]): Promise<LineageRun[]> {
@@ -1063,11 +1109,11 @@ export class LineageService {
     const versionById = new Map(versions.map(v => [v.uuid, v]));
     const datasetById = new Map(datasets.map(d => [d.uuid, d]));
     const jobById = new Map(jobs.map(j => [j.uuid, j]));
+    const ioByRun = groupBy(io, r => `${r.runUuid} ${r.direction}`);
     return runs.map(run => {
       const job = jobById.get(run.jobUuid);
       const refs = (direction: 'in' | 'out') =>
-        io
-          .filter(r => r.runUuid === run.uuid && r.direction === direction)
+        (ioByRun.get(`${run.uuid} ${direction}`) ?? [])
           .map(r => {
             const dataset = datasetById.get(r.datasetUuid)!;
             return {
@@ -1138,13 +1184,13 @@ export class LineageService {
       io.map(e => e.datasetUuid),
     );
     const ioById = new Map(ioDatasets.map(d => [d.uuid, d]));
+    const ioByJob = groupBy(io, e => `${e.jobUuid} ${e.direction}`);
     return jobs.map(job => {
       const version = job.currentVersionUuid
         ? versionById.get(job.currentVersionUuid)
         : undefined;
       const running = (direction: 'in' | 'out') =>
-        io
-          .filter(e => e.jobUuid === job.uuid && e.direction === direction)
+        (ioByJob.get(`${job.uuid} ${direction}`) ?? [])
           .map(e => ioById.get(e.datasetUuid)!)
           .filter(Boolean)
           .map(d => ({ namespace: d.namespace, name: d.name }));
@@ -1172,6 +1218,17 @@ export class LineageService {
       };
     });
   }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 function toNamespace(n: {

@@ -1,5 +1,6 @@
 import type { ModelVersion, Run } from '@loopline/mlops-common';
 import {
+  lineageIdFromLocation,
   LOOPLINE_LINEAGE_NAMESPACE,
   modelLineageId,
 } from '@loopline/mlops-common';
@@ -9,6 +10,11 @@ import type { EventDataset, RunEvent } from './types';
 
 /** The run tag naming the catalog Dataset a run trained on (the demo trainer sets it). */
 export const RUN_DATASET_TAG = 'loopline.dev/dataset';
+/**
+ * The run tag giving the data's location (as a Dataset's `spec.location`),
+ * used when the catalog does not know the Dataset (yet, at startup).
+ */
+export const RUN_DATASET_LOCATION_TAG = 'loopline.dev/dataset-location';
 const PRODUCER =
   'https://github.com/loopline/loopline/tree/main/plugins/mlops-backend';
 const SCHEMA_URL =
@@ -67,11 +73,14 @@ export class LooplineEmitter {
       : undefined;
     const inputs: EventDataset[] = [];
     const datasetRef = run?.tags[RUN_DATASET_TAG];
-    if (datasetRef) {
-      const id = await this.deps.datasetIdOf(datasetRef);
-      if (id) {
-        inputs.push({ namespace: id.namespace, name: id.name });
-      }
+    const location = run?.tags[RUN_DATASET_LOCATION_TAG];
+    const id =
+      (datasetRef
+        ? await this.deps.datasetIdOf(datasetRef).catch(() => undefined)
+        : undefined) ??
+      (location ? lineageIdFromLocation(location) : undefined);
+    if (id) {
+      inputs.push({ namespace: id.namespace, name: id.name });
     }
     const facet = (body: Record<string, unknown>) => ({
       _producer: PRODUCER,

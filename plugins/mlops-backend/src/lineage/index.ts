@@ -13,7 +13,7 @@ import { LineageStore } from './LineageStore';
 import { OpenLineageValidator } from './OpenLineageValidator';
 import { createLineageRouter } from './router';
 import { LineageCatalog } from './LineageCatalog';
-import { LineageImpactService } from './LineageImpact';
+import { LineageImpactService, ProvenanceSources } from './LineageImpact';
 import { LooplineEmitter } from './LooplineEmitter';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { RegistryService } from '../registry';
@@ -60,6 +60,8 @@ export async function createLineage(options: {
   catalog: CatalogService;
   registry: RegistryService;
   tracking: TrackingService;
+  /** The inference log's lookup of a request id, for prediction provenance. */
+  inferenceRequests?: ProvenanceSources['getRequest'];
 }): Promise<{ service: LineageService; router: express.Router }> {
   const config = readLineageConfig(options.config);
   const store = new LineageStore(options.db);
@@ -84,7 +86,12 @@ export async function createLineage(options: {
     permissions: options.permissions,
     logger: options.logger,
     lineage: service,
-    impact: new LineageImpactService(service, catalogLink, registry),
+    impact: new LineageImpactService(service, catalogLink, registry, {
+      getRequest: async requestId =>
+        options.inferenceRequests ? options.inferenceRequests(requestId) : [],
+      getVersion: (name, version) => registry.getVersion(name, version),
+      getRun: runId => tracking.getRun(runId),
+    }),
     jsonBodyLimit: config.jsonBodyLimit,
   });
   const { retentionDays } = config;

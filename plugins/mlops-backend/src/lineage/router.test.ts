@@ -218,6 +218,23 @@ describe.each(databaseIds)('lineage routes on %s', databaseId => {
       0,
     );
     await request(server).get(`${BASE}/namespaces`).expect(403);
+    const impact = await request(server)
+      .get('/api/mlops/lineage/impact')
+      .query({ entityRef: 'dataset:default/wine-quality-raw' });
+    expect(impact.status).toBe(403);
+    expect(impact.body.error.name).toBe('NotAllowedError');
+  });
+
+  it('answers provenance of an unknown request with 404 in Backstage shape', async () => {
+    const { server } = await start();
+    const res = await request(server)
+      .get('/api/mlops/lineage/provenance')
+      .query({ requestId: 'no-such-request' });
+    expect(res.status).toBe(404);
+    expect(res.body.error.name).toBe('NotFoundError');
+    const bad = await request(server).get('/api/mlops/lineage/impact');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.name).toBe('InputError');
   });
 });
 

@@ -288,6 +288,24 @@ export function createLineageRouter(options: {
       res.json(await impact.graph(q));
     });
 
+    router.get('/lineage/provenance', async (req, res) => {
+      const { requestId } = parseInput(
+        z.object({ requestId: z.string().min(1).max(256) }).strict(),
+        req.query,
+        'query',
+      );
+      const credentials = await httpAuth.credentials(req, {
+        allow: ['user', 'service'],
+      });
+      await authorizeEntity(
+        permissions,
+        mlopsEntityReadPermission,
+        await impact.provenanceEntityRef(requestId),
+        credentials,
+      );
+      res.json(await impact.provenance(requestId));
+    });
+
     router.get('/lineage/impact', async (req, res) => {
       const { entityRef } = parseInput(
         z.object({ entityRef: entityRefSchema }).strict(),

@@ -1,6 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   AuditEventList,
+  DriftHistoryResponse,
+  DriftReport,
+  QualityResponse,
   Deployment,
   DeploymentDetail,
   DeploymentList,
@@ -176,6 +179,24 @@ export interface MlopsApi {
     comment?: string,
   ): Promise<Deployment>;
 
+  /**
+   * A Model's drift reports: the latest in full and the history (newest
+   * first), optionally of one version; with the schedule and its next run.
+   */
+  getDriftHistory(
+    modelName: string,
+    options?: { version?: string },
+  ): Promise<DriftHistoryResponse>;
+  /** Runs the drift check now over the last `windowMinutes`; answers the reports made (one per version). */
+  runDriftCheck(
+    modelName: string,
+    options?: { version?: string; windowMinutes?: number },
+  ): Promise<{ reports: DriftReport[] }>;
+  /** Quality against ground truth per report window, the SLO and ADWIN's change points. */
+  getModelQuality(
+    modelName: string,
+    options?: { version?: string },
+  ): Promise<QualityResponse>;
   /** A pipeline's runs, newest first, and its next scheduled time. */
   listPipelineRuns(
     pipelineName: string,

@@ -1,6 +1,9 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  DriftHistoryResponse,
+  DriftReport,
+  QualityResponse,
   AuditEventList,
   Deployment,
   DeploymentDetail,
@@ -330,6 +333,34 @@ export class MlopsClient implements MlopsApi {
       path`/deployments/models/${modelName}/${environment}/${action}`,
       { method: 'POST', body },
     );
+  }
+
+  async getDriftHistory(
+    modelName: string,
+    options: { version?: string } = {},
+  ): Promise<DriftHistoryResponse> {
+    return this.request(path`/monitoring/models/${modelName}/drift`, {
+      query: { version: options.version },
+    });
+  }
+
+  async runDriftCheck(
+    modelName: string,
+    options: { version?: string; windowMinutes?: number } = {},
+  ): Promise<{ reports: DriftReport[] }> {
+    return this.request(path`/monitoring/models/${modelName}/drift/run`, {
+      method: 'POST',
+      body: options,
+    });
+  }
+
+  async getModelQuality(
+    modelName: string,
+    options: { version?: string } = {},
+  ): Promise<QualityResponse> {
+    return this.request(path`/monitoring/models/${modelName}/quality`, {
+      query: { version: options.version },
+    });
   }
 
   async listPipelineRuns(

@@ -37,11 +37,13 @@ import {
 } from '@backstage/catalog-model';
 import {
   EntityDependsOnModelsCard,
+  EntityLineageContent,
   EntityMlopsAuditCard,
   EntityMlopsGraphCard,
   EntityMlopsOverviewCard,
   EntityMlopsRelationsCard,
   EntityModelDeploymentsContent,
+  EntityModelDriftContent,
   EntityPipelineRunsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
@@ -180,6 +182,14 @@ const modelPage = (
     <EntityLayout.Route path="/deployments" title="Deployments">
       <EntityModelDeploymentsContent />
     </EntityLayout.Route>
+
+    <EntityLayout.Route path="/drift" title="Drift">
+      <EntityModelDriftContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
+    </EntityLayout.Route>
   </EntityLayout>
 );
 
@@ -187,6 +197,10 @@ const datasetPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
@@ -198,6 +212,10 @@ const pipelinePage = (
     </EntityLayout.Route>
     <EntityLayout.Route path="/runs" title="Runs">
       <EntityPipelineRunsContent />
+    </EntityLayout.Route>
+
+    <EntityLayout.Route path="/lineage" title="Lineage">
+      <EntityLineageContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
