@@ -382,6 +382,23 @@ describe.each(databaseIds)('PipelineService on %s', databaseId => {
     });
   });
 
+  it('stores every line of a step that prints a lot at once', async () => {
+    const { service, source, store } = createPipelineHarness(knex);
+    const name = unique('chatty');
+    // 20,000 lines in one flush: more rows than one SQL statement may bind.
+    source.add(pipelineEntity(name, [{ name: 'talk', run: 'seq 1 20000' }]));
+    const { run } = await service.startRun({
+      pipeline: name,
+      trigger: { type: 'manual', cause: 'test' },
+      credentials: ALICE,
+    });
+    await service.idle();
+    expect((await store.getRun(run.id))!.state).toBe('succeeded');
+    const lines = await store.readLogs(run.id, { after: 0, limit: 30_000 });
+    expect(lines).toHaveLength(20_000);
+    expect(lines[19_999].text).toBe('20000');
+  });
+
   it('starts one run per trigger key, and refuses bad parameters and steps', async () => {
     const { service, source } = createPipelineHarness(knex);
     const name = unique('keyed');

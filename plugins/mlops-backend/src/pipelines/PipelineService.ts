@@ -615,6 +615,7 @@ export class PipelineService {
       attempt,
       this.maxLogLinesPerStep,
       this.now,
+      this.logger,
     );
     let result: StepResult;
     try {
@@ -771,6 +772,7 @@ class StepLog {
     private readonly attempt: number,
     private readonly maxLines: number,
     private readonly now: () => number,
+    private readonly logger: LoggerService,
   ) {}
 
   write(stream: NewLogLine['stream'], text: string): void {
@@ -797,10 +799,14 @@ class StepLog {
     this.timer = undefined;
     const batch = this.buffer;
     this.buffer = [];
-    // A failed write loses its batch, not the lines after it.
+    // A failed write loses its batch (said in the backend's log), not the lines after it.
     this.writing = this.writing
       .then(() => this.store.appendLogs(batch))
-      .catch(() => undefined);
+      .catch(error =>
+        this.logger.warn(
+          `Lost ${batch.length} log lines of run ${this.runId}: ${error}`,
+        ),
+      );
     return this.writing;
   }
 

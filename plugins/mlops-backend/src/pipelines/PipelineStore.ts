@@ -15,6 +15,7 @@ const RUNS = 'pipeline_runs';
 const STEPS = 'pipeline_step_runs';
 const LOGS = 'pipeline_run_logs';
 const TRIGGER_STATE = 'pipeline_trigger_state';
+const LOG_INSERT_CHUNK = 500;
 
 /** A step as it will be run: the spec's step with its kind resolved. */
 export interface StepDefinition {
@@ -372,17 +373,19 @@ export class PipelineStore {
   }
 
   async appendLogs(lines: NewLogLine[]): Promise<void> {
-    if (lines.length === 0) return;
-    await this.db(LOGS).insert(
-      lines.map(line => ({
-        run_id: line.runId,
-        step: line.step,
-        attempt: line.attempt,
-        stream: line.stream,
-        text: line.text,
-        created_at: line.at,
-      })),
-    );
+    // In chunks: SQLite caps the bound variables of one statement.
+    for (let i = 0; i < lines.length; i += LOG_INSERT_CHUNK) {
+      await this.db(LOGS).insert(
+        lines.slice(i, i + LOG_INSERT_CHUNK).map(line => ({
+          run_id: line.runId,
+          step: line.step,
+          attempt: line.attempt,
+          stream: line.stream,
+          text: line.text,
+          created_at: line.at,
+        })),
+      );
+    }
   }
 
   /** Up to `limit` lines of the run after sequence number `after`, optionally of one step. */

@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { mockServices } from '@backstage/backend-test-utils';
 import { PipelineRun } from '@loopline/mlops-common';
 import { pipelineEntity } from './__testUtils__/harness';
+import { OpenLineageValidator } from '../lineage/OpenLineageValidator';
 import { openLineageEmitter } from './listeners';
 
 describe('openLineageEmitter', () => {
@@ -85,6 +86,11 @@ describe('openLineageEmitter', () => {
         ],
       });
       expect(received[0].body.outputs).toEqual([]);
+      // Both are RunEvents the lineage ingest accepts (the spec's schemas).
+      const validator = new OpenLineageValidator();
+      for (const { body } of received) {
+        expect(validator.validate(body)).toMatchObject({ valid: true });
+      }
     } finally {
       server.close();
     }
