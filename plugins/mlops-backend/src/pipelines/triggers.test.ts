@@ -180,10 +180,12 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
       kind: 'Dataset',
       metadata: { name: 'wine-quality-raw' },
       spec: {
-        type: 'tabular',
+        type: 'raw',
+        format: 'csv',
         owner: 'group:wine-science',
+        lifecycle: 'production',
         location: 'examples/data/winequality.csv',
-      } as DatasetEntityV1alpha1['spec'],
+      },
     };
     a.datasets.set('dataset:default/wine-quality-raw', dataset);
     // First sight: a baseline only.
