@@ -5,6 +5,13 @@
 // reports each request's true quality as ground truth. No dependencies.
 //
 //   node examples/rollout/traffic.mjs [--rps 20] [--seconds 600] [--model wine-quality]
+//                                     [--drift alcohol,sulphates] [--shift 1.5]
+//
+// Drift mode (--drift): the named features of each real row are shifted by
+// --shift times their standard deviation over the file (default 1.5), as if
+// the lab or the grapes changed; the ground truth stays the row's own, so
+// the model's error grows too. The Drift tab then shows those features as
+// drifted within the Model's schedule.
 //
 // Environment: LOOPLINE_URL (default http://localhost:7007),
 // LOOPLINE_TOKEN (default the demo's static token).
@@ -40,6 +47,21 @@ const rows = lines.map(line => {
   return Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
 });
 
+const drifted = (args.drift ?? '').split(',').filter(Boolean);
+const shift = Number(args.shift ?? 1.5);
+const shiftOf = Object.fromEntries(
+  drifted.map(name => {
+    const values = rows.map(r => Number(r[name])).filter(Number.isFinite);
+    if (values.length === 0) {
+      console.error(`--drift: no numeric column ${name} in winequality.csv`);
+      process.exit(1);
+    }
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+    return [name, shift * sd];
+  }),
+);
+
 const schema = await fetch(`${base}/serving/models/${model}/schema`, { headers });
 if (!schema.ok) {
   console.error(`Cannot read the schema of ${model}: ${schema.status} ${await schema.text()}`);
@@ -50,7 +72,11 @@ const featuresOf = row =>
   Object.fromEntries(
     features.map(({ name }) => [
       name,
-      name === 'is_red' ? (row.color === 'red' ? 1 : 0) : Number(row[name]),
+      name === 'is_red'
+        ? row.color === 'red'
+          ? 1
+          : 0
+        : Number(row[name]) + (shiftOf[name] ?? 0),
     ]),
   );
 
@@ -91,7 +117,11 @@ async function flushTruths() {
   }).catch(() => {});
 }
 
-console.log(`Sending ${rps} requests/s to ${model} for ${seconds} s (Ctrl-C stops)`);
+console.log(
+  `Sending ${rps} requests/s to ${model} for ${seconds} s (Ctrl-C stops)${
+    drifted.length ? `, ${drifted.join(', ')} shifted by ${shift} sd` : ''
+  }`,
+);
 const started = Date.now();
 let i = 0;
 const timer = setInterval(() => {

@@ -55,6 +55,8 @@ export interface Config {
         port: number;
         /** Defaults to 0.0.0.0. */
         host?: string;
+        /** OIP over gRPC (inference.GRPCInferenceService) on this port too, served by the same workers. Unset: HTTP only. */
+        grpcPort?: number;
         /** Worker processes sharing the port, each with its own onnxruntime sessions; a dead one is started again. Defaults to 1. */
         workers?: number;
         /** How often the backend rebuilds the routing table, in ms; it is pushed to the workers only when it changed (and at once after a deployment changes). Defaults to 2000. */
@@ -101,6 +103,31 @@ export interface Config {
         /** Longest window the stats route accepts, in seconds. Defaults to 86400. */
         maxWindowSeconds?: number;
       };
+    };
+    /**
+     * Model monitoring: drift of each Model's recent requests against its
+     * reference Dataset, quality against ground truth, ADWIN, alerts. Each
+     * Model's schedule and rules are in its `spec.monitoring`.
+     */
+    monitoring?: {
+      /** How often the global tick looks for due drift checks, in seconds. Defaults to 30. */
+      tickIntervalSeconds?: number;
+      /** The current window when a Model names none (`spec.monitoring.drift.windowMinutes`). Defaults to 60. */
+      windowMinutes?: number;
+      /** A window with fewer decoded rows is reported as `insufficient_data`. Defaults to 30. */
+      minRows?: number;
+      /** A feature with fewer values on either side is `insufficient_data`. Defaults to 5. */
+      minFeatureValues?: number;
+      /** Larger reference Datasets are reservoir-sampled (seeded) to this many rows. Defaults to 100000. */
+      maxReferenceRows?: number;
+      /** Larger windows are reservoir-sampled (seeded) to this many rows. Defaults to 100000. */
+      maxCurrentRows?: number;
+      /** At most this many inference-log rows are read for one window. Defaults to 200000. */
+      maxLogRows?: number;
+      /** One alert per Model and kind per this many minutes, unless the Model says otherwise. Defaults to 60. */
+      alertCooldownMinutes?: number;
+      /** Columns one `POST /monitoring/drift/compare` may send. Defaults to 500. (Its body size is `mlops.api.jsonBodyLimit`.) */
+      maxCompareColumns?: number;
     };
     /** Progressive delivery: deployments per model and environment, rollouts and their analysis. */
     rollout?: {
@@ -183,6 +210,35 @@ export interface Config {
           caData?: string;
         };
       };
+    };
+    /** Pipeline runs (`/api/mlops/pipelines`). */
+    pipelines?: {
+      /** Folder of the runs' workspaces (one per run). Defaults to `loopline/pipelines` under the OS's temporary folder. */
+      workspaceDirectory?: string;
+      local?: {
+        /** Steps without `timeoutSeconds` are killed (their process group) after this. Defaults to 3600. */
+        defaultTimeoutSeconds?: number;
+        /** Variables of the backend's environment passed on to steps besides PATH, HOME, LANG, LC_ALL, TZ and TMPDIR (e.g. PYTHONPATH). No others leak. */
+        passEnv?: string[];
+      };
+      logs?: {
+        /** Days the log lines of finished runs are kept. Defaults to 30. */
+        retentionDays?: number;
+        /** Lines kept per step attempt; later ones are dropped with a note. Defaults to 100000. */
+        maxLinesPerStep?: number;
+      };
+      schedule?: {
+        /** A schedule slot missed (all backends down) by more than this is not run; only the latest missed slot runs. Defaults to 60. */
+        maxLatenessMinutes?: number;
+      };
+      /** How often a backend marks its running runs alive. Defaults to 5. */
+      heartbeatIntervalSeconds?: number;
+      /** A running run whose backend has not beaten for this long is failed (and its steps stopped). Defaults to 60. */
+      staleAfterSeconds?: number;
+      /** OPENLINEAGE_URL of the steps and where run events are posted (`<url>/api/v1/lineage`). Defaults to this backend's `/api/mlops/openlineage`. */
+      openLineageUrl?: string;
+      /** MLFLOW_TRACKING_URI of the steps. Defaults to this backend's `/api/mlops/mlflow`. */
+      trackingUri?: string;
     };
     /** OpenLineage ingest and the Marquez-compatible lineage API. */
     lineage?: {

@@ -35,6 +35,7 @@ const RSS_REQUESTS = Number(process.env.BENCH_RSS_REQUESTS ?? 200_000);
 const PORT = 7703;
 const DATA_PLANE_PORT = 7704;
 const BARE_PORT = 7705;
+const GRPC_PORT = 7706;
 const TOKEN =
   process.env.LOOPLINE_DEMO_TOKEN ?? 'loopline-demo-token-change-me';
 const REPO = path.resolve(__dirname, '../../..');
@@ -116,6 +117,7 @@ function startBackend(work: string, workers: number) {
         APP_CONFIG_mlops_serving_dataPlane_port: String(DATA_PLANE_PORT),
         APP_CONFIG_mlops_serving_dataPlane_host: '127.0.0.1',
         APP_CONFIG_mlops_serving_dataPlane_workers: String(workers),
+        APP_CONFIG_mlops_serving_dataPlane_grpcPort: String(GRPC_PORT),
       },
     },
   );
@@ -150,6 +152,50 @@ interface LoadResult {
   throughput: number;
   p50: number;
   p99: number;
+}
+
+/** gRPC ModelInfer with raw_input_contents, from bench/grpcLoadgen.js in its own process. */
+function loadGrpc(rows: number[][], batch: number, inputName: string) {
+  const picked = Array.from({ length: batch }, (_, i) => rows[i % rows.length]);
+  const raw = Buffer.from(new Float32Array(picked.flat()).buffer);
+  const child = fork(path.join(__dirname, 'grpcLoadgen.js'), {
+    stdio: 'inherit',
+    execArgv: [],
+  });
+  return new Promise<LoadResult>((resolve, reject) => {
+    child.on('message', m => {
+      const result = m as LoadResult;
+      if (result.errors) {
+        reject(
+          new Error(`gRPC: ${result.errors} errors, e.g. ${result.firstError}`),
+        );
+      } else resolve(result);
+    });
+    child.once('exit', code =>
+      code
+        ? reject(new Error(`gRPC load generator exited ${code}`))
+        : undefined,
+    );
+    child.send({
+      address: `127.0.0.1:${GRPC_PORT}`,
+      protoPath: path.join(__dirname, '../proto/grpc_predict_v2.proto'),
+      request: {
+        model_name: MODEL,
+        id: `bench-${batch}`,
+        inputs: [
+          {
+            name: inputName,
+            datatype: 'FP32',
+            shape: [batch, picked[0].length],
+          },
+        ],
+        raw_input_contents: [raw.toString('base64')],
+      },
+      token: TOKEN,
+      concurrency: CONCURRENCY,
+      durationMs: SECONDS * 1000,
+    });
+  });
 }
 
 function load(options: {
@@ -271,11 +317,16 @@ async function main() {
   const rows = wineRows();
   const inputName = meta.inputs[0].name;
 
-  type Cell = { label: string; dp: LoadResult[]; bare: LoadResult[] };
+  type Cell = {
+    label: string;
+    dp: LoadResult[];
+    bare: LoadResult[];
+    grpc: LoadResult[];
+  };
   const cells: Cell[] = [];
   for (const batch of [1, 64]) {
     const body = inferBody(rows, batch, inputName);
-    const cell: Cell = { label: `batch ${batch}`, dp: [], bare: [] };
+    const cell: Cell = { label: `batch ${batch}`, dp: [], bare: [], grpc: [] };
     for (let round = 0; round < ROUNDS; round++) {
       process.stdout.write(`batch ${batch}, round ${round + 1}/${ROUNDS} ...`);
       cell.dp.push(
@@ -295,6 +346,7 @@ async function main() {
           durationMs: SECONDS * 1000,
         }),
       );
+      cell.grpc.push(await loadGrpc(rows, batch, inputName));
       process.stdout.write(' done\n');
     }
     cells.push(cell);
@@ -380,6 +432,23 @@ async function main() {
       `${f(dp.tp / bare.tp)}x`,
       `${f(dp.p99 / bare.p99)}x`,
     ]);
+    const grpcTp = median(cell.grpc.map(r => r.throughput));
+    lines.push([
+      cell.label,
+      'data plane gRPC, 1 worker',
+      f(grpcTp, 0),
+      f(median(cell.grpc.map(r => r.p50))),
+      f(median(cell.grpc.map(r => r.p99))),
+      `${f(grpcTp / bare.tp)}x`,
+      `${f(median(cell.grpc.map(r => r.p99)) / bare.p99)}x`,
+    ]);
+    if (cell.label === 'batch 1') {
+      summary.push(
+        `gRPC vs the data plane's JSON (batch 1): ${f(
+          grpcTp / dp.tp,
+        )}x (>= 1.2: ${grpcTp / dp.tp >= 1.2 ? 'met' : 'NOT met'})`,
+      );
+    }
     lines.push([
       cell.label,
       'bare node:http',

@@ -17,12 +17,18 @@ import {
   RegistryStore,
 } from './registry';
 import { createRegistryRouter } from './registry/router';
-import { TrackingService, TrackingStore } from './tracking';
+import {
+  LoggedModelService,
+  LoggedModelStore,
+  TrackingService,
+  TrackingStore,
+} from './tracking';
 import { createTrackingRouter } from './tracking/router';
 import { createMlflowRouter, MlflowArtifacts } from './mlflow';
 import {
   CatalogFeatureSchemaSource,
   createEmbeddedServing,
+  createEmbeddedServingParts,
   createServingRouter,
   readServingConfig,
 } from './serving';
@@ -32,24 +38,9 @@ import {
   KSERVE_LOGGER_PATH,
   readInferenceLogConfig,
 } from './serving/log';
-import {
-  createRolloutRouter,
-  EmbeddedDeploymentTarget,
-  readRolloutConfig,
-  RolloutMetrics,
-  rolloutNotifier,
-  RolloutService,
-  RolloutStore,
-  RolloutTrafficRouter,
-} from './rollout';
-import type { DeploymentTarget } from './rollout';
-import { KServeTarget } from './rollout/kserve/KServeTarget';
-import {
-  kubeConfigFor,
-  readKServeConfig,
-  storageUriFor,
-} from './rollout/kserve/config';
+import { createRollouts, RolloutStore } from './rollout';
 import { seedDemoModels } from './demo/seed';
+import { createPipelines } from './pipelines';
 import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
 import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
@@ -81,6 +72,7 @@ export const mlopsPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         notifications: notificationService,
         events: eventsServiceRef,
+        discovery: coreServices.discovery,
         inProcess: mlopsServiceHolderRef,
       },
       async init({
@@ -98,6 +90,7 @@ export const mlopsPlugin = createBackendPlugin({
         catalog,
         notifications,
         events,
+        discovery,
         inProcess,
       }) {
         const db = await database.getClient();
@@ -118,6 +111,10 @@ export const mlopsPlugin = createBackendPlugin({
         const auditTrail = new AuditTrail(new AuditStore(db), auditor);
         const infoService = new InfoService(db);
         const tracking = new TrackingService(new TrackingStore(db));
+        const loggedModels = new LoggedModelService(
+          new LoggedModelStore(db),
+          tracking,
+        );
         const registry = new RegistryService({
           store: new RegistryStore(db),
           artifacts: new FileSystemArtifactStore(
@@ -126,6 +123,7 @@ export const mlopsPlugin = createBackendPlugin({
           ),
           auditTrail,
           runLookup: runIds => tracking.lookupRunSummaries(runIds),
+          versionsInUse: name => new RolloutStore(db).versionsInUse(name),
         });
         // The scaffolder's mlops:* actions call these in process.
         inProcess.provide(
@@ -137,6 +135,7 @@ export const mlopsPlugin = createBackendPlugin({
             { maxBytes: maxArtifactBytes },
           ),
           tracking,
+          loggedModels,
         );
 
         // Serving: OIP v2 over onnxruntime-node, every request observed by
@@ -152,77 +151,61 @@ export const mlopsPlugin = createBackendPlugin({
         });
         const servingConfig = readServingConfig(config);
         const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
-        const rolloutConfig = readRolloutConfig(config);
-        const rolloutStore = new RolloutStore(db);
         let dataPlane: DataPlaneSupervisor | undefined;
-        // Requests are routed by the deployments stored (rollouts first,
-        // else the Production version).
-        let rolloutRouting: RolloutTrafficRouter | undefined;
+        const servingParts = createEmbeddedServingParts({
+          registry,
+          logger,
+          config: servingConfig,
+        });
+        // Progressive delivery: deployments per model and environment, on
+        // the embedded server or on KServe. Requests are routed by the
+        // deployments stored (rollouts first, else the Production version).
+        const rollouts = createRollouts({
+          db,
+          config,
+          registry,
+          auditTrail,
+          logger,
+          httpAuth,
+          permissions,
+          auth,
+          notifications,
+          serving: {
+            sessions: servingParts.sessions,
+            fallback: servingParts.trafficRouter,
+          },
+          inferenceLog,
+          // The data plane's workers route by a new deployment at once.
+          onDeploymentApplied: () => void dataPlane?.refresh(),
+        });
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
           logger,
           config: servingConfig,
           observers: inferenceLog.observers,
           featureSource,
-          routeWith: production => {
-            rolloutRouting = new RolloutTrafficRouter({
-              store: rolloutStore,
-              environment: rolloutConfig.servingEnvironment,
-              environments: rolloutConfig.environments
-                .filter(e => e.target === 'embedded')
-                .map(e => e.name),
-              fallback: production,
-              abKeyHeader: rolloutConfig.abKeyHeader,
-            });
-            return rolloutRouting;
-          },
+          parts: servingParts,
+          routeWith: () => rollouts.trafficRouter,
         });
 
-        // Progressive delivery: deployments per model and environment, on
-        // the embedded server or on KServe.
-        const targets: DeploymentTarget[] = [
-          new EmbeddedDeploymentTarget({
-            sessions,
-            routedElsewhere: (model, environment) =>
-              rolloutStore.routedVersions(model, environment),
-            onApplied: name => {
-              rolloutRouting?.invalidate(name);
-              void dataPlane?.refresh(); // the workers route by the new deployment at once
-            },
-          }),
-        ];
-        const kserveConfig = readKServeConfig(config);
-        if (kserveConfig) {
-          targets.push(
-            new KServeTarget({
-              kubeConfig: kubeConfigFor(kserveConfig),
-              namespace: kserveConfig.namespace,
-              loggerUrl: kserveConfig.loggerUrl,
-              loggerToken: kserveConfig.loggerToken,
-            }),
-          );
-        }
-        const rollouts = new RolloutService({
-          store: rolloutStore,
-          registry,
-          logReader: inferenceLog.store,
-          targets,
-          config: rolloutConfig,
-          auditTrail,
-          serviceCredentials: () => auth.getOwnServiceCredentials(),
-          storageUriOf: version =>
-            kserveConfig
-              ? storageUriFor(kserveConfig.storageUriTemplate, {
-                  modelName: version.name,
-                  version: version.version,
-                  sha256: version.artifact?.sha256,
-                })
-              : `loopline://${version.name}/${version.version}`,
+        // Pipeline runs: triggers, the local runner, recovery after a restart.
+        const pipelines = await createPipelines({
+          config,
+          db,
           logger,
-          listeners: [
-            new RolloutMetrics(inferenceLog.metrics.registry),
-            rolloutNotifier({ notifications, logger }),
-          ],
+          auth,
+          discovery,
+          httpAuth,
+          permissions,
+          catalog,
+          notifications,
+          scheduler,
+          lifecycle,
+          events,
+          auditTrail,
+          tracking,
+          registry,
+          rollouts: rollouts.service,
         });
 
         // Monitoring: drift, quality and alerts over the inference log.
@@ -253,6 +236,37 @@ export const mlopsPlugin = createBackendPlugin({
           credentialsCacheTtlMs: servingConfig.permissionCacheTtlMs,
         });
 
+        // The production path for inference clients: worker processes on a
+        // port of their own (mlops.serving.dataPlane), and standalone
+        // loopline-serving processes, all routing by tables pushed from here.
+        const dataPlanes = createDataPlane({
+          config: servingConfig.dataPlane,
+          serving: servingConfig,
+          rolloutRouting: {
+            servingEnvironment: rollouts.config.servingEnvironment,
+            environments: rollouts.config.environments
+              .filter(e => e.target === 'embedded')
+              .map(e => e.name),
+            abKeyHeader: rollouts.config.abKeyHeader,
+          },
+          auth,
+          httpAuth,
+          permissions,
+          registry,
+          rolloutStore: rollouts.store,
+          featureSource,
+          observers: inferenceLog.observers,
+          logger: logger.child({ service: 'data-plane' }),
+          metricsRegistry: inferenceLog.metrics.registry,
+        });
+        dataPlane = dataPlanes.supervisor;
+        if (dataPlane) {
+          const supervisor = dataPlane;
+          lifecycle.addStartupHook(async () => {
+            await supervisor.start();
+            lifecycle.addShutdownHook(() => supervisor.close());
+          });
+        }
         // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
         const lineage = await createLineage({
           db,
@@ -282,6 +296,7 @@ export const mlopsPlugin = createBackendPlugin({
               permissions,
               logger,
               tracking,
+              loggedModels,
               registry,
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
@@ -298,8 +313,10 @@ export const mlopsPlugin = createBackendPlugin({
                 artifactBodyLimit: maxArtifactBytes,
               }),
               createTrackingRouter({ httpAuth, tracking }),
-              createRolloutRouter({ httpAuth, permissions, rollouts }),
+              rollouts.router,
+              pipelines.router,
               monitoring.router,
+              dataPlanes.router,
             ],
           }),
         );
@@ -335,13 +352,13 @@ export const mlopsPlugin = createBackendPlugin({
         // task on one instance at a time.
         await scheduler.scheduleTask({
           id: 'mlops-rollout-analysis',
-          frequency: { milliseconds: rolloutConfig.analysisIntervalMs },
+          frequency: { milliseconds: rollouts.config.analysisIntervalMs },
           timeout: { minutes: 5 },
-          initialDelay: { milliseconds: rolloutConfig.analysisIntervalMs },
+          initialDelay: { milliseconds: rollouts.config.analysisIntervalMs },
           fn: async () => {
             await inferenceLog.inferenceLogger.flush();
-            await rollouts.refreshTargetStatuses();
-            await rollouts.analyzeAll();
+            await rollouts.service.refreshTargetStatuses();
+            await rollouts.service.analyzeAll();
           },
         });
         // One global tick evaluates every Model's drift schedule; a due run
@@ -358,41 +375,13 @@ export const mlopsPlugin = createBackendPlugin({
         });
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
-          await rollouts.reconcileAll();
+          await rollouts.service.reconcileAll();
         });
         lifecycle.addShutdownHook(async () => {
           await inference.mirrorsSettled(); // shadow copies are logged too
           await inferenceLog.inferenceLogger.close(); // the final flush
           await sessions.close();
         });
-        if (servingConfig.dataPlane) {
-          // The production path for inference clients: worker processes on a
-          // port of their own, routing by tables this backend pushes.
-          dataPlane = createDataPlane({
-            config: servingConfig.dataPlane,
-            serving: servingConfig,
-            rolloutRouting: {
-              servingEnvironment: rolloutConfig.servingEnvironment,
-              environments: rolloutConfig.environments
-                .filter(e => e.target === 'embedded')
-                .map(e => e.name),
-              abKeyHeader: rolloutConfig.abKeyHeader,
-            },
-            auth,
-            permissions,
-            registry,
-            rolloutStore,
-            featureSource,
-            observers: inferenceLog.observers,
-            logger: logger.child({ service: 'data-plane' }),
-            metricsRegistry: inferenceLog.metrics.registry,
-          });
-          const supervisor = dataPlane;
-          lifecycle.addStartupHook(async () => {
-            await supervisor.start();
-            lifecycle.addShutdownHook(() => supervisor.close());
-          });
-        }
         if (servingConfig.preload) {
           lifecycle.addStartupHook(async () => {
             await inference.preload();

@@ -17,3 +17,5 @@ export * from './rollout';
 export * from './rolloutRules';
 export * from './monitoring';
 export * from './lineage';
+export * from './pipelines';
+export * from './datasetEvents';

@@ -1,3 +1,4 @@
+import type { PipelineStepKind } from './pipelines';
 import type { Entity } from '@backstage/catalog-model';
 
 /** The apiVersion of Loopline's catalog kinds. */
@@ -227,8 +228,24 @@ export type PipelineStep = {
   name: string;
   description?: string;
   image?: string;
+  /** The program and its arguments (no shell). */
   command?: string[];
+  /** A shell command line (`sh -c`), the other way to give a command. */
+  run?: string;
+  /** A built-in kind; `command` (the default) runs `run` or `command`. */
+  kind?: PipelineStepKind;
+  /** The built-in kind's arguments. */
+  with?: Record<string, string | number | boolean>;
+  /** Longest run of the step; it is killed (its process group, or its Job's deadline) after it. */
+  timeoutSeconds?: number;
   dependsOn?: string[];
+};
+
+/** A run parameter the pipeline declares, with its default. */
+export type PipelineParameter = {
+  name: string;
+  description?: string;
+  default?: string;
 };
 
 export type PipelineTrigger =
@@ -248,7 +265,16 @@ export interface PipelineEntityV1alpha1 extends Entity {
     consumes?: string[];
     /** Model or Dataset refs the pipeline writes; the kind is required (`model:x`, `dataset:y`). */
     produces?: string[];
-    runner?: { type: 'local' | 'kubernetes'; image?: string };
+    runner?: {
+      type: 'local' | 'kubernetes';
+      image?: string;
+      /** Kubernetes: the cluster's name in the Kubernetes plugin's config (defaults to `mlops.pipelines.kubernetes.cluster`). */
+      cluster?: string;
+      namespace?: string;
+    };
+    /** Runs of this pipeline at a time; more wait queued. Defaults to 1. */
+    concurrency?: number;
+    parameters?: PipelineParameter[];
     steps?: PipelineStep[];
     triggers?: PipelineTrigger[];
   };

@@ -72,6 +72,16 @@ export const lineageIngestPermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/**
+ * Act as a serving data plane of this backend: read its routing table and
+ * model files, have tokens verified, and hand in inference log events. For
+ * the service token of a standalone `loopline-serving` process.
+ */
+export const dataPlaneConnectPermission = createPermission({
+  name: 'loopline.serving.dataplane.connect',
+  attributes: { action: 'update' },
+});
+
 /** Every Loopline permission, for registration with the permissions registry. */
 export const mlopsPermissions = [
   mlopsEntityReadPermission,
@@ -83,4 +93,5 @@ export const mlopsPermissions = [
   pipelineRunPermission,
   modelMonitorPermission,
   lineageIngestPermission,
+  dataPlaneConnectPermission,
 ];

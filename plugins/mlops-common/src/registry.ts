@@ -4,7 +4,12 @@
  */
 
 /** MLflow's stages, with MLflow's spelling. */
-export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export const MODEL_STAGES = [
+  'None',
+  'Staging',
+  'Production',
+  'Archived',
+] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
 
 /** MLflow's registration states; a version is READY once its artifact checks out. */
@@ -73,6 +78,8 @@ export interface ModelVersion {
   /** Where the model came from (MLflow's `source`, e.g. a run's artifact path). */
   source: string;
   runId?: string;
+  /** The MLflow 3 logged model it was registered from (`models:/<model_id>`). */
+  modelId?: string;
   status: ModelVersionStatus;
   statusMessage?: string;
   stage: ModelStage;

@@ -16,6 +16,8 @@ export {
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelDeploymentsContent,
+  EntityModelDriftContent,
+  EntityPipelineRunsContent,
   EntityLineageContent,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
@@ -34,4 +36,6 @@ export type { EntityModelVersionsContentProps } from './components/EntityModelVe
 export type { EntityModelExperimentsContentProps } from './components/EntityModelExperimentsContent';
 export type { EntityModelServingCardProps } from './components/EntityModelServingCard';
 export type { EntityModelDeploymentsContentProps } from './components/EntityModelDeploymentsContent';
+export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
+export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
 export type { EntityLineageContentProps } from './components/EntityLineageContent';

@@ -163,6 +163,42 @@ export const EntityModelDeploymentsContent = mlopsPlugin.provide(
 );
 
 /**
+ * A Model's Drift tab: the latest drift report per feature, scores over time,
+ * reference-vs-current distributions, quality against ground truth with its
+ * SLO and change points, and "Run now" for those allowed.
+ *
+ * @public
+ */
+export const EntityModelDriftContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelDriftContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelDriftContent').then(
+          m => m.EntityModelDriftContent,
+        ),
+    },
+  }),
+);
+
+/**
+ * The current Pipeline's runs: trigger, state and duration, the next
+ * scheduled time, "Run" with its parameters for those allowed, and each
+ * run's steps, outputs and live log.
+ */
+export const EntityPipelineRunsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityPipelineRunsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityPipelineRunsContent').then(
+          m => m.EntityPipelineRunsContent,
+        ),
+    },
+  }),
+);
+
+/**
  * The Lineage tab of a Model, Dataset or Pipeline: the OpenLineage graph
  * around it, a side panel per node, column lineage, impact analysis, and a
  * Dataset's versions.

@@ -5,3 +5,10 @@
  */
 export { scaffolderModuleMlops as default } from './module';
 export * from './actions';
+export {
+  LocalGitRepositories,
+  LocalGitUrlReader,
+  localGitUrlReaderFactory,
+  readLocalGitConfig,
+} from './localGit';
+export type { LocalGitConfig } from './localGit';

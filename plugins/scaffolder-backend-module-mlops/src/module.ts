@@ -15,9 +15,15 @@ import {
   createCreateRegisteredModelAction,
   createDescribeTokenAction,
   createRenderServingManifestsAction,
+  createPublishLocalAction,
   createValidateEntitiesAction,
   newModelAuthorizer,
 } from './actions';
+import {
+  createLocalGitRouter,
+  LocalGitRepositories,
+  readLocalGitConfig,
+} from './localGit';
 
 /**
  * The scaffolder's `mlops:*` actions. They call Loopline's registry and
@@ -36,6 +42,8 @@ export const scaffolderModuleMlops = createBackendModule({
         config: coreServices.rootConfig,
         discovery: coreServices.discovery,
         permissions: coreServices.permissions,
+        httpAuth: coreServices.httpAuth,
+        httpRouter: coreServices.httpRouter,
         catalog: catalogServiceRef,
         mlops: mlopsServiceRef,
       },
@@ -44,6 +52,8 @@ export const scaffolderModuleMlops = createBackendModule({
         config,
         discovery,
         permissions,
+        httpAuth,
+        httpRouter,
         catalog,
         mlops,
       }) {
@@ -81,6 +91,14 @@ export const scaffolderModuleMlops = createBackendModule({
           }),
           createDescribeTokenAction({ trackingUri }),
         );
+
+        // The embedded demo publishes to the portal's own git server.
+        const localGit = readLocalGitConfig(config);
+        if (localGit) {
+          const repositories = new LocalGitRepositories(localGit);
+          scaffolder.addActions(createPublishLocalAction({ repositories }));
+          httpRouter.use(createLocalGitRouter({ httpAuth, repositories }));
+        }
       },
     });
   },

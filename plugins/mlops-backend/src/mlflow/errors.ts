@@ -8,6 +8,7 @@ export type MlflowErrorCode =
   | 'INVALID_PARAMETER_VALUE'
   | 'RESOURCE_DOES_NOT_EXIST'
   | 'RESOURCE_ALREADY_EXISTS'
+  | 'INVALID_STATE'
   | 'PERMISSION_DENIED'
   | 'UNAUTHENTICATED'
   | 'REQUEST_LIMIT_EXCEEDED'
@@ -33,6 +34,8 @@ function statusOf(code: MlflowErrorCode): number {
       return 404;
     case 'PERMISSION_DENIED':
       return 403;
+    case 'INVALID_STATE':
+      return 409;
     case 'UNAUTHENTICATED':
       return 401;
     case 'REQUEST_LIMIT_EXCEEDED':
@@ -74,7 +77,9 @@ export function toMlflowError(error: unknown): MlflowError {
     case 'NotFoundError':
       return new MlflowError('RESOURCE_DOES_NOT_EXIST', message);
     case 'ConflictError':
-      return new MlflowError('RESOURCE_ALREADY_EXISTS', message);
+      return (e as { code?: string }).code === 'INVALID_STATE'
+        ? new MlflowError('INVALID_STATE', message)
+        : new MlflowError('RESOURCE_ALREADY_EXISTS', message);
     case 'NotAllowedError':
       return new MlflowError('PERMISSION_DENIED', message);
     case 'AuthenticationError':

@@ -1,3 +1,4 @@
+import type { LoggedModel } from '../tracking';
 import type {
   Experiment,
   MetricPoint,
@@ -80,6 +81,7 @@ export function toMlflowModelVersion(version: ModelVersion) {
     description: version.description,
     source: version.source,
     ...(version.runId ? { run_id: version.runId } : {}),
+    ...(version.modelId ? { model_id: version.modelId } : {}),
     status: version.status,
     ...(version.statusMessage ? { status_message: version.statusMessage } : {}),
     tags: keyValues(version.tags),
@@ -102,5 +104,26 @@ export function toMlflowRegisteredModel(
       alias,
       version: String(version),
     })),
+  };
+}
+
+/** MLflow's LoggedModel: `{info, data}`. */
+export function toMlflowLoggedModel(model: LoggedModel) {
+  return {
+    info: {
+      model_id: model.modelId,
+      experiment_id: model.experimentId,
+      name: model.name,
+      creation_timestamp_ms: model.creationTimestamp,
+      last_updated_timestamp_ms: model.lastUpdatedTimestamp,
+      artifact_uri: model.artifactLocation,
+      status: model.status,
+      ...(model.modelType ? { model_type: model.modelType } : {}),
+      ...(model.sourceRunId ? { source_run_id: model.sourceRunId } : {}),
+      ...(model.statusMessage ? { status_message: model.statusMessage } : {}),
+      tags: keyValues(model.tags),
+      registrations: [],
+    },
+    data: { params: keyValues(model.params), metrics: [] },
   };
 }

@@ -154,13 +154,38 @@ describe.each(databaseIds)('MLflow REST API on %s', databaseId => {
       .get(ARTIFACTS)
       .query({ path: `${experimentId}/${runId}/artifacts/model` })
       .expect(200);
+    // Names within the listed folder: MLflow's client joins them to it.
     expect(listing.body.files).toEqual([
-      {
-        path: `${experimentId}/${runId}/artifacts/model/model.onnx`,
-        is_dir: false,
-        file_size: onnxModel.length,
-      },
+      { path: 'model.onnx', is_dir: false, file_size: onnxModel.length },
     ]);
+    const folders = await http
+      .get(ARTIFACTS)
+      .query({ path: `${experimentId}/${runId}/artifacts` })
+      .expect(200);
+    expect(folders.body.files).toEqual([{ path: 'model', is_dir: true }]);
+    // The run's listing: paths from the run's artifact root.
+    const runListing = await http
+      .get(`${API}/artifacts/list`)
+      .query({ run_id: runId, path: 'model' })
+      .expect(200);
+    expect(runListing.body).toEqual({
+      root_uri: `mlflow-artifacts:/${experimentId}/${runId}/artifacts`,
+      files: [
+        {
+          path: 'model/model.onnx',
+          is_dir: false,
+          file_size: onnxModel.length,
+        },
+      ],
+    });
+    expect(
+      (
+        await http
+          .get(`${API}/artifacts/list`)
+          .query({ run_uuid: runId })
+          .expect(200)
+      ).body.files,
+    ).toEqual([{ path: 'model', is_dir: true }]);
 
     await http
       .post(`${API}/runs/update`)
@@ -390,6 +415,46 @@ describe.each(databaseIds)('MLflow REST API on %s', databaseId => {
       .query({ filter: "name='wine-quality'" })
       .expect(200);
     expect(versions.body.model_versions ?? []).toEqual([]);
+  });
+
+  it('refuses paths that leave the artifact folder on every artifact route', async () => {
+    const server = await start();
+    const http = request(server);
+    const experimentId = (
+      await http
+        .post(`${API}/experiments/create`)
+        .send({ name: 'paths' })
+        .expect(200)
+    ).body.experiment_id;
+    const runId = (
+      await http
+        .post(`${API}/runs/create`)
+        .send({ experiment_id: experimentId, start_time: 1 })
+        .expect(200)
+    ).body.run.info.run_id;
+    const refused = async (response: request.Response) => {
+      expect(response.status).toBe(400);
+      expect(response.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    };
+    for (const bad of ['..%2F..%2Fetc%2Fpasswd', '%2e%2e/x', 'a/../../x']) {
+      await refused(
+        await http
+          .put(`${ARTIFACTS}/${bad}`)
+          .set('Content-Type', 'application/octet-stream')
+          .send(Buffer.from('x')),
+      );
+      await refused(await http.get(`${ARTIFACTS}/${bad}`));
+    }
+    for (const bad of ['../..', '/etc', 'a/../../b', '%2e%2e']) {
+      await refused(await http.get(ARTIFACTS).query({ path: bad }));
+    }
+    for (const bad of ['../../..', '/etc', '..%2f..']) {
+      await refused(
+        await http
+          .get(`${API}/artifacts/list`)
+          .query({ run_id: runId, path: decodeURIComponent(bad) }),
+      );
+    }
   });
 
   it('needs credentials and the policy’s permission for registry changes', async () => {

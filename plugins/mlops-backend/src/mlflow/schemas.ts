@@ -155,6 +155,28 @@ export const mlflowSchemas = {
     })
     .passthrough(),
   registeredModelName: z.object({ name: nonEmpty }).passthrough(),
+  renameRegisteredModel: z
+    .object({ name: nonEmpty, new_name: nonEmpty })
+    .passthrough(),
+  registeredModelTag: z
+    .object({ name: nonEmpty, key: nonEmpty, value: z.string() })
+    .passthrough(),
+  registeredModelTagKey: z
+    .object({ name: nonEmpty, key: nonEmpty })
+    .passthrough(),
+  versionTagKey: z
+    .object({ name: nonEmpty, version: versionSchema, key: nonEmpty })
+    .passthrough(),
+  deleteVersion: z
+    .object({
+      name: nonEmpty,
+      version: versionSchema,
+      comment: z.string().max(5000).optional(),
+    })
+    .passthrough(),
+  updateExperiment: z
+    .object({ experiment_id: nonEmpty, new_name: nonEmpty })
+    .passthrough(),
   updateRegisteredModel: z
     .object({ name: nonEmpty, description: z.string().optional() })
     .passthrough(),
@@ -178,6 +200,7 @@ export const mlflowSchemas = {
       name: nonEmpty,
       source: nonEmpty,
       run_id: z.string().optional(),
+      model_id: z.string().optional(),
       tags: tagList,
       run_link: z.string().optional(),
       description: z.string().optional(),
@@ -224,4 +247,63 @@ export const mlflowSchemas = {
     })
     .passthrough(),
   listArtifacts: z.object({ path: z.string().optional() }).passthrough(),
+  createLoggedModel: z
+    .object({
+      experiment_id: nonEmpty,
+      name: z.string().optional(),
+      model_type: z.string().optional(),
+      source_run_id: z.string().optional(),
+      params: tagList,
+      tags: tagList,
+    })
+    .passthrough(),
+  finalizeLoggedModel: z
+    .object({ model_id: nonEmpty, status: nonEmpty })
+    .passthrough(),
+  loggedModelId: z.object({ model_id: nonEmpty }).passthrough(),
+  loggedModelTags: z
+    .object({ model_id: nonEmpty, tags: z.array(keyValue) })
+    .passthrough(),
+  loggedModelTag: z
+    .object({ model_id: nonEmpty, tag_key: nonEmpty })
+    .passthrough(),
+  loggedModelParams: z
+    .object({ model_id: nonEmpty, params: z.array(keyValue) })
+    .passthrough(),
+  listLoggedModelArtifacts: z
+    .object({
+      model_id: nonEmpty,
+      artifact_directory_path: z.string().optional(),
+      page_token: z.string().optional(),
+    })
+    .passthrough(),
+  searchLoggedModels: z
+    .object({
+      experiment_ids: stringList,
+      filter: z.string().optional(),
+      order_by: z
+        .array(
+          z
+            .object({
+              field_name: nonEmpty,
+              ascending: bool.optional(),
+            })
+            .passthrough(),
+        )
+        .optional(),
+      max_results: maxResults,
+      page_token: z.string().optional(),
+    })
+    .passthrough(),
+  logOutputs: withRunId({
+    models: z
+      .array(
+        z.object({ model_id: nonEmpty, step: int64.optional() }).passthrough(),
+      )
+      .optional(),
+  }),
+  listRunArtifacts: withRunId({
+    path: z.string().optional(),
+    page_token: z.string().optional(),
+  }),
 };

@@ -9,13 +9,9 @@ import {
   Page,
   RegisteredModel,
 } from '@loopline/mlops-common';
-import { createHash } from 'crypto';
 import { Knex } from 'knex';
 import { actorOf, AuditTrail } from '../audit';
-import {
-  ArtifactStore,
-  ArtifactTooLargeError,
-} from './artifacts/ArtifactStore';
+import { ArtifactStore } from './artifacts/ArtifactStore';
 import {
   canonicalStage,
   ENTITY_REF_TAG,
@@ -27,8 +23,10 @@ import {
   validateTags,
 } from './names';
 import { isUniqueViolation } from '../lib/database';
+import { InvalidStateError } from '../lib/errors';
 import { parseVersion } from '../lib/version';
 import { ModelInspector, OnnxInspector } from './onnx/OnnxInspector';
+import { VersionArtifacts } from './VersionArtifacts';
 import {
   ArtifactRecord,
   ModelRecord,
@@ -68,10 +66,15 @@ export interface RegistryServiceOptions {
   inspector?: ModelInspector;
   /** Milliseconds since the epoch; for tests. */
   clock?: () => number;
+  /**
+   * The versions of a model that deployments route (rollout provides it;
+   * the registry does not import rollout). They cannot be deleted, nor can
+   * their model be deleted or renamed.
+   */
+  versionsInUse?: (name: string) => Promise<number[]>;
 }
 
 const ACTIVE_STAGES: ModelStage[] = ['Staging', 'Production'];
-const DEFAULT_ARTIFACT_FILE = 'model.onnx';
 
 export const REGISTRY_SEARCH_LIMITS = {
   models: { default: 100, max: 1000 },
@@ -94,22 +97,25 @@ function describeVersion(name: string, version: number) {
  */
 export class RegistryService {
   private readonly store: RegistryStore;
-  private readonly artifacts: ArtifactStore;
+  private readonly artifacts: VersionArtifacts;
   private readonly auditTrail: AuditTrail;
   private readonly runLookup: RunLookup;
-  private readonly inspector: ModelInspector;
   private readonly clock: () => number;
+  private readonly versionsInUse: (name: string) => Promise<number[]>;
   private readonly versionListeners: Array<
     (version: ModelVersion) => Promise<void>
   > = [];
 
   constructor(options: RegistryServiceOptions) {
     this.store = options.store;
-    this.artifacts = options.artifacts;
+    this.artifacts = new VersionArtifacts(
+      options.artifacts,
+      options.inspector ?? new OnnxInspector(),
+    );
     this.auditTrail = options.auditTrail;
     this.runLookup = options.runLookup ?? (async () => new Map());
-    this.inspector = options.inspector ?? new OnnxInspector();
     this.clock = options.clock ?? Date.now;
+    this.versionsInUse = options.versionsInUse ?? (async () => []);
   }
 
   /** Called after each new version is committed (e.g. to record its lineage); a listener must not throw. */
@@ -232,6 +238,7 @@ export class RegistryService {
     credentials: BackstageCredentials;
   }): Promise<void> {
     const { name } = request;
+    await this.refuseInUse(name, undefined, 'delete');
     await this.store.transaction(async trx => {
       const model = await this.requireModel(name, trx, true);
       const versions = await this.store.listVersions(name, trx);
@@ -250,9 +257,39 @@ export class RegistryService {
         trx,
       );
     });
-    if (await this.artifacts.exists(name)) {
-      await this.artifacts.delete(name);
-    }
+    await this.artifacts.remove(name);
+  }
+
+  /**
+   * MLflow's `registered-models/rename`: the model, its versions, tags and
+   * aliases under a new name; it keeps its catalog Model. Refused while a
+   * deployment routes one of its versions. Audited as `registry.model.rename`.
+   */
+  async renameRegisteredModel(request: {
+    name: string;
+    newName: string;
+    credentials: BackstageCredentials;
+  }): Promise<RegisteredModel> {
+    const { name } = request;
+    const newName = validateModelName(request.newName);
+    await this.refuseInUse(name, undefined, 'rename');
+    await this.store.transaction(async trx => {
+      const model = await this.requireModel(name, trx, true);
+      if (await this.store.getModel(newName, trx)) {
+        throw new ConflictError(`Registered model '${newName}' already exists`);
+      }
+      await this.store.renameModel(name, newName, this.clock(), trx);
+      await this.auditTrail.record(
+        {
+          entityRef: model.entityRef,
+          action: 'registry.model.rename',
+          credentials: request.credentials,
+          details: { registeredModel: newName, previousName: name },
+        },
+        trx,
+      );
+    });
+    return this.getRegisteredModel(newName);
   }
 
   async setRegisteredModelTag(
@@ -292,6 +329,8 @@ export class RegistryService {
     name: string;
     source: string;
     runId?: string;
+    /** The MLflow logged model the version is registered from. */
+    modelId?: string;
     description?: string;
     tags?: Record<string, string>;
     /** ONNX bytes to store as the version's artifact. */
@@ -329,7 +368,11 @@ export class RegistryService {
     const description = this.checkDescription(request.description);
     const creator = request.creator ?? actorOf(request.credentials);
     const inspected = request.artifact
-      ? await this.inspect(name, request.artifact, `${name}/<new version>`)
+      ? await this.artifacts.inspect(
+          name,
+          request.artifact,
+          `${name}/<new version>`,
+        )
       : undefined;
 
     let writtenPath: string | undefined;
@@ -341,8 +384,8 @@ export class RegistryService {
         const now = this.clock();
         let artifact: ArtifactRecord | undefined;
         if (inspected) {
-          writtenPath = `${name}/${next}/${DEFAULT_ARTIFACT_FILE}`;
-          artifact = await this.storeArtifact(
+          writtenPath = this.artifacts.pathOf(name, next);
+          artifact = await this.artifacts.write(
             writtenPath,
             request.artifact!,
             inspected,
@@ -355,6 +398,7 @@ export class RegistryService {
             description,
             source: request.source,
             runId,
+            ...(request.modelId ? { modelId: request.modelId } : {}),
             status: 'READY',
             stage: 'None',
             creator,
@@ -386,7 +430,7 @@ export class RegistryService {
         return next;
       });
     } catch (error) {
-      await this.removeQuietly(writtenPath);
+      await this.artifacts.removeQuietly(writtenPath);
       throw error;
     }
     const created = await this.getVersion(name, number);
@@ -519,6 +563,68 @@ export class RegistryService {
         trx,
       );
     });
+  }
+
+  /**
+   * Deletes a version with its tags and aliases (its artifact file too).
+   * Refused with InvalidStateError while a deployment routes it. Audited as
+   * `registry.version.delete`.
+   */
+  async deleteVersion(request: {
+    name: string;
+    version: number;
+    comment?: string;
+    credentials: BackstageCredentials;
+  }): Promise<void> {
+    const { name } = request;
+    const number = parseVersion(request.version);
+    await this.refuseInUse(name, number, 'delete');
+    let artifactPath: string | undefined;
+    await this.store.transaction(async trx => {
+      const model = await this.requireModel(name, trx, true);
+      const version = await this.requireVersion(name, number, trx);
+      artifactPath = version.artifact?.path;
+      await this.store.deleteVersion(name, number, trx);
+      await this.store.updateModel(name, { updatedAt: this.clock() }, trx);
+      await this.auditTrail.record(
+        {
+          entityRef: model.entityRef,
+          action: 'registry.version.delete',
+          credentials: request.credentials,
+          comment: request.comment,
+          details: {
+            registeredModel: name,
+            version: number,
+            stage: version.stage,
+          },
+        },
+        trx,
+      );
+    });
+    await this.artifacts.removeQuietly(artifactPath);
+  }
+
+  /** InvalidStateError when deployments route the version (or any version of the model). */
+  private async refuseInUse(
+    name: string,
+    version: number | undefined,
+    what: 'delete' | 'rename',
+  ): Promise<void> {
+    const inUse = await this.versionsInUse(name);
+    const blocking =
+      version === undefined ? inUse : inUse.filter(v => v === version);
+    if (blocking.length > 0) {
+      throw new InvalidStateError(
+        version === undefined
+          ? `Cannot ${what} registered model '${name}': deployments route its version(s) ${blocking.join(
+              ', ',
+            )}`
+          : `Cannot ${what} ${describeVersion(
+              name,
+              version,
+            )}: a deployment routes it`,
+      );
+    }
   }
 
   async deleteVersionTag(
@@ -738,17 +844,9 @@ export class RegistryService {
   }): Promise<ModelVersion> {
     const { name, bytes } = request;
     const number = parseVersion(request.version);
-    const fileName = request.fileName ?? DEFAULT_ARTIFACT_FILE;
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.onnx$/.test(fileName)) {
-      throw new InputError(
-        `Invalid artifact file name ${JSON.stringify(
-          fileName,
-        )}: a plain file name ending in .onnx`,
-      );
-    }
+    const path = this.artifacts.pathOf(name, number, request.fileName);
     await this.requireVersion(name, number);
-    const path = `${name}/${number}/${fileName}`;
-    const signature = await this.inspect(name, bytes, path);
+    const signature = await this.artifacts.inspect(name, bytes, path);
 
     let written: string | undefined;
     try {
@@ -756,8 +854,7 @@ export class RegistryService {
         const model = await this.requireModel(name, trx, true);
         const current = await this.requireVersion(name, number, trx);
         if (current.artifact) {
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
-          if (sha256 === current.artifact.sha256) {
+          if (this.artifacts.isSame(bytes, current.artifact)) {
             return;
           }
           throw new ConflictError(
@@ -767,7 +864,7 @@ export class RegistryService {
           );
         }
         written = path;
-        const artifact = await this.storeArtifact(path, bytes, signature);
+        const artifact = await this.artifacts.write(path, bytes, signature);
         const now = this.clock();
         await this.store.updateVersion(
           name,
@@ -793,7 +890,7 @@ export class RegistryService {
         );
       });
     } catch (error) {
-      await this.removeQuietly(written);
+      await this.artifacts.removeQuietly(written);
       throw error;
     }
     return this.getVersion(name, number);
@@ -807,58 +904,10 @@ export class RegistryService {
         `${capitalize(describeVersion(name, record.version))} has no artifact`,
       );
     }
-    return this.artifacts.get(record.artifact.path, {
-      sha256: record.artifact.sha256,
-      sizeBytes: record.artifact.sizeBytes,
-    });
+    return this.artifacts.read(record.artifact);
   }
 
   // ---- helpers -----------------------------------------------------------
-
-  /** Size limit first (cheap), then a real load; `path` names the file in messages. */
-  private async inspect(
-    name: string,
-    bytes: unknown,
-    path: string,
-  ): Promise<ModelSignature> {
-    if (!Buffer.isBuffer(bytes) && !(bytes instanceof Uint8Array)) {
-      throw new InputError(
-        `The artifact for registered model '${name}' must be bytes`,
-      );
-    }
-    if (bytes.length > this.artifacts.maxBytes) {
-      throw new ArtifactTooLargeError(
-        path,
-        bytes.length,
-        this.artifacts.maxBytes,
-      );
-    }
-    return this.inspector.inspect(bytes);
-  }
-
-  private async storeArtifact(
-    path: string,
-    bytes: Buffer,
-    signature: ModelSignature,
-  ): Promise<ArtifactRecord> {
-    const written = await this.artifacts.put(path, bytes);
-    return {
-      path,
-      sha256: written.sha256,
-      sizeBytes: written.sizeBytes,
-      format: 'onnx',
-      signature: JSON.stringify(signature),
-    };
-  }
-
-  private async removeQuietly(path: string | undefined): Promise<void> {
-    if (path === undefined) return;
-    try {
-      await this.artifacts.delete(path);
-    } catch {
-      // Best effort: an unreferenced file is harmless.
-    }
-  }
 
   private async requireModel(
     name: string,
@@ -968,6 +1017,7 @@ export class RegistryService {
         description: r.description,
         source: r.source,
         ...(r.runId ? { runId: r.runId } : {}),
+        ...(r.modelId ? { modelId: r.modelId } : {}),
         status: r.status,
         ...(r.statusMessage ? { statusMessage: r.statusMessage } : {}),
         stage: r.stage,

@@ -38,6 +38,7 @@ export interface VersionRecord {
   description: string;
   source: string;
   runId?: string;
+  modelId?: string;
   status: ModelVersionStatus;
   statusMessage?: string;
   stage: ModelStage;
@@ -62,6 +63,7 @@ interface VersionRow {
   description: string;
   source: string;
   run_id: string | null;
+  model_id?: string | null;
   status: string;
   status_message: string | null;
   stage: string;
@@ -120,6 +122,7 @@ function toVersion(row: VersionRow): VersionRecord {
     description: row.description ?? '',
     source: row.source,
     ...(row.run_id ? { runId: row.run_id } : {}),
+    ...(row.model_id ? { modelId: row.model_id } : {}),
     status: row.status as ModelVersionStatus,
     ...(row.status_message ? { statusMessage: row.status_message } : {}),
     stage: row.stage as ModelStage,
@@ -302,6 +305,45 @@ export class RegistryStore {
     await trx(MODELS).where({ name }).delete();
   }
 
+  /** Moves a model and everything of it to `newName`, in one transaction. */
+  async renameModel(
+    name: string,
+    newName: string,
+    updatedAt: number,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    const model = await trx(MODELS).where({ name }).first();
+    await trx(MODELS).insert({
+      ...model,
+      name: newName,
+      updated_at: updatedAt,
+    });
+    // Children are copied under the new name before the old rows go: the
+    // foreign keys hold at every step on both engines.
+    for (const table of [VERSIONS, MODEL_TAGS, VERSION_TAGS, ALIASES]) {
+      const rows = await trx(table).where({ model_name: name });
+      for (const chunk of chunks(rows)) {
+        await trx(table).insert(
+          chunk.map((row: Record<string, unknown>) => ({
+            ...row,
+            model_name: newName,
+          })),
+        );
+      }
+    }
+    await this.deleteModel(name, trx);
+  }
+
+  async deleteVersion(
+    name: string,
+    version: number,
+    trx: Knex.Transaction,
+  ): Promise<void> {
+    await trx(ALIASES).where({ model_name: name, version }).delete();
+    await trx(VERSION_TAGS).where({ model_name: name, version }).delete();
+    await trx(VERSIONS).where({ model_name: name, version }).delete();
+  }
+
   async setModelTag(
     name: string,
     key: string,
@@ -360,6 +402,7 @@ export class RegistryStore {
       description: version.description,
       source: version.source,
       run_id: version.runId ?? null,
+      model_id: version.modelId ?? null,
       status: version.status,
       status_message: version.statusMessage ?? null,
       stage: version.stage,

@@ -13,7 +13,7 @@ import {
   MODEL,
   prepareDatabase,
 } from './__testUtils__/harness';
-import { armOfKey } from './RolloutService';
+import { armOfKey } from './abAssignment';
 import type { DeploymentTarget, DesiredDeployment } from './types';
 
 jest.setTimeout(120_000);
@@ -157,6 +157,61 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     expect(analysis.checks.find(c => c.name === 'requests')?.verdict).toBe(
       'wait',
     );
+  });
+
+  it('logs a listener or a database read that fails while it tells of a waiting analysis, and goes on', async () => {
+    const h = await setup();
+    await h.rollouts.start({
+      modelName: MODEL,
+      environment: 'production',
+      body: { version: h.candidate, strategy: 'canary' },
+      credentials: h.owner,
+    });
+    const told: string[] = [];
+    h.rollouts.addListener({
+      onChange: () => {
+        throw new Error('the gauge exploded');
+      },
+    });
+    h.rollouts.addListener({ onChange: d => told.push(d.environment) });
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      await h.send(30); // too few requests reach the candidate: wait
+      expect((await h.analyze()).rollout?.state).toBe('progressing');
+      expect(h.logger.warn).toHaveBeenCalledWith(
+        expect.stringContaining('the gauge exploded'),
+      );
+      // The listener after the failing one is still told.
+      expect(told).toEqual(['production']);
+
+      // The analysis reads the deployment to find the rollout, then again
+      // to tell the listeners: the second read fails.
+      const read = h.store.getDeploymentById.bind(h.store);
+      let reads = 0;
+      const spy = jest
+        .spyOn(h.store, 'getDeploymentById')
+        .mockImplementation(async id => {
+          reads += 1;
+          if (reads === 2) throw new Error('connection lost');
+          return read(id);
+        });
+      expect((await h.analyze()).rollout?.state).toBe('progressing');
+      expect(reads).toBe(2);
+      spy.mockRestore();
+      expect(h.logger.warn).toHaveBeenCalledWith(
+        expect.stringContaining('connection lost'),
+      );
+      expect(told).toEqual(['production']);
+      const [analysis] = (await h.rollouts.detail(MODEL, 'production'))
+        .analyses;
+      expect(analysis.verdict).toBe('wait');
+
+      await new Promise(resolve => setImmediate(resolve));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
   });
 
   it('rolls back a candidate that cannot load, and stable answers its requests', async () => {

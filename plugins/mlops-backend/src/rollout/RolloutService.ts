@@ -11,32 +11,29 @@ import {
 } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
-  CheckVerdict,
   ConversionRequest,
   Deployment,
   DeploymentDetail,
   DeploymentList,
-  DeploymentTargetStatus,
   ModelVersion,
   RolloutAction,
   RolloutArm,
   RolloutControlAction,
   RolloutSlo,
-  ROLLOUT_ENDPOINTS,
   StartRolloutRequest,
   checkSteps,
   initialWeight,
-  isActionAllowed,
-  isMirrored,
   isUnfinished,
-  liveCandidateWeight,
 } from '@loopline/mlops-common';
 import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import { actorOf } from '../audit/AuditTrail';
 import { isUniqueViolation } from '../lib/database';
 import type { EntityAuthorizer } from '../lib/http';
-import { evaluateAnalysis } from './analysis';
+import { armOfKey } from './abAssignment';
+import { RolloutAnalyzer } from './analyzer';
+import { TargetReconciler } from './TargetReconciler';
+import { transitionOf, TransitionAction } from './stateMachine';
 import { RolloutConfig, RolloutEnvironment } from './config';
 import {
   DeploymentRecord,
@@ -46,12 +43,7 @@ import {
   toDeploymentView,
   toRolloutView,
 } from './RolloutStore';
-import type {
-  DeploymentTarget,
-  DesiredDeployment,
-  RolloutLogReader,
-  TargetVersion,
-} from './types';
+import type { DeploymentTarget, RolloutLogReader } from './types';
 
 /** The actor of automatic decisions in the timeline. */
 export const ANALYSIS_ACTOR = 'system:analysis';
@@ -91,16 +83,14 @@ export interface RolloutServiceOptions {
   clock?: () => number;
 }
 
-
 export class RolloutService {
   private readonly store: RolloutStore;
   private readonly registry: RolloutRegistry;
-  private readonly logReader: RolloutLogReader;
-  private readonly targets: Map<string, DeploymentTarget>;
+  private readonly analyzer: RolloutAnalyzer;
+  private readonly reconciler: TargetReconciler;
   private readonly config: RolloutConfig;
   private readonly auditTrail: AuditTrail;
   private readonly serviceCredentials: () => Promise<BackstageCredentials>;
-  private readonly storageUriOf: (version: ModelVersion) => string;
   private readonly logger: LoggerService;
   private readonly listeners: RolloutListener[];
   private readonly clock: () => number;
@@ -108,12 +98,21 @@ export class RolloutService {
   constructor(options: RolloutServiceOptions) {
     this.store = options.store;
     this.registry = options.registry;
-    this.logReader = options.logReader;
-    this.targets = new Map(options.targets.map(t => [t.kind, t]));
+    this.analyzer = new RolloutAnalyzer({
+      logReader: options.logReader,
+      store: options.store,
+    });
+    this.reconciler = new TargetReconciler({
+      targets: options.targets,
+      store: options.store,
+      registry: options.registry,
+      storageUriOf: options.storageUriOf,
+      logger: options.logger,
+      clock: options.clock ?? Date.now,
+    });
     this.config = options.config;
     this.auditTrail = options.auditTrail;
     this.serviceCredentials = options.serviceCredentials;
-    this.storageUriOf = options.storageUriOf;
     this.logger = options.logger;
     this.listeners = [...(options.listeners ?? [])];
     this.clock = options.clock ?? Date.now;
@@ -397,26 +396,7 @@ export class RolloutService {
    * so the status shown follows them between changes.
    */
   async refreshTargetStatuses(): Promise<void> {
-    for (const target of this.targets.values()) {
-      if (target.kind === 'embedded') continue; // Its apply reports it all.
-      for (const deployment of await this.store.listDeploymentsOfTarget(
-        target.kind,
-      )) {
-        try {
-          const status = await target.status(
-            deployment.modelName,
-            deployment.environment,
-          );
-          if (status) await this.store.setTargetStatus(deployment.id, status);
-        } catch (error) {
-          this.logger.warn(
-            `Could not read the ${target.kind} status of ${
-              deployment.modelName
-            } in ${deployment.environment}: ${(error as Error)?.message}`,
-          );
-        }
-      }
-    }
+    await this.reconciler.refreshStatuses();
   }
 
   /**
@@ -426,7 +406,7 @@ export class RolloutService {
   async reconcileAll(): Promise<void> {
     for (const { deployment } of await this.store.listUnfinished()) {
       try {
-        await this.applyTarget(deployment.id);
+        await this.reconciler.apply(deployment.id);
       } catch (error) {
         this.logger.warn(
           `Could not re-apply the deployment of ${deployment.modelName} in ${
@@ -438,7 +418,7 @@ export class RolloutService {
     // Listeners (the gauges) learn the state of every deployment again.
     for (const record of await this.store.listAllDeployments()) {
       const view = await this.view(record);
-      for (const listener of this.listeners) listener.onChange?.(view);
+      this.tellChanged(view);
     }
   }
 
@@ -447,107 +427,12 @@ export class RolloutService {
     rollout: RolloutRecord,
   ): Promise<void> {
     const now = this.clock();
-    const since = rollout.stepStartedAt;
-    const mirrored = isMirrored(rollout);
-    const quality = rollout.slo.quality?.metric;
-    const window = {
-      modelName: deployment.modelName,
-      since,
-      until: now,
-      ...(quality ? { quality } : {}),
-    };
-    // The embedded server names each arm's endpoint; KServe's rows are told
-    // apart by the version each revision logs.
-    const arms =
-      deployment.target === 'kserve'
-        ? {
-            stable: {
-              source: 'kserve' as const,
-              versions: rollout.stableVersion ? [rollout.stableVersion] : [],
-            },
-            candidate: {
-              source: 'kserve' as const,
-              versions: [rollout.candidateVersion],
-            },
-          }
-        : {
-            stable: { endpoints: [ROLLOUT_ENDPOINTS.stable] },
-            candidate: {
-              endpoints: [
-                mirrored
-                  ? ROLLOUT_ENDPOINTS.shadow
-                  : ROLLOUT_ENDPOINTS.candidate,
-              ],
-            },
-          };
-    const [stable, candidate] = await Promise.all([
-      this.logReader.armMetrics({ ...window, ...arms.stable }),
-      this.logReader.armMetrics({ ...window, ...arms.candidate }),
-    ]);
-    if (rollout.strategy === 'ab') {
-      const conversions = await this.store.conversionTotals(
-        rollout.id,
-        since,
-        now,
-      );
-      for (const [arm, metrics] of [
-        ['stable', stable],
-        ['candidate', candidate],
-      ] as const) {
-        metrics.conversions = conversions[arm];
-        metrics.conversionRate =
-          metrics.requests > 0 ? conversions[arm] / metrics.requests : 0;
-      }
-    }
-    const agreement =
-      mirrored && deployment.target === 'embedded'
-        ? await this.logReader.outputAgreement({
-            modelName: deployment.modelName,
-            since,
-            until: now,
-            stableEndpoint: ROLLOUT_ENDPOINTS.stable,
-            shadowEndpoint: ROLLOUT_ENDPOINTS.shadow,
-          })
-        : undefined;
-    const status = deployment.targetStatus;
-    // Only the candidate's own failure to load is held against it.
-    const candidateLoadError =
-      status &&
-      !status.ready &&
-      deployment.target === 'embedded' &&
-      (status.failedVersion === undefined ||
-        status.failedVersion === rollout.candidateVersion)
-        ? status.message ?? 'the candidate is not ready'
-        : undefined;
-    // Blue-green on KServe, before the switch: the candidate runs beside
-    // stable without traffic (KServe cannot mirror), so its readiness is
-    // what there is to check.
-    const result =
-      deployment.target !== 'embedded' &&
-      rollout.strategy === 'blue-green' &&
-      !rollout.switched
-        ? readinessAnalysis(status)
-        : evaluateAnalysis({
-            strategy: rollout.strategy,
-            slo: rollout.slo,
-            stable,
-            candidate,
-            ...(candidateLoadError ? { candidateLoadError } : {}),
-            ...(agreement ? { agreement } : {}),
-          });
-    await this.store.insertAnalysis({
-      rolloutId: rollout.id,
-      stepIndex: rollout.stepIndex,
-      weight: rollout.weight,
-      windowStart: since,
-      windowEnd: now,
-      verdict: result.verdict,
-      checks: result.checks,
-      arms: { stable, candidate },
-      ...(result.comparison ? { comparison: result.comparison } : {}),
-      ...(agreement ? { agreement } : {}),
-      createdAt: now,
-    });
+    const { analysis, result } = await this.analyzer.analyze(
+      deployment,
+      rollout,
+      now,
+    );
+    await this.store.insertAnalysis(analysis);
 
     const environment = this.requireEnvironment(deployment.environment);
     const base = {
@@ -583,7 +468,7 @@ export class RolloutService {
       await this.store.transaction(trx =>
         this.store.updateRollout(trx, rollout.id, { lastAnalysisAt: now }),
       );
-      this.notifyChange(deployment.id);
+      await this.notifyChange(deployment.id);
     }
   }
 
@@ -599,7 +484,7 @@ export class RolloutService {
     modelName: string;
     entityRef: string;
     environment: RolloutEnvironment;
-    action: RolloutControlAction | 'advance';
+    action: TransitionAction;
     actor: string;
     automatic: boolean;
     comment?: string;
@@ -633,84 +518,27 @@ export class RolloutService {
         ) {
           return undefined; // Overtaken by another change: this decision is void.
         }
-        let effective: RolloutControlAction | 'step' | 'switch' =
-          action === 'advance' ? 'step' : action;
-        const allowed =
-          action === 'advance'
-            ? rollout.state === 'progressing'
-            : isActionAllowed(rollout.state, action);
-        if (!allowed) {
+        const transition = transitionOf(rollout, action, {
+          now,
+          automatic,
+          comment,
+        });
+        if (!transition) {
           throw new ConflictError(
             `Cannot ${action} the rollout of version ${
               rollout.candidateVersion
             } in ${environment.name}: it is ${rollout.state.replace('_', ' ')}`,
           );
         }
-        const fromWeight = liveCandidateWeight(rollout);
-        let toWeight = fromWeight;
-        if (action === 'advance') {
-          if (rollout.strategy === 'blue-green' && !rollout.switched) {
-            effective = 'switch';
-            toWeight = 100;
-            await this.store.updateRollout(trx, rollout.id, {
-              switched: true,
-              weight: 100,
-              stepStartedAt: now,
-              lastAnalysisAt: now,
-            });
-          } else if (
-            rollout.strategy === 'canary' &&
-            rollout.stepIndex < rollout.steps.length - 1
-          ) {
-            toWeight = rollout.steps[rollout.stepIndex + 1];
-            await this.store.updateRollout(trx, rollout.id, {
-              stepIndex: rollout.stepIndex + 1,
-              weight: toWeight,
-              stepStartedAt: now,
-              lastAnalysisAt: now,
-            });
-          } else {
-            effective = 'promote';
-          }
+        const { fromWeight, toWeight } = transition;
+        const effective = transition.action;
+        if (transition.rollout) {
+          await this.store.updateRollout(trx, rollout.id, transition.rollout);
         }
-        if (effective === 'promote') {
-          toWeight = 100;
-          await this.store.updateRollout(trx, rollout.id, {
-            state: 'promoted',
-            finishedAt: now,
-            lastAnalysisAt: automatic ? now : undefined,
-            reason: comment ?? 'promoted',
-          });
-          await this.store.updateDeployment(trx, deployment, {
-            stableVersion: rollout.candidateVersion,
-            updatedAt: now,
-          });
-        } else if (effective === 'rollback') {
-          toWeight = 0;
-          await this.store.updateRollout(trx, rollout.id, {
-            state: 'rolled_back',
-            finishedAt: now,
-            lastAnalysisAt: automatic ? now : undefined,
-            reason: comment ?? 'rolled back',
-          });
-          await this.store.updateDeployment(trx, deployment, {
-            updatedAt: now,
-          });
-        } else if (effective === 'pause' || effective === 'resume') {
-          await this.store.updateRollout(trx, rollout.id, {
-            state: effective === 'pause' ? 'paused' : 'progressing',
-            // Resuming starts a fresh analysis window.
-            ...(effective === 'resume' ? { stepStartedAt: now } : {}),
-            ...(effective === 'pause' && comment ? { reason: comment } : {}),
-          });
-          await this.store.updateDeployment(trx, deployment, {
-            updatedAt: now,
-          });
-        } else {
-          await this.store.updateDeployment(trx, deployment, {
-            updatedAt: now,
-          });
-        }
+        await this.store.updateDeployment(trx, deployment, {
+          ...transition.deployment,
+          updatedAt: now,
+        });
         await this.store.insertEvent(
           {
             deploymentId: deployment.id,
@@ -846,13 +674,15 @@ export class RolloutService {
     automatic: boolean,
     comment?: string,
   ): Promise<Deployment> {
-    await this.applyTarget(deploymentId).catch(error =>
-      this.logger.warn(
-        `Could not apply deployment ${deploymentId} to its target: ${
-          (error as Error)?.message
-        }`,
-      ),
-    );
+    await this.reconciler
+      .apply(deploymentId)
+      .catch(error =>
+        this.logger.warn(
+          `Could not apply deployment ${deploymentId} to its target: ${
+            (error as Error)?.message
+          }`,
+        ),
+      );
     const record = await this.store.getDeploymentById(deploymentId);
     const view = await this.view(record!);
     for (const listener of this.listeners) {
@@ -874,87 +704,36 @@ export class RolloutService {
     return view;
   }
 
-  private notifyChange(deploymentId: string): void {
-    void this.store.getDeploymentById(deploymentId).then(async record => {
-      if (!record) return;
-      const view = await this.view(record);
-      for (const listener of this.listeners) listener.onChange?.(view);
-    });
-  }
-
-  /** Writes what should run to the deployment's target and stores its status. */
-  private async applyTarget(deploymentId: string): Promise<void> {
-    const deployment = await this.store.getDeploymentById(deploymentId);
-    if (!deployment) return;
-    const rollout = deployment.currentRolloutId
-      ? await this.store.getRollout(deployment.currentRolloutId)
-      : undefined;
-    const running = rollout && isUnfinished(rollout) ? rollout : undefined;
-    const target = this.targets.get(deployment.target);
-    if (!target) return;
-    const desired: DesiredDeployment = {
-      modelName: deployment.modelName,
-      entityRef: deployment.entityRef,
-      environment: deployment.environment,
-      ...(running ? { strategy: running.strategy } : {}),
-      ...(deployment.stableVersion !== undefined
-        ? {
-            stable: await this.targetVersion(
-              deployment.modelName,
-              deployment.stableVersion,
-            ),
-          }
-        : {}),
-      ...(running
-        ? {
-            candidate: await this.targetVersion(
-              deployment.modelName,
-              running.candidateVersion,
-            ),
-          }
-        : {}),
-      candidatePercent: running ? liveCandidateWeight(running) : 0,
-    };
-    let status;
+  /**
+   * Tells the listeners where a deployment stands now. Never throws: a
+   * failing listener or database read is logged, so that it cannot fail
+   * the analysis that asked (nor become an unhandled rejection).
+   */
+  private async notifyChange(deploymentId: string): Promise<void> {
     try {
-      if (running && desired.stable) {
-        // A target that runs nothing yet (e.g. no InferenceService) starts
-        // with stable alone, so that the candidate's share is taken from a
-        // running stable revision rather than from nothing.
-        const current = await target.status(
-          deployment.modelName,
-          deployment.environment,
-        );
-        if (!current) {
-          await target.apply({
-            ...desired,
-            strategy: undefined,
-            candidate: undefined,
-            candidatePercent: 0,
-          });
-        }
-      }
-      status = await target.apply(desired);
+      const record = await this.store.getDeploymentById(deploymentId);
+      if (!record) return;
+      this.tellChanged(await this.view(record));
     } catch (error) {
-      status = {
-        ready: false,
-        message: (error as Error)?.message ?? String(error),
-        observedAt: new Date(this.clock()).toISOString(),
-      };
+      this.logger.warn(
+        `Could not tell the rollout listeners of deployment ${deploymentId}: ${
+          (error as Error)?.message
+        }`,
+      );
     }
-    await this.store.setTargetStatus(deployment.id, status);
   }
 
-  private async targetVersion(
-    modelName: string,
-    version: number,
-  ): Promise<TargetVersion> {
-    const described = await this.registry.getVersion(modelName, version);
-    return {
-      version,
-      storageUri: this.storageUriOf(described),
-      ...(described.artifact ? { sha256: described.artifact.sha256 } : {}),
-    };
+  /** Each listener's onChange; one that throws is logged and skipped. */
+  private tellChanged(view: Deployment): void {
+    for (const listener of this.listeners) {
+      try {
+        listener.onChange?.(view);
+      } catch (error) {
+        this.logger.warn(
+          `A rollout listener failed: ${(error as Error)?.message}`,
+        );
+      }
+    }
   }
 
   /** The candidate takes the environment's stage; the previous one is archived (or kept). */
@@ -1005,7 +784,7 @@ export class RolloutService {
   }
 
   private requireTarget(environment: RolloutEnvironment): DeploymentTarget {
-    const target = this.targets.get(environment.target);
+    const target = this.reconciler.target(environment.target);
     if (!target) {
       throw new InputError(
         `The ${environment.target} target of ${environment.name} is not configured`,
@@ -1027,42 +806,4 @@ export class RolloutService {
       throw error;
     }
   }
-}
-
-/** The pre-switch check of a blue-green rollout on a target that reports readiness. */
-function readinessAnalysis(
-  status: DeploymentTargetStatus | undefined,
-): ReturnType<typeof evaluateAnalysis> {
-  let verdict: CheckVerdict = 'wait';
-  let message = `waiting for the candidate to be ready: ${
-    status?.message ?? 'no status yet'
-  }`;
-  if (status?.ready) {
-    verdict = 'pass';
-    message = 'the candidate runs beside stable and is ready';
-  } else if (status?.message && /fail/i.test(status.message)) {
-    verdict = 'fail';
-    message = `the candidate failed: ${status.message}`;
-  }
-  return { verdict, checks: [{ name: 'load', verdict, message }] };
-}
-
-/**
- * A key's bucket 0..99 for a rollout: FNV-1a over the rollout id and the
- * key, so assignment is sticky within a rollout and reshuffled between
- * rollouts.
- */
-export function bucketOf(rolloutId: string, key: string): number {
-  let hash = 0x811c9dc5;
-  const text = `${rolloutId}\u0000${key}`;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % 100;
-}
-
-/** The arm a key is assigned to at the rollout's current weight. */
-export function armOfKey(rollout: RolloutRecord, key: string): RolloutArm {
-  return bucketOf(rollout.id, key) < rollout.weight ? 'candidate' : 'stable';
 }

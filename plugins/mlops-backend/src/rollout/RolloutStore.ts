@@ -196,6 +196,34 @@ export class RolloutStore {
     return [...versions];
   }
 
+  /**
+   * The versions any deployment of the model routes (each one's stable
+   * version and its running candidate, on every target): the registry
+   * refuses to delete them.
+   */
+  async versionsInUse(modelName: string): Promise<number[]> {
+    const rows: Array<{
+      stable_version: number | string | null;
+      candidate_version: number | string | null;
+    }> = await this.db({ d: DEPLOYMENTS })
+      .leftJoin({ r: ROLLOUTS }, function running() {
+        this.on('r.id', '=', 'd.current_rollout_id').onIn('r.state', [
+          'progressing',
+          'paused',
+        ]);
+      })
+      .where('d.model_name', modelName)
+      .select('d.stable_version', 'r.candidate_version');
+    const versions = new Set<number>();
+    for (const row of rows) {
+      if (row.stable_version !== null) versions.add(Number(row.stable_version));
+      if (row.candidate_version !== null) {
+        versions.add(Number(row.candidate_version));
+      }
+    }
+    return [...versions].sort((a, b) => a - b);
+  }
+
   async getDeploymentById(id: string): Promise<DeploymentRecord | undefined> {
     const row = await this.db(DEPLOYMENTS).where({ id }).first();
     return row ? toDeployment(row) : undefined;

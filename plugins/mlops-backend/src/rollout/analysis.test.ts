@@ -39,15 +39,22 @@ function check(
 }
 
 /** Every number anywhere in the result is finite. */
+/** Every number in the result is finite, and no message shows a NaN. */
 function expectNoNaN(result: AnalysisResult) {
-  const visit = (value: unknown) => {
-    if (typeof value === 'number') {
-      expect(Number.isFinite(value)).toBe(true);
+  const problems: string[] = [];
+  const visit = (value: unknown, where: string) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      problems.push(`${where} = ${value}`);
+    } else if (typeof value === 'string' && value.includes('NaN')) {
+      problems.push(`${where} = ${JSON.stringify(value)}`);
     } else if (value && typeof value === 'object') {
-      Object.values(value).forEach(visit);
+      for (const [key, inner] of Object.entries(value)) {
+        visit(inner, `${where}.${key}`);
+      }
     }
   };
-  visit(result);
+  visit(result, 'result');
+  expect(problems).toEqual([]);
 }
 
 describe('evaluateAnalysis', () => {

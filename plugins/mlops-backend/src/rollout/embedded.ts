@@ -19,8 +19,8 @@ import type {
   TrafficRoute,
   TrafficRouter,
 } from '../serving/TrafficRouter';
-import { TtlCache } from '../serving/TtlCache';
-import { bucketOf } from './RolloutService';
+import { TtlCache } from '../lib/TtlCache';
+import { bucketOfRequest } from './abAssignment';
 import type {
   DeploymentRecord,
   RolloutRecord,
@@ -113,15 +113,11 @@ export class RolloutTrafficRouter implements TrafficRouter {
       return stable;
     }
     const candidate = rollout.candidateVersion;
-    const key =
-      rollout.strategy === 'ab'
-        ? abKeyOf(rollout, hints, this.options.abKeyHeader) ?? requestKey
-        : requestKey;
-    // Without a key (none given, none generated) the split is random.
-    const bucket =
-      key !== undefined
-        ? bucketOf(rollout.id, key)
-        : Math.floor(Math.random() * 100);
+    const bucket = bucketOfRequest(rollout, {
+      requestKey,
+      hints,
+      abKeyHeader: this.options.abKeyHeader,
+    });
     if (isMirrored(rollout)) {
       return bucket < mirroredShare(rollout)
         ? {
@@ -153,26 +149,6 @@ export class RolloutTrafficRouter implements TrafficRouter {
       : undefined;
     return { deployment, rollout };
   }
-}
-
-function abKeyOf(
-  rollout: RolloutRecord,
-  hints: RoutingHints | undefined,
-  defaultHeader: string,
-): string | undefined {
-  if (!hints) return undefined;
-  const source = rollout.abKey ?? { header: defaultHeader };
-  if (source.parameter) {
-    const value = hints.parameters?.[source.parameter];
-    if (typeof value === 'string' || typeof value === 'number') {
-      return String(value);
-    }
-  }
-  if (source.header) {
-    const value = hints.header(source.header);
-    if (value) return value;
-  }
-  return undefined;
 }
 
 /** Runs deployments in this backend's own sessions. */

@@ -1,9 +1,6 @@
-export {
-  RolloutService,
-  ANALYSIS_ACTOR,
-  bucketOf,
-  armOfKey,
-} from './RolloutService';
+export { RolloutService, ANALYSIS_ACTOR } from './RolloutService';
+export { armOfKey } from './abAssignment';
+export { bucketOf } from '../lib/hash';
 export type { RolloutListener, RolloutRegistry } from './RolloutService';
 export { RolloutStore } from './RolloutStore';
 export { readRolloutConfig } from './config';
@@ -17,3 +14,7 @@ export type {
   DesiredDeployment,
   RolloutLogReader,
 } from './types';
+export { createRollouts } from './createRollouts';
+export type { Rollouts } from './createRollouts';
+export { InferenceLogRolloutReader } from './logReader';
+export type { RolloutLogSource } from './logReader';

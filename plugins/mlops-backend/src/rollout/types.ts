@@ -6,8 +6,10 @@ import type {
   ArmMetrics,
   DeploymentTargetKind,
   DeploymentTargetStatus,
+  QualitySlo,
   RolloutStrategy,
 } from '@loopline/mlops-common';
+import type { LogWindowQuery } from '../serving/log/types';
 
 /** One version as a target needs it. */
 export interface TargetVersion {
@@ -52,21 +54,14 @@ export interface DeploymentTarget {
   ): Promise<DeploymentTargetStatus | undefined>;
 }
 
-/** Which log rows an arm's figures are computed from. */
-export interface ArmWindowQuery {
-  modelName: string;
-  /** The `endpoint` column value(s) of the arm (the embedded server's, see ROLLOUT_ENDPOINTS). */
-  endpoints?: string[];
-  /** The arm's version(s) (KServe's rows, whose endpoints do not tell the arms apart). */
-  versions?: number[];
-  /** Only rows from this source. */
-  source?: 'embedded' | 'kserve';
-  /** ms since the epoch, inclusive. */
-  since: number;
-  /** ms since the epoch, inclusive. */
-  until: number;
+/**
+ * Which log rows an arm's figures are computed from: the `endpoint` values
+ * of the arm (the embedded server's, see ROLLOUT_ENDPOINTS) or its versions
+ * (KServe's rows, whose endpoints do not tell the arms apart).
+ */
+export interface ArmWindowQuery extends LogWindowQuery {
   /** When given, the quality metric is computed over rows with ground truth. */
-  quality?: 'accuracy' | 'mae' | 'rmse';
+  quality?: QualitySlo['metric'];
 }
 
 /** What the analysis needs from the inference log. */

@@ -10,13 +10,6 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import {
-  InputError,
-  NotFoundError,
-  NotImplementedError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
-import {
-  ModelVersion,
   OipInferResponse,
   OipModelMetadata,
   OipTensor,
@@ -24,31 +17,34 @@ import {
   PredictResponse,
   ServingFeature,
   ServingModelInfo,
-  TensorDatatype,
   TensorSpec,
 } from '@loopline/mlops-common';
 import { randomUUID } from 'crypto';
 import { performance } from 'perf_hooks';
 import { z } from 'zod';
 import type { EntityAuthorizer } from '../lib/http';
-import { parseVersion, tryParseVersion } from '../lib/version';
+import { tryParseVersion } from '../lib/version';
 import type { RegistryService } from '../registry';
 import {
   CODEC_LIMITS,
   decodeTensor,
-  describeValue,
   parseInferRequest,
   ParsedInferRequest,
   selectOutputs,
-  ServingTensorSpec,
   toFeeds,
 } from './codec';
 import { CandidateFailure, oipErrorOf } from './errors';
 import { FeatureSchemaSource } from './features';
+import {
+  FeatureLayouts,
+  recordsToTensors,
+  splitRecords,
+} from './featureLayout';
+import { ModelMetadataReader } from './ModelMetadataReader';
+import { ModelResolver } from './ModelResolver';
 import type { InferenceEvent, InferenceEventObserver } from './log/types';
 import { LoadedModel, loadOnnxRuntime, ModelSessions } from './ModelSessions';
 import { RoutingHints, TrafficRoute, TrafficRouter } from './TrafficRouter';
-import { TtlCache } from './TtlCache';
 import { parseInput } from '../lib/validation';
 
 const { version: PACKAGE_VERSION } = require('../../package.json') as {
@@ -136,16 +132,6 @@ export interface ServingModelSchema {
   signature: { inputs: TensorSpec[]; outputs: TensorSpec[] };
 }
 
-/** How records map to a model's inputs. */
-interface FeatureLayout {
-  kind: 'columns' | 'inputs';
-  features: ServingFeature[];
-  /** The input whose columns the features are (columns layout). */
-  input?: ServingTensorSpec;
-  /** Feature name → its own input (inputs layout). */
-  inputs?: Map<string, ServingTensorSpec>;
-}
-
 /** A registered model and its catalog entity. */
 export interface ModelRef {
   name: string;
@@ -177,31 +163,6 @@ const predictBatchBody = z
   )
   .strict();
 
-/** Outputs that are the prediction when a model has them (skl2onnx and OnnxWriter names). */
-const MAIN_OUTPUT_NAMES = [
-  'label',
-  'output_label',
-  'prediction',
-  'predictions',
-  'variable',
-];
-
-const FEATURE_TYPE_OF: Record<TensorDatatype, string> = {
-  BOOL: 'boolean',
-  UINT8: 'integer',
-  UINT16: 'integer',
-  UINT32: 'integer',
-  UINT64: 'integer',
-  INT8: 'integer',
-  INT16: 'integer',
-  INT32: 'integer',
-  INT64: 'integer',
-  FP16: 'float',
-  FP32: 'float',
-  FP64: 'float',
-  BYTES: 'string',
-};
-
 /** Shadow copies running at once, beyond which further copies are skipped. */
 const MAX_MIRRORS_IN_FLIGHT = 32;
 
@@ -210,16 +171,15 @@ export class InferenceService {
   private readonly sessions: ModelSessions;
   private readonly trafficRouter: TrafficRouter;
   private readonly observers: InferenceObserver[];
-  private readonly featureSource?: FeatureSchemaSource;
   private readonly logger?: LoggerService;
   private readonly serverName: string;
   private readonly serverVersion: string;
   private readonly clock: () => number;
   private readonly now: () => number;
   private readonly newRequestId: () => string;
-  private readonly models: TtlCache<ModelRef>;
-  private readonly versions: TtlCache<ModelVersion>;
-  private readonly layouts = new WeakMap<LoadedModel, FeatureLayout>();
+  private readonly resolver: ModelResolver;
+  private readonly layouts: FeatureLayouts;
+  private readonly metadata: ModelMetadataReader;
   private readonly mirrorsInFlight = new Set<Promise<void>>();
 
   constructor(options: InferenceServiceOptions) {
@@ -227,18 +187,29 @@ export class InferenceService {
     this.sessions = options.sessions;
     this.trafficRouter = options.trafficRouter;
     this.observers = [...(options.observers ?? [])];
-    this.featureSource = options.featureSource;
     this.logger = options.logger;
     this.serverName = options.serverName ?? 'loopline';
     this.serverVersion = options.serverVersion ?? PACKAGE_VERSION;
     this.clock = options.clock ?? Date.now;
     this.now = options.now ?? (() => performance.now());
     this.newRequestId = options.newRequestId ?? randomUUID;
-    const ttlMs = options.cacheTtlMs ?? 2000;
-    const cacheError = (error: unknown) =>
-      (error as { name?: string })?.name === 'NotFoundError';
-    this.models = new TtlCache({ ttlMs, cacheError, maxEntries: 10000 });
-    this.versions = new TtlCache({ ttlMs, cacheError, maxEntries: 10000 });
+    this.resolver = new ModelResolver({
+      registry: options.registry,
+      trafficRouter: options.trafficRouter,
+      cacheTtlMs: options.cacheTtlMs,
+    });
+    this.layouts = new FeatureLayouts({
+      featureSource: options.featureSource,
+      logger: options.logger,
+    });
+    this.metadata = new ModelMetadataReader({
+      registry: options.registry,
+      sessions: options.sessions,
+      trafficRouter: options.trafficRouter,
+      resolver: this.resolver,
+      layouts: this.layouts,
+      logger: options.logger,
+    });
   }
 
   /** Adds an observer (e.g. once the inference log is built). */
@@ -270,13 +241,13 @@ export class InferenceService {
     let requestId = givenId ?? this.newRequestId();
     const trace: Trace = { modelName: request.modelName, route, timestamp };
     try {
-      const model = await this.requireModel(request.modelName);
+      const model = await this.resolver.requireModel(request.modelName);
       trace.known = true;
       await request.authorize?.(model.entityRef);
       const parsed = parseInferRequest(request.request);
       if (parsed.id !== undefined) requestId = parsed.id;
       trace.inputs = parsed.inputs;
-      const target = await this.routeVersion(
+      const target = await this.resolver.routeVersion(
         model.name,
         request.version,
         requestId,
@@ -336,7 +307,7 @@ export class InferenceService {
     const requestId = this.newRequestId();
     const trace: Trace = { modelName: call.modelName, route, timestamp };
     try {
-      const model = await this.requireModel(call.modelName);
+      const model = await this.resolver.requireModel(call.modelName);
       trace.known = true;
       await call.authorize?.(model.entityRef);
       let records: Array<Record<string, number | string | boolean>>;
@@ -354,7 +325,7 @@ export class InferenceService {
         records = body.records;
         version = body.version;
       }
-      const target = await this.routeVersion(
+      const target = await this.resolver.routeVersion(
         model.name,
         version,
         requestId,
@@ -367,7 +338,11 @@ export class InferenceService {
         requestId,
         started,
         async loaded => {
-          const layout = await this.layoutOf(loaded, model.entityRef, true);
+          const layout = await this.layouts.layoutOf(
+            loaded,
+            model.entityRef,
+            true,
+          );
           const inputs = recordsToTensors(
             records,
             layout,
@@ -406,7 +381,7 @@ export class InferenceService {
     error: unknown;
   }): Promise<void> {
     try {
-      await this.requireModel(rejection.modelName);
+      await this.resolver.requireModel(rejection.modelName);
     } catch {
       return;
     }
@@ -452,7 +427,7 @@ export class InferenceService {
 
   /** The model's catalog entity ref (404 for an unknown model), cached a couple of seconds. */
   async entityRefOf(modelName: string): Promise<string> {
-    return (await this.requireModel(modelName)).entityRef;
+    return (await this.resolver.requireModel(modelName)).entityRef;
   }
 
   /** Models that serve requests without a version: those with a version in Production. */
@@ -479,32 +454,12 @@ export class InferenceService {
   }
 
   /** `GET /v2/models/:name[/versions/:v]`: the signature from the registry, no load needed. */
-  async modelMetadata(
+  modelMetadata(
     modelName: string,
     version?: number | string,
     authorize?: EntityAuthorizer,
   ): Promise<OipModelMetadata> {
-    const model = await this.requireModel(modelName);
-    await authorize?.(model.entityRef);
-    const target = await this.routeVersion(model.name, version);
-    const described = await this.requireVersion(model.name, target.version);
-    if (!described.signature) {
-      throw new NotFoundError(
-        `Model ${model.name} version ${target.version} has no model file to serve`,
-      );
-    }
-    const servable = (await this.registry.listVersions(model.name))
-      .filter(v => v.artifact)
-      .map(v => v.version)
-      .sort((a, b) => a - b)
-      .map(String);
-    return {
-      name: model.name,
-      versions: servable,
-      platform: 'onnx_onnxv1',
-      inputs: described.signature.inputs,
-      outputs: described.signature.outputs,
-    };
+    return this.metadata.modelMetadata(modelName, version, authorize);
   }
 
   /**
@@ -516,80 +471,28 @@ export class InferenceService {
     version?: number | string,
     authorize?: EntityAuthorizer,
   ): Promise<{ name: string; version: number; ready: true }> {
-    const model = await this.requireModel(modelName);
+    const model = await this.resolver.requireModel(modelName);
     await authorize?.(model.entityRef);
-    const target = await this.routeVersion(model.name, version);
+    const target = await this.resolver.routeVersion(model.name, version);
     await this.sessions.get(model.name, target.version);
     return { name: model.name, version: target.version, ready: true };
   }
 
   /** `GET /serving/models/:name/info`: what is served, what is loaded, the features. */
-  async modelInfo(
+  modelInfo(
     modelName: string,
     authorize?: EntityAuthorizer,
   ): Promise<ServingModelInfo> {
-    const model = await this.requireModel(modelName);
-    await authorize?.(model.entityRef);
-    let servedVersion: number | undefined;
-    try {
-      servedVersion = (await this.trafficRouter.resolve(model.name)).version;
-    } catch (error) {
-      if ((error as Error)?.name !== 'NotFoundError') throw error;
-    }
-    const info: ServingModelInfo = {
-      model: model.name,
-      entityRef: model.entityRef,
-      ...(servedVersion !== undefined ? { servedVersion } : {}),
-      loadedVersions: [],
-      features: [],
-    };
-    if (servedVersion !== undefined) {
-      const described = await this.requireVersion(model.name, servedVersion);
-      if (described.signature) info.signature = described.signature;
-      try {
-        const loaded = await this.sessions.get(model.name, servedVersion);
-        info.features = (
-          await this.layoutOf(loaded, model.entityRef, false)
-        ).features;
-      } catch (error) {
-        this.logger?.warn(
-          `No features for model '${model.name}' version ${servedVersion}: ${
-            (error as Error)?.message
-          }`,
-        );
-        info.features =
-          (await this.datasetFeatures(model.entityRef, undefined)) ?? [];
-      }
-    } else {
-      info.features =
-        (await this.datasetFeatures(model.entityRef, undefined)) ?? [];
-    }
-    info.loadedVersions = this.sessions.loadedVersions(model.name);
-    return info;
+    return this.metadata.modelInfo(modelName, authorize);
   }
 
   /** `GET /serving/models/:name/schema`: the features predict takes and the signature. */
-  async modelSchema(
+  modelSchema(
     modelName: string,
     version?: number | string,
     authorize?: EntityAuthorizer,
   ): Promise<ServingModelSchema> {
-    const model = await this.requireModel(modelName);
-    await authorize?.(model.entityRef);
-    const target = await this.routeVersion(model.name, version);
-    const loaded = await this.sessions.get(model.name, target.version);
-    const layout = await this.layoutOf(loaded, model.entityRef, true);
-    return {
-      model: model.name,
-      entityRef: model.entityRef,
-      version: target.version,
-      layout: layout.kind,
-      features: layout.features,
-      signature: {
-        inputs: loaded.signature.inputs,
-        outputs: loaded.signature.outputs,
-      },
-    };
+    return this.metadata.modelSchema(modelName, version, authorize);
   }
 
   /**
@@ -631,35 +534,6 @@ export class InferenceService {
         throw new Error(`The runtime gave no output "${name}"`);
       }
       return decodeTensor(name, tensor);
-    });
-  }
-
-  private requireModel(modelName: string): Promise<ModelRef> {
-    return this.models.get(modelName, async () => {
-      try {
-        const model = await this.registry.getRegisteredModel(modelName);
-        return { name: model.name, entityRef: model.entityRef };
-      } catch (error) {
-        if ((error as Error)?.name === 'NotFoundError') {
-          throw new NotFoundError(
-            `Model with name ${modelName} does not exist.`,
-          );
-        }
-        throw error;
-      }
-    });
-  }
-
-  private requireVersion(name: string, version: number): Promise<ModelVersion> {
-    return this.versions.get(`${version}\u0000${name}`, async () => {
-      try {
-        return await this.registry.getVersion(name, version);
-      } catch (error) {
-        if ((error as Error)?.name === 'NotFoundError') {
-          throw new NotFoundError(`Model ${name} has no version ${version}`);
-        }
-        throw error;
-      }
     });
   }
 
@@ -762,140 +636,6 @@ export class InferenceService {
     }
   }
 
-  /** The version asked for (it must exist), else the traffic router's choice. */
-  private async routeVersion(
-    name: string,
-    version: number | string | undefined,
-    requestKey?: string,
-    hints?: RoutingHints,
-  ): Promise<TrafficRoute> {
-    if (version === undefined) {
-      return this.trafficRouter.resolve(name, requestKey, hints);
-    }
-    const number = parseVersion(version);
-    await this.requireVersion(name, number);
-    return { version: number };
-  }
-
-  /**
-   * How records map to a loaded model's inputs: one input [batch, n] whose
-   * columns are the features (named by `loopline.feature_names`, else by the
-   * Dataset schema), or one input per feature, named like it.
-   */
-  private async layoutOf(
-    loaded: LoadedModel,
-    entityRef: string,
-    strict: boolean,
-  ): Promise<FeatureLayout> {
-    const cached = this.layouts.get(loaded);
-    if (cached) return cached;
-    const datasetRef = loaded.metadata['loopline.dataset'];
-    const inputs = loaded.inputs;
-    let layout: FeatureLayout | undefined;
-    let problem: string | undefined;
-    let fromCatalog = false;
-
-    const single = inputs.length === 1 ? inputs[0] : undefined;
-    if (
-      single &&
-      single.shape.length === 2 &&
-      !isColumnVector(single, loaded)
-    ) {
-      let names = loaded.featureNames ? [...loaded.featureNames] : undefined;
-      let dataset: ServingFeature[] | undefined;
-      if (!names) {
-        dataset = await this.datasetFeatures(entityRef, datasetRef, strict);
-        fromCatalog = true;
-        names = dataset?.map(f => f.name);
-      } else if (this.featureSource) {
-        dataset = await this.datasetFeatures(entityRef, datasetRef, false);
-        fromCatalog = true;
-      }
-      const columns = single.shape[1];
-      if (!names) {
-        problem = `its input "${single.name}" ${formatSpec(
-          single,
-        )} has no feature names (ONNX metadata loopline.feature_names) and no Dataset schema names them`;
-      } else if (columns >= 0 && columns !== names.length) {
-        problem = `its input "${single.name}" has ${columns} columns but ${names.length} features are known`;
-      } else {
-        const types = new Map((dataset ?? []).map(f => [f.name, f]));
-        layout = {
-          kind: 'columns',
-          input: single,
-          features: names.map(name => ({
-            name,
-            type: types.get(name)?.type ?? FEATURE_TYPE_OF[single.datatype],
-            ...(types.get(name)?.description
-              ? { description: types.get(name)!.description }
-              : {}),
-          })),
-        };
-      }
-    } else if (
-      inputs.length > 0 &&
-      inputs.every(
-        input =>
-          input.shape.length === 1 ||
-          (input.shape.length === 2 && input.shape[1] === 1),
-      )
-    ) {
-      const dataset = this.featureSource
-        ? await this.datasetFeatures(entityRef, datasetRef, false)
-        : undefined;
-      fromCatalog = this.featureSource !== undefined;
-      const types = new Map((dataset ?? []).map(f => [f.name, f]));
-      layout = {
-        kind: 'inputs',
-        inputs: new Map(inputs.map(input => [input.name, input])),
-        features: inputs.map(input => ({
-          name: input.name,
-          type: types.get(input.name)?.type ?? FEATURE_TYPE_OF[input.datatype],
-          ...(types.get(input.name)?.description
-            ? { description: types.get(input.name)!.description }
-            : {}),
-        })),
-      };
-    } else {
-      problem = `its inputs (${inputs
-        .map(i => `"${i.name}" ${formatSpec(i)}`)
-        .join(
-          ', ',
-        )}) are neither one [batch, features] matrix nor one input per feature`;
-    }
-    if (!layout) {
-      const message = `Model ${loaded.name} version ${loaded.version} cannot be called by feature name: ${problem}; use POST /v2/models/${loaded.name}/infer`;
-      if (strict) throw new NotImplementedError(message);
-      return { kind: 'columns', features: [] };
-    }
-    // Names from the model itself never change; catalog-derived ones may.
-    if (!fromCatalog) this.layouts.set(loaded, layout);
-    return layout;
-  }
-
-  private async datasetFeatures(
-    entityRef: string,
-    datasetRef: string | undefined,
-    required = false,
-  ): Promise<ServingFeature[] | undefined> {
-    if (!this.featureSource) return undefined;
-    try {
-      return await this.featureSource.featuresFor({ entityRef, datasetRef });
-    } catch (error) {
-      this.logger?.warn(
-        `Could not read the features of ${entityRef} from the catalog: ${
-          (error as Error)?.message
-        }`,
-      );
-      if (required) {
-        throw new ServiceUnavailableError(
-          `The features of ${entityRef} could not be read from the catalog`,
-        );
-      }
-      return undefined;
-    }
-  }
-
   private notify(
     trace: Trace,
     requestId: string,
@@ -945,131 +685,4 @@ interface Trace {
   version?: number;
   endpoint?: string;
   inputs?: OipTensor[];
-}
-
-/** An input [batch, 1] of a model with one feature is a column, not a matrix of named columns. */
-function isColumnVector(
-  input: ServingTensorSpec,
-  loaded: LoadedModel,
-): boolean {
-  return input.shape[1] === 1 && !loaded.featureNames;
-}
-
-function formatSpec(spec: TensorSpec): string {
-  return `${spec.datatype} [${spec.shape.join(', ')}]`;
-}
-
-/** The JSON type of a record value for an input datatype (numbers unless listed). */
-const VALUE_KIND_OF: Partial<Record<TensorDatatype, [string, string]>> = {
-  BYTES: ['string', 'a string'],
-  BOOL: ['boolean', 'true or false'],
-};
-
-/** Records → the OIP input tensors of a layout, each value checked against its feature. */
-function recordsToTensors(
-  records: Array<Record<string, number | string | boolean>>,
-  layout: FeatureLayout,
-  batch: boolean,
-): OipTensor[] {
-  const names = layout.features.map(f => f.name);
-  const known = new Set(names);
-  const n = records.length;
-  const where = (i: number) => (batch ? `records.${i}: ` : '');
-  for (let i = 0; i < n; i++) {
-    const rec = records[i];
-    for (const key of Object.keys(rec)) {
-      if (!known.has(key)) {
-        throw new InputError(
-          `${where(i)}Unknown feature "${key}"; the model takes ${names.join(
-            ', ',
-          )}`,
-        );
-      }
-    }
-    for (const name of names) {
-      if (!Object.prototype.hasOwnProperty.call(rec, name)) {
-        throw new InputError(
-          `${where(i)}Missing feature "${name}"; the model takes ${names.join(
-            ', ',
-          )}`,
-        );
-      }
-    }
-  }
-  const check = (
-    i: number,
-    feature: string,
-    value: unknown,
-    spec: ServingTensorSpec,
-  ) => {
-    const [kind, expected] = VALUE_KIND_OF[spec.datatype] ?? [
-      'number',
-      'a number',
-    ];
-    if (typeof value !== kind) {
-      throw new InputError(
-        `${where(
-          i,
-        )}Feature "${feature}" must be ${expected} (the model's input "${
-          spec.name
-        }" is ${spec.datatype}), got ${describeValue(value)}`,
-      );
-    }
-  };
-  if (layout.kind === 'columns') {
-    const spec = layout.input!;
-    const k = names.length;
-    const data = new Array<unknown>(n * k);
-    for (let i = 0; i < n; i++) {
-      const rec = records[i];
-      for (let j = 0; j < k; j++) {
-        const value = rec[names[j]];
-        check(i, names[j], value, spec);
-        data[i * k + j] = value;
-      }
-    }
-    return [{ name: spec.name, datatype: spec.datatype, shape: [n, k], data }];
-  }
-  return names.map(name => {
-    const spec = layout.inputs!.get(name)!;
-    const data = records.map((rec, i) => {
-      check(i, name, rec[name], spec);
-      return rec[name];
-    });
-    return {
-      name: spec.name,
-      datatype: spec.datatype,
-      shape: spec.shape.length === 1 ? [n] : [n, 1],
-      data,
-    };
-  });
-}
-
-/** Each record's share of the outputs, and its prediction. */
-function splitRecords(
-  outputs: OipTensor[],
-  n: number,
-): Array<{ prediction: unknown; outputs: Record<string, unknown> }> {
-  const main =
-    outputs.find(o => MAIN_OUTPUT_NAMES.includes(o.name.toLowerCase())) ??
-    outputs[0];
-  const result = [];
-  for (let i = 0; i < n; i++) {
-    const values: Record<string, unknown> = {};
-    for (const output of outputs) {
-      const batched = output.shape.length > 0 && output.shape[0] === n;
-      if (!batched) {
-        values[output.name] = output.data;
-        continue;
-      }
-      const per = output.shape.slice(1).reduce((a, b) => a * b, 1);
-      values[output.name] =
-        per === 1 ? output.data[i] : output.data.slice(i * per, (i + 1) * per);
-    }
-    result.push({
-      prediction: main ? values[main.name] : undefined,
-      outputs: values,
-    });
-  }
-  return result;
 }

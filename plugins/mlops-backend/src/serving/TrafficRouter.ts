@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '@backstage/errors';
 import type { RegistryService } from '../registry';
-import { TtlCache } from './TtlCache';
+import { TtlCache } from '../lib/TtlCache';
 
 /** Where one request goes. */
 export interface TrafficRoute {

@@ -14,7 +14,7 @@ import {
   AuthorizeResult,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
-import { TtlCache } from './TtlCache';
+import { TtlCache } from '../lib/TtlCache';
 
 export interface PermissionDecisionCacheOptions {
   permissions: PermissionsService;

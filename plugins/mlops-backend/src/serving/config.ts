@@ -26,6 +26,8 @@ export interface ServingConfig {
 export interface DataPlaneConfig {
   port: number;
   host: string;
+  /** OIP over gRPC on this port too (absent: HTTP only). */
+  grpcPort?: number;
   /** Worker processes sharing the port; each has its own event loop and sessions. */
   workers: number;
   /** How often the control plane rebuilds the routing table (pushed only when it changed). */
@@ -71,6 +73,9 @@ export function readServingConfig(config: Config): ServingConfig {
       ? {
           port: count('dataPlane.port', 0, 1),
           host: serving.getOptionalString('dataPlane.host') ?? '0.0.0.0',
+          ...(serving.has('dataPlane.grpcPort')
+            ? { grpcPort: count('dataPlane.grpcPort', 0, 0) }
+            : {}),
           workers: count('dataPlane.workers', 1, 1),
           routingRefreshMs: count('dataPlane.routingRefreshMs', 2000, 100),
           logBufferSize: count('dataPlane.logBufferSize', 10000, 1),

@@ -9,33 +9,27 @@ import {
 import { ModelSessions } from './ModelSessions';
 import { ProductionTrafficRouter, TrafficRouter } from './TrafficRouter';
 
-/**
- * The embedded server's parts wired together: sessions, the Production
- * traffic router (which unloads a version once Production moves past it),
- * and the service.
- */
-export function createEmbeddedServing(options: {
+type EmbeddedServingConfig = Pick<
+  ServingConfig,
+  | 'intraOpNumThreads'
+  | 'interOpNumThreads'
+  | 'maxLoadedModels'
+  | 'routingCacheTtlMs'
+>;
+
+/** What loads versions and what routes to Production: built first, so routers in front of them (rollouts) can use both. */
+export interface EmbeddedServingParts {
+  sessions: ModelSessions;
+  /** Routes to Production; unloads a version once Production moves past it. */
+  trafficRouter: ProductionTrafficRouter;
+}
+
+/** The sessions and the Production traffic router of the embedded server. */
+export function createEmbeddedServingParts(options: {
   registry: ServingRegistry;
   logger: LoggerService;
-  config: Pick<
-    ServingConfig,
-    | 'intraOpNumThreads'
-    | 'interOpNumThreads'
-    | 'maxLoadedModels'
-    | 'routingCacheTtlMs'
-  >;
-  observers?: InferenceObserver[];
-  featureSource?: FeatureSchemaSource;
-  /**
-   * Routes requests in front of the Production router (e.g. by rollouts),
-   * falling back to it; default: the Production router alone.
-   */
-  routeWith?: (production: ProductionTrafficRouter) => TrafficRouter;
-}): {
-  sessions: ModelSessions;
-  trafficRouter: ProductionTrafficRouter;
-  service: InferenceService;
-} {
+  config: EmbeddedServingConfig;
+}): EmbeddedServingParts {
   const { registry, logger, config } = options;
   const sessions = new ModelSessions({
     registry,
@@ -53,6 +47,31 @@ export function createEmbeddedServing(options: {
       }
     },
   });
+  return { sessions, trafficRouter };
+}
+
+/**
+ * The embedded server's parts wired together: sessions, the Production
+ * traffic router (which unloads a version once Production moves past it),
+ * and the service.
+ */
+export function createEmbeddedServing(options: {
+  registry: ServingRegistry;
+  logger: LoggerService;
+  config: EmbeddedServingConfig;
+  observers?: InferenceObserver[];
+  featureSource?: FeatureSchemaSource;
+  /** Parts built beforehand (`createEmbeddedServingParts`); default: built here. */
+  parts?: EmbeddedServingParts;
+  /**
+   * Routes requests in front of the Production router (e.g. by rollouts),
+   * falling back to it; default: the Production router alone.
+   */
+  routeWith?: (production: ProductionTrafficRouter) => TrafficRouter;
+}): EmbeddedServingParts & { service: InferenceService } {
+  const { registry, logger, config } = options;
+  const { sessions, trafficRouter } =
+    options.parts ?? createEmbeddedServingParts({ registry, logger, config });
   const service = new InferenceService({
     registry,
     sessions,

@@ -7,7 +7,7 @@ import { AuthService } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { ServingFeature } from '@loopline/mlops-common';
-import { TtlCache } from './TtlCache';
+import { TtlCache } from '../lib/TtlCache';
 
 export interface FeatureSchemaSource {
   /**

@@ -46,6 +46,7 @@ export { PermissionDecisionCache } from './authorization';
 export { InferenceError, oipErrorHandler, oipErrorOf } from './errors';
 export { readServingConfig } from './config';
 export type { ServingConfig } from './config';
-export { createEmbeddedServing } from './embedded';
+export { createEmbeddedServing, createEmbeddedServingParts } from './embedded';
+export type { EmbeddedServingParts } from './embedded';
 export { createServingRouter } from './router';
 export type { ServingRouterOptions } from './router';

@@ -23,7 +23,7 @@ import Router from 'express-promise-router';
 import type { EntityAuthorizer } from '../lib/http';
 import { PermissionDecisionCache } from './authorization';
 import { oipErrorHandler } from './errors';
-import { TtlCache } from './TtlCache';
+import { TtlCache } from '../lib/TtlCache';
 import { InferenceRoute, InferenceService } from './InferenceService';
 import type { RoutingHints } from './TrafficRouter';
 

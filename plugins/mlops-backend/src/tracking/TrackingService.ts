@@ -9,8 +9,26 @@ import type {
 } from '@loopline/mlops-common';
 import { parseOrderBy, parseSearchFilter } from '../lib/searchFilter';
 import { EXPERIMENT_SEARCH_SCHEMA, RUN_SEARCH_SCHEMA } from './searchSchemas';
+import { InvalidStateError } from '../lib/errors';
 import { readPage } from '../lib/paging';
 import { generateRunName } from './names';
+import {
+  checkCount,
+  requireActiveExperiment,
+  requireActiveRun,
+  TRACKING_LIMITS,
+  validateExperimentId,
+  validateExperimentName,
+  validateExperimentTag,
+  validateInteger,
+  validateMaxResults,
+  validateMetric,
+  validateParam,
+  validatePositiveInteger,
+  validateRunTag,
+  validateViewType,
+} from './validation';
+import type { MetricInput } from './validation';
 import {
   ExperimentInfo,
   KeyValue,
@@ -20,29 +38,8 @@ import {
   ViewType,
 } from './TrackingStore';
 
-/** MLflow's limits (mlflow/utils/validation.py). */
-export const TRACKING_LIMITS = {
-  /** Metrics per log-batch. */
-  maxMetricsPerBatch: 1000,
-  /** Params per log-batch. */
-  maxParamsPerBatch: 100,
-  /** Tags per log-batch. */
-  maxTagsPerBatch: 100,
-  /** Metrics + params + tags per log-batch. */
-  maxEntitiesPerBatch: 1000,
-  /** Metric, param and tag keys. */
-  maxKeyLength: 250,
-  maxParamValueLength: 6000,
-  maxRunTagValueLength: 8000,
-  maxExperimentTagValueLength: 5000,
-  maxExperimentNameLength: 500,
-  /** Tags given to createRun / createExperiment. */
-  maxTagsOnCreate: 1000,
-  /** Experiment ids in one searchRuns. */
-  maxExperimentsPerSearch: 1000,
-  defaultMaxResults: 1000,
-  maxMaxResults: 50000,
-} as const;
+export { TRACKING_LIMITS } from './validation';
+export type { MetricInput } from './validation';
 
 export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
   'RUNNING',
@@ -64,14 +61,6 @@ export const MODEL_EXPERIMENT_TAG = 'loopline.dev/model';
 const RUN_NAME_TAG = 'mlflow.runName';
 const USER_TAG = 'mlflow.user';
 
-/** One metric point to log; `step` defaults to 0. NaN and +/-Infinity are accepted. */
-export interface MetricInput {
-  key: string;
-  value: number;
-  timestamp: number;
-  step?: number;
-}
-
 export interface LogBatchRequest {
   runId: string;
   metrics?: MetricInput[];
@@ -84,15 +73,6 @@ export interface RunSummary {
   metrics: Record<string, number>;
   params: Record<string, string>;
 }
-
-const VIEW_TYPES: ReadonlyArray<ViewType> = [
-  'ACTIVE_ONLY',
-  'DELETED_ONLY',
-  'ALL',
-];
-
-// Letters, digits, underscores, dashes, periods, spaces, slashes and colons, as MLflow allows.
-const VALID_KEY = /^[\p{L}\p{N}_\-. /:]+$/u;
 
 /**
  * Experiments, runs, params, tags and metrics with MLflow's rules. Errors are
@@ -216,6 +196,32 @@ export class TrackingService {
       requireActiveExperiment(experiment, 'set a tag on');
       validateExperimentTag(experiment.name, { key, value });
       await tx.upsertExperimentTags(experiment.experimentId, [{ key, value }]);
+    });
+  }
+
+  /** MLflow's `experiments/update`: renames an active experiment. */
+  async renameExperiment(experimentId: string, newName: string): Promise<void> {
+    const name = validateExperimentName(newName);
+    await this.store.transaction(async tx => {
+      const experiment = await this.requireExperiment(tx, experimentId, true);
+      if (experiment.lifecycleStage !== 'active') {
+        throw new InvalidStateError(
+          `Cannot rename experiment '${experiment.experimentId}' (${experiment.name}): it is deleted`,
+        );
+      }
+      try {
+        await tx.updateExperiment(experiment.experimentId, {
+          name,
+          lastUpdateTime: this.now(),
+        });
+      } catch (error) {
+        if (error instanceof UniqueViolationError) {
+          throw new ConflictError(
+            `Experiment with name '${name}' already exists`,
+          );
+        }
+        throw error;
+      }
     });
   }
 
@@ -699,208 +705,6 @@ export class TrackingService {
       return { ...experiment, tags: tags.get(info.experimentId) ?? {} };
     });
   }
-}
-
-// ---------------------------------------------------------------------------
-// Validation
-
-function requireActiveExperiment(experiment: ExperimentInfo, what: string) {
-  if (experiment.lifecycleStage !== 'active') {
-    throw new InputError(
-      `Cannot ${what} experiment '${experiment.experimentId}' (${experiment.name}): it is deleted`,
-    );
-  }
-}
-
-function requireActiveRun(run: RunInfo, what: string) {
-  if (run.lifecycleStage !== 'active') {
-    throw new InputError(`Cannot ${what} run '${run.runId}': it is deleted`);
-  }
-}
-
-function validateExperimentId(experimentId: string): string {
-  if (typeof experimentId !== 'string' || !/^\d{1,15}$/.test(experimentId)) {
-    throw new InputError(
-      `Invalid experiment id '${experimentId}': expected a decimal integer`,
-    );
-  }
-  return String(Number(experimentId));
-}
-
-function validateExperimentName(name: string): string {
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new InputError('An experiment name must be a non-empty string');
-  }
-  if (name.length > TRACKING_LIMITS.maxExperimentNameLength) {
-    throw new InputError(
-      `Experiment name '${name.slice(0, 40)}...' is ${
-        name.length
-      } characters long; at most ${
-        TRACKING_LIMITS.maxExperimentNameLength
-      } are allowed`,
-    );
-  }
-  return name;
-}
-
-function validateKey(kind: string, key: string, owner: string) {
-  if (typeof key !== 'string' || key === '') {
-    throw new InputError(`A ${kind} key of ${owner} is missing or empty`);
-  }
-  if (key.length > TRACKING_LIMITS.maxKeyLength) {
-    throw new InputError(
-      `${capitalize(kind)} key '${key.slice(0, 40)}...' of ${owner} is ${
-        key.length
-      } characters long; at most ${TRACKING_LIMITS.maxKeyLength} are allowed`,
-    );
-  }
-  if (!VALID_KEY.test(key)) {
-    throw new InputError(
-      `Invalid ${kind} key '${key}' of ${owner}: names may only contain letters, digits, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)`,
-    );
-  }
-  const segments = key.split('/');
-  if (
-    key.startsWith('/') ||
-    key.endsWith('/') ||
-    segments.some(s => s === '' || s === '.' || s === '..')
-  ) {
-    throw new InputError(
-      `Invalid ${kind} key '${key}' of ${owner}: names may be treated as paths and must not start or end with '/', or contain empty, '.' or '..' segments`,
-    );
-  }
-}
-
-function validateValue(
-  kind: string,
-  key: string,
-  value: string,
-  owner: string,
-  maxLength: number,
-) {
-  if (typeof value !== 'string') {
-    throw new InputError(
-      `The value of ${kind} '${key}' of ${owner} must be a string, got ${typeof value}`,
-    );
-  }
-  if (value.length > maxLength) {
-    throw new InputError(
-      `The value of ${kind} '${key}' of ${owner} is ${value.length} characters long; at most ${maxLength} are allowed`,
-    );
-  }
-}
-
-function validateParam(runId: string, param: KeyValue) {
-  const owner = `run '${runId}'`;
-  validateKey('param', param.key, owner);
-  validateValue(
-    'param',
-    param.key,
-    param.value,
-    owner,
-    TRACKING_LIMITS.maxParamValueLength,
-  );
-}
-
-function validateRunTag(runId: string, tag: KeyValue) {
-  const owner = `run '${runId}'`;
-  validateKey('tag', tag.key, owner);
-  validateValue(
-    'tag',
-    tag.key,
-    tag.value,
-    owner,
-    TRACKING_LIMITS.maxRunTagValueLength,
-  );
-}
-
-function validateExperimentTag(experimentName: string, tag: KeyValue) {
-  const owner = `experiment '${experimentName}'`;
-  validateKey('tag', tag.key, owner);
-  validateValue(
-    'tag',
-    tag.key,
-    tag.value,
-    owner,
-    TRACKING_LIMITS.maxExperimentTagValueLength,
-  );
-}
-
-function validateMetric(runId: string, metric: MetricInput): MetricPoint {
-  const owner = `run '${runId}'`;
-  validateKey('metric', metric?.key, owner);
-  if (typeof metric.value !== 'number') {
-    throw new InputError(
-      `The value of metric '${
-        metric.key
-      }' of ${owner} must be a number, got ${typeof metric.value}`,
-    );
-  }
-  return {
-    key: metric.key,
-    value: metric.value,
-    timestamp: validateInteger(
-      metric.timestamp,
-      `timestamp of metric '${metric.key}' of ${owner}`,
-    ),
-    step:
-      metric.step === undefined || metric.step === null
-        ? 0
-        : validateInteger(
-            metric.step,
-            `step of metric '${metric.key}' of ${owner}`,
-          ),
-  };
-}
-
-function validateInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value)) {
-    throw new InputError(`The ${what} must be an integer, got ${value}`);
-  }
-  return value;
-}
-
-function validatePositiveInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InputError(`${what} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
-
-function validateMaxResults(maxResults: number | undefined): number {
-  if (maxResults === undefined) return TRACKING_LIMITS.defaultMaxResults;
-  validatePositiveInteger(maxResults, 'maxResults');
-  if (maxResults > TRACKING_LIMITS.maxMaxResults) {
-    throw new InputError(
-      `maxResults may be at most ${TRACKING_LIMITS.maxMaxResults}, got ${maxResults}`,
-    );
-  }
-  return maxResults;
-}
-
-function validateViewType(
-  viewType: ViewType | undefined,
-  what: string,
-): ViewType {
-  if (viewType === undefined) return 'ACTIVE_ONLY';
-  if (!VIEW_TYPES.includes(viewType)) {
-    throw new InputError(
-      `Invalid ${what} '${viewType}'; expected one of ${VIEW_TYPES.join(', ')}`,
-    );
-  }
-  return viewType;
-}
-
-function checkCount(runId: string, what: string, count: number, max: number) {
-  if (count > max) {
-    throw new InputError(
-      `A batch for run '${runId}' has ${count} ${what}; at most ${max} are allowed`,
-    );
-  }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function toKeyValues(record: Record<string, string> | undefined): KeyValue[] {

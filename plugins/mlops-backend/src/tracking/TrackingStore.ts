@@ -109,6 +109,7 @@ export interface RunPatch {
 }
 
 export interface ExperimentPatch {
+  name?: string;
   artifactLocation?: string;
   lifecycleStage?: LifecycleStage;
   lastUpdateTime?: number;
@@ -200,6 +201,7 @@ export class TrackingStore {
     patch: ExperimentPatch,
   ): Promise<void> {
     const update: Partial<ExperimentRow> = {};
+    if (patch.name !== undefined) update.name = patch.name;
     if (patch.artifactLocation !== undefined)
       update.artifact_location = patch.artifactLocation;
     if (patch.lifecycleStage !== undefined)
@@ -208,9 +210,13 @@ export class TrackingStore {
       update.last_update_time = patch.lastUpdateTime;
     if (patch.deletedTime !== undefined)
       update.deleted_time = patch.deletedTime;
-    await this.db<ExperimentRow>(EXPERIMENTS)
-      .where('experiment_id', Number(experimentId))
-      .update(update);
+    try {
+      await this.db<ExperimentRow>(EXPERIMENTS)
+        .where('experiment_id', Number(experimentId))
+        .update(update);
+    } catch (error) {
+      throw isUniqueViolation(error) ? new UniqueViolationError(error) : error;
+    }
   }
 
   /** Tags per experiment id. */

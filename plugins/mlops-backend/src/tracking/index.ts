@@ -29,3 +29,6 @@ export type {
   Comparator,
 } from '../lib/searchFilter';
 export { createTrackingRouter } from './router';
+export { LoggedModelService } from './LoggedModelService';
+export { LoggedModelStore, LOGGED_MODEL_STATUSES } from './LoggedModelStore';
+export type { LoggedModel, LoggedModelStatus } from './LoggedModelStore';

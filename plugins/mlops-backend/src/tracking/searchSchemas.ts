@@ -48,3 +48,25 @@ export const EXPERIMENT_SEARCH_SCHEMA: SearchSchema = {
     'last_update_time',
   ],
 };
+
+/** `logged-models/search`: model attributes, params and tags. */
+export const LOGGED_MODEL_SEARCH_SCHEMA: SearchSchema = {
+  subject: 'logged models',
+  entityTypes: ['param', 'tag'],
+  attributes: {
+    model_id: 'list',
+    name: 'list',
+    model_type: 'list',
+    status: 'list',
+    source_run_id: 'list',
+    creation_timestamp: 'numeric',
+    last_updated_timestamp: 'numeric',
+  },
+  attributeAliases: { creation_time: 'creation_timestamp' },
+  orderableAttributes: [
+    'model_id',
+    'name',
+    'creation_timestamp',
+    'last_updated_timestamp',
+  ],
+};

@@ -1,4 +1,5 @@
 import { PIPELINE_TYPES } from '../kinds';
+import { PIPELINE_STEP_KINDS } from '../pipelines';
 import { cronExpression, entityRef, entityRefList, kindSchema } from './common';
 
 /** JSON Schema of `loopline.dev/v1alpha1` `Pipeline`. */
@@ -27,6 +28,25 @@ export const pipelineEntitySchema = kindSchema({
       properties: {
         type: { enum: ['local', 'kubernetes'] },
         image: { type: 'string', minLength: 1 },
+        cluster: { type: 'string', minLength: 1 },
+        namespace: {
+          type: 'string',
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        },
+      },
+    },
+    concurrency: { type: 'integer', minimum: 1, maximum: 100 },
+    parameters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          description: { type: 'string' },
+          default: { type: 'string' },
+        },
       },
     },
     steps: {
@@ -40,6 +60,13 @@ export const pipelineEntitySchema = kindSchema({
           description: { type: 'string' },
           image: { type: 'string', minLength: 1 },
           command: { type: 'array', items: { type: 'string' } },
+          run: { type: 'string', minLength: 1 },
+          kind: { enum: [...PIPELINE_STEP_KINDS] },
+          with: {
+            type: 'object',
+            additionalProperties: { type: ['string', 'number', 'boolean'] },
+          },
+          timeoutSeconds: { type: 'integer', minimum: 1 },
           dependsOn: { type: 'array', items: { type: 'string', minLength: 1 } },
         },
       },

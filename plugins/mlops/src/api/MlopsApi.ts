@@ -1,6 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   AuditEventList,
+  DriftHistoryResponse,
+  DriftReport,
+  QualityResponse,
   Deployment,
   DeploymentDetail,
   DeploymentList,
@@ -13,6 +16,10 @@ import type {
   ModelVersion,
   OipInferRequest,
   OipInferResponse,
+  PipelineLogPage,
+  PipelineRun,
+  PipelineRunList,
+  PipelineRunRequest,
   PredictRequest,
   PredictResponse,
   RegisteredModel,
@@ -171,6 +178,58 @@ export interface MlopsApi {
     action: RolloutControlAction,
     comment?: string,
   ): Promise<Deployment>;
+
+  /**
+   * A Model's drift reports: the latest in full and the history (newest
+   * first), optionally of one version; with the schedule and its next run.
+   */
+  getDriftHistory(
+    modelName: string,
+    options?: { version?: string },
+  ): Promise<DriftHistoryResponse>;
+  /** Runs the drift check now over the last `windowMinutes`; answers the reports made (one per version). */
+  runDriftCheck(
+    modelName: string,
+    options?: { version?: string; windowMinutes?: number },
+  ): Promise<{ reports: DriftReport[] }>;
+  /** Quality against ground truth per report window, the SLO and ADWIN's change points. */
+  getModelQuality(
+    modelName: string,
+    options?: { version?: string },
+  ): Promise<QualityResponse>;
+  /** A pipeline's runs, newest first, and its next scheduled time. */
+  listPipelineRuns(
+    pipelineName: string,
+    options?: { limit?: number; pageToken?: string },
+  ): Promise<PipelineRunList>;
+
+  getPipelineRun(pipelineName: string, runId: string): Promise<PipelineRun>;
+
+  /** A run's log lines after sequence number `after` (0: from the start). */
+  getPipelineRunLogs(
+    pipelineName: string,
+    runId: string,
+    options?: { after?: number; step?: string; limit?: number },
+  ): Promise<PipelineLogPage>;
+
+  /** Starts a run now (`loopline.pipeline.run`); it may wait queued. */
+  startPipelineRun(
+    pipelineName: string,
+    request: PipelineRunRequest,
+  ): Promise<PipelineRun>;
+
+  cancelPipelineRun(
+    pipelineName: string,
+    runId: string,
+    comment?: string,
+  ): Promise<PipelineRun>;
+
+  /** Runs a failed step again, and the steps after it. */
+  retryPipelineStep(
+    pipelineName: string,
+    runId: string,
+    step: string,
+  ): Promise<PipelineRun>;
 }
 
 export const mlopsApiRef = createApiRef<MlopsApi>({

@@ -1,6 +1,9 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  DriftHistoryResponse,
+  DriftReport,
+  QualityResponse,
   AuditEventList,
   Deployment,
   DeploymentDetail,
@@ -10,6 +13,10 @@ import type {
   ModelVersion,
   OipInferRequest,
   OipInferResponse,
+  PipelineLogPage,
+  PipelineRun,
+  PipelineRunList,
+  PipelineRunRequest,
   PredictRequest,
   PredictResponse,
   RegisteredModel,
@@ -325,6 +332,92 @@ export class MlopsClient implements MlopsApi {
     return this.request(
       path`/deployments/models/${modelName}/${environment}/${action}`,
       { method: 'POST', body },
+    );
+  }
+
+  async getDriftHistory(
+    modelName: string,
+    options: { version?: string } = {},
+  ): Promise<DriftHistoryResponse> {
+    return this.request(path`/monitoring/models/${modelName}/drift`, {
+      query: { version: options.version },
+    });
+  }
+
+  async runDriftCheck(
+    modelName: string,
+    options: { version?: string; windowMinutes?: number } = {},
+  ): Promise<{ reports: DriftReport[] }> {
+    return this.request(path`/monitoring/models/${modelName}/drift/run`, {
+      method: 'POST',
+      body: options,
+    });
+  }
+
+  async getModelQuality(
+    modelName: string,
+    options: { version?: string } = {},
+  ): Promise<QualityResponse> {
+    return this.request(path`/monitoring/models/${modelName}/quality`, {
+      query: { version: options.version },
+    });
+  }
+
+  async listPipelineRuns(
+    pipelineName: string,
+    options: { limit?: number; pageToken?: string } = {},
+  ): Promise<PipelineRunList> {
+    return this.request(path`/pipelines/${pipelineName}/runs`, {
+      query: { limit: options.limit, pageToken: options.pageToken },
+    });
+  }
+
+  async getPipelineRun(
+    pipelineName: string,
+    runId: string,
+  ): Promise<PipelineRun> {
+    return this.request(path`/pipelines/${pipelineName}/runs/${runId}`);
+  }
+
+  async getPipelineRunLogs(
+    pipelineName: string,
+    runId: string,
+    options: { after?: number; step?: string; limit?: number } = {},
+  ): Promise<PipelineLogPage> {
+    return this.request(path`/pipelines/${pipelineName}/runs/${runId}/logs`, {
+      query: { after: options.after, step: options.step, limit: options.limit },
+    });
+  }
+
+  async startPipelineRun(
+    pipelineName: string,
+    request: PipelineRunRequest,
+  ): Promise<PipelineRun> {
+    return this.request(path`/pipelines/${pipelineName}/runs`, {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async cancelPipelineRun(
+    pipelineName: string,
+    runId: string,
+    comment?: string,
+  ): Promise<PipelineRun> {
+    return this.request(path`/pipelines/${pipelineName}/runs/${runId}/cancel`, {
+      method: 'POST',
+      body: comment ? { comment } : {},
+    });
+  }
+
+  async retryPipelineStep(
+    pipelineName: string,
+    runId: string,
+    step: string,
+  ): Promise<PipelineRun> {
+    return this.request(
+      path`/pipelines/${pipelineName}/runs/${runId}/steps/${step}/retry`,
+      { method: 'POST', body: {} },
     );
   }
 

@@ -10,3 +10,4 @@ export type { ServingDefaults } from './renderServingManifests';
 export { createDescribeTokenAction } from './describeToken';
 export { newModelAuthorizer } from './authorizeNewModel';
 export type { NewModelAuthorizer } from './authorizeNewModel';
+export { createPublishLocalAction } from './publishLocal';

@@ -43,6 +43,8 @@ import {
   EntityMlopsOverviewCard,
   EntityMlopsRelationsCard,
   EntityModelDeploymentsContent,
+  EntityModelDriftContent,
+  EntityPipelineRunsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -181,6 +183,10 @@ const modelPage = (
       <EntityModelDeploymentsContent />
     </EntityLayout.Route>
 
+    <EntityLayout.Route path="/drift" title="Drift">
+      <EntityModelDriftContent />
+    </EntityLayout.Route>
+
     <EntityLayout.Route path="/lineage" title="Lineage">
       <EntityLineageContent />
     </EntityLayout.Route>
@@ -203,6 +209,9 @@ const pipelinePage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/runs" title="Runs">
+      <EntityPipelineRunsContent />
     </EntityLayout.Route>
 
     <EntityLayout.Route path="/lineage" title="Lineage">

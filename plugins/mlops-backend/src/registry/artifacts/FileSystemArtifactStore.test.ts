@@ -86,6 +86,8 @@ describe('FileSystemArtifactStore', () => {
   it.each([
     ['../escape.onnx', 'contains a ".." segment'],
     ['m/../../escape.onnx', 'contains a ".." segment'],
+    ['%2e%2e/escape.onnx', 'contains an encoded ".."'],
+    ['m/..%2Fescape.onnx', 'contains an encoded "../escape.onnx"'],
     ['m/./model.onnx', 'contains a "." segment'],
     ['/etc/passwd', 'is absolute'],
     ['C:/Windows/win.ini', 'is absolute'],

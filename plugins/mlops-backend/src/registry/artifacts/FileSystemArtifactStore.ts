@@ -298,6 +298,14 @@ function parsePath(path: string, options: { allowRoot: boolean }): string[] {
     if (segment === '.' || segment === '..') {
       refuse(`it contains a "${segment}" segment`);
     }
+    // Once more decoded (a proxy or client may decode again), still no way out.
+    const decoded = decodeOnce(segment);
+    if (
+      decoded !== segment &&
+      (decoded === '.' || decoded === '..' || /[/\\]/.test(decoded))
+    ) {
+      refuse(`it contains an encoded "${decoded}"`);
+    }
     if (segment.startsWith(TEMP_PREFIX)) {
       refuse(`names starting with "${TEMP_PREFIX}" are reserved`);
     }
@@ -307,4 +315,12 @@ function parsePath(path: string, options: { allowRoot: boolean }): string[] {
     }
   }
   return segments;
+}
+
+function decodeOnce(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

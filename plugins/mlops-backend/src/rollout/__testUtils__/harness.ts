@@ -30,6 +30,7 @@ import { LoadedModel, ModelSessions } from '../../serving/ModelSessions';
 import { ProductionTrafficRouter } from '../../serving/TrafficRouter';
 import { RolloutConfig } from '../config';
 import { EmbeddedDeploymentTarget, RolloutTrafficRouter } from '../embedded';
+import { InferenceLogRolloutReader } from '../logReader';
 import { RolloutService } from '../RolloutService';
 import { RolloutStore } from '../RolloutStore';
 import type { DeploymentTarget } from '../types';
@@ -188,7 +189,7 @@ export async function createRolloutHarness(
   const rollouts = new RolloutService({
     store,
     registry,
-    logReader: logStore,
+    logReader: new InferenceLogRolloutReader(logStore),
     targets: [
       new EmbeddedDeploymentTarget({
         sessions,
@@ -286,6 +287,7 @@ export async function createRolloutHarness(
 
   return {
     knex,
+    logger,
     registry,
     rollouts,
     store,

@@ -274,8 +274,10 @@ export class EventShipper implements InferenceEventObserver {
     this.dropped = 0;
     this.sending = true;
     try {
-      this.link.post({ type: 'dataplane:events', events, dropped }, () => {
+      this.link.post({ type: 'dataplane:events', events, dropped }, error => {
         this.sending = false;
+        // Not delivered (e.g. the control plane is down): counted as dropped.
+        if (error) this.dropped += events.length + dropped;
         if (this.buffer.size > 0 && !this.timer) {
           this.timer = setTimeout(() => this.send(), 0);
         }

@@ -15,13 +15,22 @@ import type { FeatureSchemaSource } from '../features';
 import { InferenceRoute, InferenceService } from '../InferenceService';
 import { ModelSessions } from '../ModelSessions';
 import { ProductionTrafficRouter } from '../TrafficRouter';
-import { TtlCache } from '../TtlCache';
+import { TtlCache } from '../../lib/TtlCache';
 import {
   ControlPlaneLink,
   DataPlaneAuth,
   EventShipper,
 } from './ControlPlaneLink';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
+import { bindGrpc, createGrpcServer } from './grpc';
 import type { DataPlaneWorkerOptions, VerifiedToken } from './protocol';
+import {
+  BINARY_HEADER,
+  binaryOutputsOf,
+  encodeBinaryResponse,
+  parseBinaryRequest,
+  wantsBinary,
+} from './binary';
 import {
   RoutingTable,
   routedVersions,
@@ -56,6 +65,7 @@ export class DataPlaneServer {
   private readonly shipper: EventShipper;
   private readonly server: http.Server;
   private table?: RoutingTable;
+  private grpc?: GrpcServer;
   private tableApplied?: () => void;
   readonly tableReady: Promise<void>;
 
@@ -88,6 +98,7 @@ export class DataPlaneServer {
     });
     this.shipper = new EventShipper(link, {
       bufferSize: options.logBufferSize,
+      batchSize: options.logBatchSize,
     });
     const features = new TtlCache<
       Awaited<ReturnType<FeatureSchemaSource['featuresFor']>>
@@ -161,15 +172,35 @@ export class DataPlaneServer {
     }
   }
 
-  async listen(): Promise<number> {
+  /** Listens on the HTTP port (and the gRPC port, when configured). */
+  async listen(): Promise<{ port: number; grpcPort?: number }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
-    return (this.server.address() as AddressInfo).port;
+    const port = (this.server.address() as AddressInfo).port;
+    if (this.options.grpcPort === undefined) return { port };
+    this.grpc = createGrpcServer({
+      service: this.service,
+      auth: this.auth,
+      ready: () => this.table !== undefined,
+      maxMessageBytes: this.options.jsonBodyLimitBytes,
+    });
+    const grpcPort = await bindGrpc(
+      this.grpc,
+      this.options.host,
+      this.options.grpcPort,
+    );
+    return { port, grpcPort };
   }
 
   async close(): Promise<void> {
+    const grpcServer = this.grpc;
+    if (grpcServer) {
+      await new Promise<void>(resolve =>
+        grpcServer.tryShutdown(() => resolve()),
+      );
+    }
     await new Promise<void>(resolve => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
@@ -267,7 +298,10 @@ export class DataPlaneServer {
 
   private serverMetadata: Handler = async (req, res) => {
     await this.caller(req);
-    sendJson(res, 200, this.service.serverMetadata());
+    sendJson(res, 200, {
+      ...this.service.serverMetadata(),
+      extensions: ['binary_tensor_data'],
+    });
   };
 
   private modelMetadata: Handler = async (req, res, match) => {
@@ -296,7 +330,7 @@ export class DataPlaneServer {
   private infer: Handler = async (req, res, match) => {
     // An unauthenticated caller is refused before its body is read.
     const caller = await this.caller(req);
-    const body = await this.readJson(req, match, 'oip');
+    const body = await this.readJson(req, match, 'oip', true);
     const { response, requestId } = await this.service.infer({
       modelName: match.name,
       version: match.version,
@@ -306,6 +340,16 @@ export class DataPlaneServer {
       hints: hintsOf(req),
     });
     res.setHeader('X-Request-Id', requestId);
+    if (wantsBinary(body)) {
+      const binary = encodeBinaryResponse(response, binaryOutputsOf(body));
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Inference-Header-Content-Length': binary.jsonLength,
+        'Content-Length': binary.body.length,
+      });
+      res.end(binary.body);
+      return;
+    }
     sendJson(res, 200, response);
   };
 
@@ -328,14 +372,24 @@ export class DataPlaneServer {
     );
   };
 
-  /** The body as JSON, at most `jsonBodyLimitBytes`; a refused body of a known model is reported. */
+  /**
+   * The body as JSON, at most `jsonBodyLimitBytes` (or, with
+   * `Inference-Header-Content-Length`, the binary extension's JSON header
+   * and tensors, as the JSON request they stand for); a refused body of a
+   * known model is reported.
+   */
   private async readJson(
     req: http.IncomingMessage,
     match: RouteMatch,
     route: InferenceRoute,
+    binary = false,
   ): Promise<unknown> {
     try {
       const bytes = await readBody(req, this.options.jsonBodyLimitBytes);
+      const headerLength = req.headers[BINARY_HEADER];
+      if (binary && typeof headerLength === 'string') {
+        return parseBinaryRequest(bytes, headerLength);
+      }
       try {
         return JSON.parse(bytes.toString('utf8'));
       } catch (error) {

@@ -18,8 +18,8 @@ import { modelInvokePermission } from '@loopline/mlops-common';
 import { Counter, Registry } from 'prom-client';
 import { PermissionDecisionCache, principalKey } from '../authorization';
 import type { FeatureSchemaSource } from '../features';
-import type { InferenceEventObserver } from '../log/types';
-import { TtlCache } from '../TtlCache';
+import type { InferenceEvent, InferenceEventObserver } from '../log/types';
+import { TtlCache } from '../../lib/TtlCache';
 import type { Channel } from './ControlPlaneLink';
 import {
   ControlPlaneCalls,
@@ -57,6 +57,7 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
   private readonly decisions: PermissionDecisionCache;
   private readonly dropped?: Counter;
   private table?: RoutingTable;
+  private rebuilding?: Promise<{ table: RoutingTable; changed: boolean }>;
 
   constructor(private readonly options: ControlPlaneEndpointOptions) {
     this.credentials = new TtlCache({
@@ -127,6 +128,33 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
     return this.table;
   }
 
+  /** A worker's inference events, to the log and the metrics; `dropped` counted. */
+  observe(events: InferenceEvent[], dropped: number): void {
+    for (const event of events) {
+      for (const observer of this.options.observers) {
+        try {
+          observer.observe(event);
+        } catch (error) {
+          this.options.logger.warn(
+            `An inference observer failed: ${(error as Error)?.message}`,
+          );
+        }
+      }
+    }
+    if (dropped > 0) this.dropped?.inc(dropped);
+  }
+
+  /** The table, rebuilt when older than `maxAgeMs` (for data planes that poll). */
+  async tableNotOlderThan(maxAgeMs: number): Promise<RoutingTable> {
+    if (this.table && Date.now() - this.table.builtAt <= maxAgeMs) {
+      return this.table;
+    }
+    this.rebuilding ??= this.refreshTable().finally(() => {
+      this.rebuilding = undefined;
+    });
+    return (await this.rebuilding).table;
+  }
+
   /** Serves one worker's channel. */
   attach(channel: Channel): void {
     channel.on('message', raw => {
@@ -137,18 +165,7 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
 
   private async receive(message: WorkerMessage, channel: Channel) {
     if (message.type === 'dataplane:events') {
-      for (const event of message.events) {
-        for (const observer of this.options.observers) {
-          try {
-            observer.observe(event);
-          } catch (error) {
-            this.options.logger.warn(
-              `An inference observer failed: ${(error as Error)?.message}`,
-            );
-          }
-        }
-      }
-      if (message.dropped > 0) this.dropped?.inc(message.dropped);
+      this.observe(message.events, message.dropped);
       return;
     }
     if (message.type !== 'dataplane:call') return;
@@ -217,6 +234,7 @@ export class DataPlaneSupervisor {
   private readonly restarts?: Counter;
   private refreshing?: Promise<void>;
   private port?: number;
+  private grpcPort?: number;
 
   constructor(private readonly options: DataPlaneSupervisorOptions) {
     if (options.metricsRegistry) {
@@ -228,8 +246,8 @@ export class DataPlaneSupervisor {
     }
   }
 
-  /** Starts the workers and resolves once all listen; returns the port. */
-  async start(): Promise<number> {
+  /** Starts the workers and resolves once all listen; returns the ports. */
+  async start(): Promise<{ port: number; grpcPort?: number }> {
     const { table } = await this.options.endpoint.refreshTable();
     const script = workerScript();
     cluster.setupPrimary({
@@ -238,20 +256,25 @@ export class DataPlaneSupervisor {
       serialization: 'advanced',
       silent: false,
     } as Parameters<typeof cluster.setupPrimary>[0]);
-    const started: Promise<number>[] = [];
+    const started: Promise<{ port: number; grpcPort?: number }>[] = [];
     for (let slot = 1; slot <= this.options.workers; slot++) {
       started.push(this.fork(slot, table));
     }
     const ports = await Promise.all(started);
-    this.port = ports[0];
+    this.port = ports[0].port;
+    this.grpcPort = ports[0].grpcPort;
     this.timer = setInterval(() => {
       void this.refresh();
     }, this.options.routingRefreshMs);
     this.timer.unref?.();
     this.options.logger.info(
-      `Serving data plane listening on ${this.options.worker.host}:${this.port} (${this.options.workers} worker processes)`,
+      `Serving data plane listening on ${this.options.worker.host}:${
+        this.port
+      } (${this.options.workers} worker processes${
+        this.grpcPort !== undefined ? `; gRPC on :${this.grpcPort}` : ''
+      })`,
     );
-    return this.port;
+    return { port: this.port, grpcPort: this.grpcPort };
   }
 
   /** Rebuilds the routing table now and pushes it if it changed (e.g. right after a deployment changed). */
@@ -319,11 +342,17 @@ export class DataPlaneSupervisor {
     }
   }
 
-  private fork(slot: number, table?: RoutingTable): Promise<number> {
+  private fork(
+    slot: number,
+    table?: RoutingTable,
+  ): Promise<{ port: number; grpcPort?: number }> {
     const options: DataPlaneWorkerOptions = {
       ...this.options.worker,
       // Restarted workers listen on the port the first ones got (port 0 in tests).
       port: this.port ?? this.options.worker.port,
+      ...(this.options.worker.grpcPort !== undefined
+        ? { grpcPort: this.grpcPort ?? this.options.worker.grpcPort }
+        : {}),
       workerId: slot,
     };
     const env = { ...process.env };
@@ -336,22 +365,25 @@ export class DataPlaneSupervisor {
     this.options.endpoint.attach(worker);
     const initial = table ?? this.options.endpoint.currentTable;
     if (initial) worker.send({ type: 'dataplane:table', table: initial });
-    const listening = new Promise<number>((resolve, reject) => {
-      const onMessage = (message: unknown) => {
-        if ((message as WorkerMessage)?.type === 'dataplane:listening') {
-          worker.off('message', onMessage);
-          resolve((message as { port: number }).port);
-        }
-      };
-      worker.on('message', onMessage);
-      worker.once('exit', code =>
-        reject(
-          new Error(
-            `Data-plane worker ${slot} exited with ${code} before listening`,
+    const listening = new Promise<{ port: number; grpcPort?: number }>(
+      (resolve, reject) => {
+        const onMessage = (message: unknown) => {
+          const m = message as WorkerMessage;
+          if (m?.type === 'dataplane:listening') {
+            worker.off('message', onMessage);
+            resolve({ port: m.port, grpcPort: m.grpcPort });
+          }
+        };
+        worker.on('message', onMessage);
+        worker.once('exit', code =>
+          reject(
+            new Error(
+              `Data-plane worker ${slot} exited with ${code} before listening`,
+            ),
           ),
-        ),
-      );
-    });
+        );
+      },
+    );
     worker.once('exit', (code, signal) => {
       if (this.workers.get(slot) === worker) this.workers.delete(slot);
       if (this.closing) return;

@@ -11,6 +11,8 @@ import {
 import request from 'supertest';
 import { mlopsPlugin } from '../../plugin';
 import { writeLinearRegressor } from '../../registry/onnx/OnnxWriter';
+import * as grpc from '@grpc/grpc-js';
+import { loadInferenceProto } from './grpc';
 
 jest.setTimeout(240_000);
 
@@ -19,6 +21,10 @@ const databases = TestDatabases.create({ ids: databaseIds });
 
 // The helper's ports: 7700-7709.
 const PORT = { POSTGRES_15: 7701, SQLITE_3: 7702 } as Record<string, number>;
+const GRPC_PORT = { POSTGRES_15: 7706, SQLITE_3: 7707 } as Record<
+  string,
+  number
+>;
 
 const features = ['alcohol', 'volatile_acidity', 'sulphates'];
 const v1 = writeLinearRegressor({
@@ -94,6 +100,7 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
                 log: { flushIntervalMs: 20 },
                 dataPlane: {
                   port,
+                  grpcPort: GRPC_PORT[databaseId],
                   host: '127.0.0.1',
                   workers: 2,
                   routingRefreshMs: 200,
@@ -218,6 +225,137 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
       .expect(200);
     expect(explicit.body.model_version).toBe('2');
     expect(explicit.body.outputs[0].data[0]).toBeCloseTo(10 + 0.5 + 0.6, 5);
+
+    // The binary tensor extension, both ways; a malformed one is a 400.
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 3],
+            parameters: { binary_data_size: 12 },
+          },
+        ],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    const raw = Buffer.from(new Float32Array([10, 0.5, 0.6]).buffer);
+    const binary = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .set('Content-Type', 'application/octet-stream')
+      .set('Inference-Header-Content-Length', String(header.length))
+      .send(Buffer.concat([header, raw]))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    const jsonLength = Number(
+      binary.headers['inference-header-content-length'],
+    );
+    const answer = JSON.parse(binary.body.toString('utf8', 0, jsonLength));
+    expect(answer.outputs[0]).toMatchObject({
+      name: 'variable',
+      parameters: { binary_data_size: 4 },
+    });
+    expect(answer.outputs[0].data).toBeUndefined();
+    expect(binary.body.readFloatLE(jsonLength)).toBeCloseTo(
+      10 * 0.5 - 0.5 + 2 * 0.6 + 0.25,
+      4,
+    );
+    const truncated = await dp
+      .post('/v2/models/wine/infer')
+      .set('Authorization', user)
+      .set('Content-Type', 'application/octet-stream')
+      .set('Inference-Header-Content-Length', String(header.length))
+      .send(Buffer.concat([header, raw.subarray(0, 8)]));
+    expect(truncated.status).toBe(400);
+    expect(JSON.parse(truncated.text).error).toMatch(/binary_data_size/);
+
+    // OIP over gRPC on the same workers: raw contents both ways, typed
+    // contents, metadata, and the same token check.
+    const proto = loadInferenceProto();
+    const client = new proto.inference.GRPCInferenceService(
+      `127.0.0.1:${GRPC_PORT[databaseId]}`,
+      grpc.credentials.createInsecure(),
+    );
+    const rpc = (method: string, req: object, token?: string) =>
+      new Promise<any>((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        if (token) metadata.set('authorization', `Bearer ${token}`);
+        client[method](req, metadata, (error: Error | null, res: unknown) =>
+          error ? reject(error) : resolve(res),
+        );
+      });
+    const userToken = mockCredentials.user.token();
+    await expect(rpc('ServerLive', {})).resolves.toEqual({ live: true });
+    const grpcMeta = await rpc('ModelMetadata', { name: 'wine' }, userToken);
+    expect(grpcMeta.inputs[0]).toMatchObject({
+      name: 'input',
+      datatype: 'FP32',
+    });
+    const rawAnswer = await rpc(
+      'ModelInfer',
+      {
+        model_name: 'wine',
+        id: 'g-1',
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3] }],
+        raw_input_contents: [raw],
+      },
+      userToken,
+    );
+    expect(rawAnswer).toMatchObject({ model_name: 'wine', id: 'g-1' });
+    expect(rawAnswer.raw_output_contents[0].readFloatLE(0)).toBeCloseTo(
+      10 * 0.5 - 0.5 + 2 * 0.6 + 0.25,
+      4,
+    );
+    const typedAnswer = await rpc(
+      'ModelInfer',
+      {
+        model_name: 'wine',
+        model_version: '2',
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 3],
+            contents: { fp32_contents: [10, 0.5, 0.6] },
+          },
+        ],
+      },
+      userToken,
+    );
+    expect(typedAnswer.model_version).toBe('2');
+    expect(typedAnswer.outputs[0].contents.fp32_contents[0]).toBeCloseTo(
+      11.1,
+      4,
+    );
+    await expect(
+      rpc('ModelInfer', {
+        model_name: 'wine',
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3] }],
+        raw_input_contents: [raw],
+      }),
+    ).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    await expect(
+      rpc(
+        'ModelInfer',
+        {
+          model_name: 'wine',
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3] }],
+          raw_input_contents: [raw.subarray(0, 7)],
+        },
+        userToken,
+      ),
+    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(
+      rpc('ModelReady', { name: 'nope' }, userToken),
+    ).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    client.close();
 
     // A stage change under load: every request answered, by v1 or v2.
     const answers: Array<Promise<request.Response>> = [];

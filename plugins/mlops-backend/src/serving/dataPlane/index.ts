@@ -1,4 +1,9 @@
-import type { LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  HttpAuthService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import type express from 'express';
+import { createDataPlaneRouter } from './router';
 import type { Registry } from 'prom-client';
 import type { DataPlaneConfig, ServingConfig } from '../config';
 import {
@@ -30,34 +35,50 @@ export {
 export type { RoutingTable } from './routingTable';
 export type { DataPlaneWorkerOptions } from './protocol';
 export { runDataPlaneWorker } from './worker';
+export { createDataPlaneRouter } from './router';
+export { HttpControlPlaneChannel, runStandaloneDataPlane } from './standalone';
 
 /**
- * The data plane wired from config: one endpoint answering every worker, and
- * the supervisor of `dataPlane.workers` worker processes on `dataPlane.port`.
+ * The data plane wired from config: one endpoint answering every data plane
+ * (the worker processes over IPC, standalone ones over HTTP through
+ * `router`), and, when `config` is given, the supervisor of its
+ * `workers` worker processes on `port`.
  */
 export function createDataPlane(
   options: Omit<
     ControlPlaneEndpointOptions,
     'permissionCacheTtlMs' | 'credentialsCacheTtlMs' | 'metricsRegistry'
   > & {
-    config: DataPlaneConfig;
+    config?: DataPlaneConfig;
     serving: ServingConfig;
     rolloutRouting: {
       servingEnvironment: string;
       environments: string[];
       abKeyHeader: string;
     };
+    httpAuth: HttpAuthService;
     logger: LoggerService;
     metricsRegistry?: Registry;
   },
-): DataPlaneSupervisor {
+): {
+  endpoint: ControlPlaneEndpoint;
+  supervisor?: DataPlaneSupervisor;
+  router: express.Router;
+} {
   const { config, serving } = options;
   const endpoint = new ControlPlaneEndpoint({
     ...options,
     permissionCacheTtlMs: serving.permissionCacheTtlMs,
-    credentialsCacheTtlMs: config.credentialsCacheTtlMs,
+    credentialsCacheTtlMs: config?.credentialsCacheTtlMs ?? 60000,
   });
-  return new DataPlaneSupervisor({
+  const router = createDataPlaneRouter({
+    httpAuth: options.httpAuth,
+    permissions: options.permissions,
+    endpoint,
+    tableMaxAgeMs: config?.routingRefreshMs ?? 2000,
+  });
+  if (!config) return { endpoint, router };
+  const supervisor = new DataPlaneSupervisor({
     endpoint,
     workers: config.workers,
     routingRefreshMs: config.routingRefreshMs,
@@ -66,6 +87,7 @@ export function createDataPlane(
     worker: {
       port: config.port,
       host: config.host,
+      ...(config.grpcPort !== undefined ? { grpcPort: config.grpcPort } : {}),
       jsonBodyLimitBytes: parseByteSize(serving.jsonBodyLimit),
       intraOpNumThreads: serving.intraOpNumThreads,
       interOpNumThreads: serving.interOpNumThreads,
@@ -76,4 +98,5 @@ export function createDataPlane(
       ...options.rolloutRouting,
     },
   });
+  return { endpoint, supervisor, router };
 }

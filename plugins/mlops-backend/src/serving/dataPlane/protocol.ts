@@ -11,6 +11,8 @@ import type { RoutingTable } from './routingTable';
 export interface DataPlaneWorkerOptions {
   port: number;
   host: string;
+  /** OIP over gRPC on this port too; absent: HTTP only. */
+  grpcPort?: number;
   /** Largest JSON body, in bytes. */
   jsonBodyLimitBytes: number;
   intraOpNumThreads: number;
@@ -19,6 +21,8 @@ export interface DataPlaneWorkerOptions {
   permissionCacheTtlMs: number;
   credentialsCacheTtlMs: number;
   logBufferSize: number;
+  /** Most log events per message to the control plane. Default 500. */
+  logBatchSize?: number;
   /** Rollout routing (the embedded environments and the A/B key header). */
   servingEnvironment: string;
   environments: string[];
@@ -52,7 +56,12 @@ export interface ControlPlaneCalls {
 export type CallMethod = keyof ControlPlaneCalls;
 
 export type WorkerMessage =
-  | { type: 'dataplane:listening'; port: number; workerId: number }
+  | {
+      type: 'dataplane:listening';
+      port: number;
+      grpcPort?: number;
+      workerId: number;
+    }
   | {
       type: 'dataplane:call';
       id: number;

@@ -50,8 +50,13 @@ export async function runDataPlaneWorker(
   const link = new ControlPlaneLink(channel);
   const server = new DataPlaneServer(link, options, logger);
   await server.tableReady;
-  const port = await server.listen();
-  link.post({ type: 'dataplane:listening', port, workerId: options.workerId });
+  const { port, grpcPort } = await server.listen();
+  link.post({
+    type: 'dataplane:listening',
+    port,
+    ...(grpcPort !== undefined ? { grpcPort } : {}),
+    workerId: options.workerId,
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -1,6 +1,5 @@
 import { Knex } from 'knex';
-import { ArmMetrics, ServingStats } from '@loopline/mlops-common';
-import { ArmWindowQuery, RolloutLogReader } from '../../rollout/types';
+import { ServingStats } from '@loopline/mlops-common';
 import { latencyPercentiles } from './percentiles';
 import {
   InferenceLogBatch,
@@ -8,6 +7,8 @@ import {
   InferenceLogWriter,
   InferenceSource,
   KServeLogPartRow,
+  LogWindowQuery,
+  LogWindowSummary,
   NewInferenceLogRow,
 } from './types';
 
@@ -21,23 +22,6 @@ const GROUND_TRUTH = 'serving_ground_truth';
 const DEFAULT_INSERT_CHUNK = 200;
 /** Rows per DELETE statement of the retention purge, so no statement holds locks for long. */
 const DEFAULT_DELETE_CHUNK = 5000;
-/** Rollout quality: at most this many requests with ground truth (the newest) are scored. */
-const MAX_QUALITY_ROWS = 10_000;
-/** Shadow agreement: pairs compared when the caller does not say. */
-const DEFAULT_AGREEMENT_LIMIT = 2000;
-/** Shadow agreement: relative difference under which two numbers agree. */
-const DEFAULT_RELATIVE_TOLERANCE = 1e-6;
-/**
- * Outputs that are the prediction when a model has them (skl2onnx and
- * OnnxWriter names), as the serving routes choose them.
- */
-const MAIN_OUTPUT_NAMES = [
-  'label',
-  'output_label',
-  'prediction',
-  'predictions',
-  'variable',
-];
 
 interface LogRow {
   id: number | string;
@@ -75,7 +59,7 @@ export interface GroundTruthRecord {
  * from the InferenceLogger; reads serve the stats route, drift and rollout
  * analysis.
  */
-export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
+export class InferenceLogStore implements InferenceLogWriter {
   private readonly insertChunk: number;
   private readonly deleteChunk: number;
 
@@ -444,15 +428,12 @@ export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
   }
 
   /**
-   * One rollout arm's figures over [since, until], both inclusive: the rows
-   * of the arm's endpoints counted and timed as `stats()` does (requests and
-   * server errors weighted by 1/sample_rate, latency percentiles of the successful
-   * requests), and when `quality` is asked, that metric over the newest
-   * successful requests with ground truth (unweighted: a real sample count).
+   * The requests of a window (see `LogWindowQuery`) over [since, until],
+   * both inclusive, counted and timed as `stats()` does.
    */
-  async armMetrics(query: ArmWindowQuery): Promise<ArmMetrics> {
+  async windowSummary(query: LogWindowQuery): Promise<LogWindowSummary> {
     const window = () =>
-      armRows(this.db(LOG), query, '')
+      windowRows(this.db(LOG), query, '')
         .where('created_at', '>=', query.since)
         .where('created_at', '<=', query.until);
 
@@ -467,37 +448,27 @@ export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
         "sum(case when status = 'error' and (http_status is null or http_status >= 500) then 1.0 / sample_rate else 0 end) as errors",
       ),
     );
-    const requests = Number(totals?.weight ?? 0);
-    const errors = Number(totals?.errors ?? 0);
-
-    const latency =
-      (await this.latencyPercentilesByVersion(window)).get(ALL) ?? {};
-    const metrics: ArmMetrics = {
-      requests: Math.round(requests),
-      errors: Math.round(errors),
-      errorRate: requests > 0 ? errors / requests : 0,
-      ...(latency.p50 !== undefined ? { latencyP50Ms: latency.p50 } : {}),
-      ...(latency.p95 !== undefined ? { latencyP95Ms: latency.p95 } : {}),
-      ...(latency.p99 !== undefined ? { latencyP99Ms: latency.p99 } : {}),
+    return {
+      requests: Number(totals?.weight ?? 0),
+      errors: Number(totals?.errors ?? 0),
+      latencyMs:
+        (await this.latencyPercentilesByVersion(window)).get(ALL) ?? {},
     };
-    if (query.quality) {
-      const quality = await this.armQuality(query, query.quality);
-      if (quality) {
-        metrics.quality = quality;
-      }
-    }
-    return metrics;
   }
 
-  private async armQuality(
-    query: ArmWindowQuery,
-    metric: NonNullable<ArmWindowQuery['quality']>,
-  ): Promise<ArmMetrics['quality']> {
+  /**
+   * The newest `limit` successful requests of a window that have ground
+   * truth: their logged outputs and the truth, both parsed.
+   */
+  async outputsWithGroundTruth(
+    query: LogWindowQuery,
+    options: { limit: number },
+  ): Promise<Array<{ outputs: unknown; groundTruth: unknown }>> {
     const rows: Array<{ outputs: string; gt_value: string }> = await this.db({
       l: LOG,
     })
       .join({ g: GROUND_TRUTH }, 'g.request_id', 'l.request_id')
-      .modify(q => armRows(q, query, 'l.'))
+      .modify(q => windowRows(q, query, 'l.'))
       .where('l.created_at', '>=', query.since)
       .where('l.created_at', '<=', query.until)
       .where('l.status', 'ok')
@@ -505,50 +476,27 @@ export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
       .select('l.outputs', { gt_value: 'g.value' })
       .orderBy('l.created_at', 'desc')
       .orderBy('l.id', 'desc')
-      .limit(MAX_QUALITY_ROWS);
-
-    const pairs: Array<[Scalar, Scalar]> = [];
-    for (const row of rows) {
-      const predicted = mainOutputValues(parseJson(row.outputs));
-      const truth = groundTruthOf(parseJson(row.gt_value));
-      if (!predicted || truth === undefined) {
-        continue;
-      }
-      if (Array.isArray(truth)) {
-        // A batch: one ground truth per record, in the order of the outputs.
-        const n = Math.min(truth.length, predicted.length);
-        for (let i = 0; i < n; i++) {
-          pairs.push([predicted[i], truth[i]]);
-        }
-      } else if (predicted.length > 0) {
-        pairs.push([predicted[0], truth]);
-      }
-    }
-    return qualityOf(metric, pairs);
+      .limit(options.limit);
+    return rows.map(row => ({
+      outputs: parseJson(row.outputs),
+      groundTruth: parseJson(row.gt_value),
+    }));
   }
 
   /**
-   * Shadow: of the request ids logged, both successfully, on the stable and
-   * on the shadow endpoint within [since, until], the newest `limit` pairs,
-   * and the share whose main outputs agree: labels equal, numbers within
-   * `tolerance` (absolute) or else 1e-6 relative. Pairs whose outputs hold
-   * no readable main output are not counted. `rate` is 0 when nothing was
-   * compared.
+   * Requests logged, both successfully, on two endpoints of a model within
+   * [since, until] (e.g. stable and its shadow copy): the newest `limit`
+   * pairs of their parsed outputs, in the order of `endpoints`.
    */
-  async outputAgreement(query: {
+  async pairedOutputs(query: {
     modelName: string;
-    stableEndpoint: string;
-    shadowEndpoint: string;
+    endpoints: [string, string];
     since: number;
     until: number;
-    tolerance?: number;
-    limit?: number;
-  }): Promise<{ rate: number; samples: number }> {
-    const limit = Math.floor(query.limit ?? DEFAULT_AGREEMENT_LIMIT);
-    if (!(limit >= 1)) {
-      return { rate: 0, samples: 0 };
-    }
-    const rows: Array<{ stable_outputs: string; shadow_outputs: string }> =
+    limit: number;
+  }): Promise<Array<[unknown, unknown]>> {
+    const [first, second] = query.endpoints;
+    const rows: Array<{ first_outputs: string; second_outputs: string }> =
       await this.db({ s: LOG })
         .join({ h: LOG }, join =>
           join
@@ -556,197 +504,35 @@ export class InferenceLogStore implements InferenceLogWriter, RolloutLogReader {
             .andOn('h.model_name', '=', 's.model_name'),
         )
         .where('s.model_name', query.modelName)
-        .where('s.endpoint', query.stableEndpoint)
-        .where('h.endpoint', query.shadowEndpoint)
+        .where('s.endpoint', first)
+        .where('h.endpoint', second)
         .where('s.status', 'ok')
         .where('h.status', 'ok')
         .whereNotNull('s.outputs')
         .whereNotNull('h.outputs')
         .whereBetween('s.created_at', [query.since, query.until])
         .whereBetween('h.created_at', [query.since, query.until])
-        .select({ stable_outputs: 's.outputs', shadow_outputs: 'h.outputs' })
+        .select({ first_outputs: 's.outputs', second_outputs: 'h.outputs' })
         .orderBy('s.created_at', 'desc')
         .orderBy('s.id', 'desc')
-        .limit(limit);
-
-    let samples = 0;
-    let agreeing = 0;
-    for (const row of rows) {
-      const stable = mainOutputValues(parseJson(row.stable_outputs));
-      const shadow = mainOutputValues(parseJson(row.shadow_outputs));
-      if (!stable?.length || !shadow?.length) {
-        continue;
-      }
-      samples += 1;
-      if (
-        stable.length === shadow.length &&
-        stable.every((value, i) =>
-          outputsAgree(value, shadow[i], query.tolerance),
-        )
-      ) {
-        agreeing += 1;
-      }
-    }
-    return { rate: samples > 0 ? agreeing / samples : 0, samples };
+        .limit(query.limit);
+    return rows.map(row => [
+      parseJson(row.first_outputs),
+      parseJson(row.second_outputs),
+    ]);
   }
 }
 
-type Scalar = number | string | boolean;
-
-function isScalar(value: unknown): value is Scalar {
-  return (
-    (typeof value === 'number' && Number.isFinite(value)) ||
-    typeof value === 'string' ||
-    typeof value === 'boolean'
-  );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The scalars of a (possibly nested) tensor's data, in row-major order. */
-function scalarsOf(data: unknown[]): Scalar[] {
-  return (data.flat(Infinity) as unknown[]).filter(isScalar);
-}
-
-/**
- * The prediction's values from a logged `outputs`: OIP tensors (as the
- * embedded server and KServe V2 log them) → the data of the output named
- * label, output_label, prediction, predictions or variable, else of the
- * first; a KServe V1 body → its `predictions`. Undefined for anything else
- * (a truncation marker, an unparsed body).
- */
-function mainOutputValues(outputs: unknown): Scalar[] | undefined {
-  let tensors = outputs;
-  if (isPlainObject(outputs)) {
-    if (Array.isArray(outputs.predictions)) {
-      return scalarsOf(outputs.predictions);
-    }
-    tensors = outputs.outputs;
-  }
-  if (!Array.isArray(tensors) || tensors.length === 0) {
-    return undefined;
-  }
-  const main =
-    tensors.find(
-      tensor =>
-        isPlainObject(tensor) &&
-        typeof tensor.name === 'string' &&
-        MAIN_OUTPUT_NAMES.includes(tensor.name.toLowerCase()),
-    ) ?? tensors[0];
-  if (!isPlainObject(main) || !Array.isArray(main.data)) {
-    return undefined;
-  }
-  return scalarsOf(main.data);
-}
-
-/**
- * A ground truth as posted to `/serving/ground-truth` (any JSON): a number,
- * string or boolean; an array of them for a batch; or an object wrapping one
- * — `{ value }`, or a single field like `{ quality: 6 }`. Undefined when it
- * is none of these.
- */
-function groundTruthOf(
-  value: unknown,
-  depth = 0,
-): Scalar | Scalar[] | undefined {
-  if (isScalar(value)) {
-    return value;
-  }
-  if (Array.isArray(value)) {
-    return scalarsOf(value);
-  }
-  if (!isPlainObject(value) || depth >= 2) {
-    return undefined;
-  }
-  if ('value' in value) {
-    return groundTruthOf(value.value, depth + 1);
-  }
-  const keys = Object.keys(value);
-  return keys.length === 1
-    ? groundTruthOf(value[keys[0]], depth + 1)
-    : undefined;
-}
-
-/** A finite number from a number or a numeric string (INT64 data may be logged as strings). */
-function numberOf(value: Scalar): number | undefined {
-  if (typeof value === 'number') {
-    return value;
-  }
-  if (typeof value === 'string' && value.trim() !== '') {
-    const parsed = Number(value);
-    return Number.isFinite(parsed) ? parsed : undefined;
-  }
-  return undefined;
-}
-
-/** Labels equal: numerically when either is a number, else by their string form. */
-function labelsEqual(a: Scalar, b: Scalar): boolean {
-  if (typeof a === 'number' || typeof b === 'number') {
-    const x = numberOf(a);
-    const y = numberOf(b);
-    if (x !== undefined && y !== undefined) {
-      return x === y;
-    }
-  }
-  return String(a) === String(b);
-}
-
-function outputsAgree(a: Scalar, b: Scalar, tolerance?: number): boolean {
-  if (typeof a === 'number' && typeof b === 'number') {
-    const allowed =
-      tolerance !== undefined && Number.isFinite(tolerance)
-        ? tolerance
-        : DEFAULT_RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
-    return Math.abs(a - b) <= allowed;
-  }
-  return labelsEqual(a, b);
-}
-
-/**
- * Accuracy (share of equal labels), or mae / rmse over the pairs where both
- * sides are numbers; undefined when no pair counted.
- */
-function qualityOf(
-  metric: 'accuracy' | 'mae' | 'rmse',
-  pairs: Array<[predicted: Scalar, truth: Scalar]>,
-): ArmMetrics['quality'] {
-  if (metric === 'accuracy') {
-    const correct = pairs.filter(([p, t]) => labelsEqual(p, t)).length;
-    return pairs.length > 0
-      ? { metric, value: correct / pairs.length, samples: pairs.length }
-      : undefined;
-  }
-  const differences: number[] = [];
-  for (const [predicted, truth] of pairs) {
-    const x = numberOf(predicted);
-    const y = numberOf(truth);
-    if (x !== undefined && y !== undefined) {
-      differences.push(x - y);
-    }
-  }
-  const n = differences.length;
-  if (n === 0) {
-    return undefined;
-  }
-  const value =
-    metric === 'mae'
-      ? differences.reduce((sum, d) => sum + Math.abs(d), 0) / n
-      : Math.sqrt(differences.reduce((sum, d) => sum + d * d, 0) / n);
-  return { metric, value, samples: n };
-}
-
-/** The rows of one rollout arm: the model's, by endpoint, version and source. */
-function armRows(
+/** A window's rows: the model's, by endpoint, version and source. */
+function windowRows(
   query: Knex.QueryBuilder,
-  arm: ArmWindowQuery,
+  window: LogWindowQuery,
   prefix: '' | 'l.',
 ): Knex.QueryBuilder {
-  query.where(`${prefix}model_name`, arm.modelName);
-  if (arm.endpoints) query.whereIn(`${prefix}endpoint`, arm.endpoints);
-  if (arm.versions) query.whereIn(`${prefix}version`, arm.versions);
-  if (arm.source) query.where(`${prefix}source`, arm.source);
+  query.where(`${prefix}model_name`, window.modelName);
+  if (window.endpoints) query.whereIn(`${prefix}endpoint`, window.endpoints);
+  if (window.versions) query.whereIn(`${prefix}version`, window.versions);
+  if (window.source) query.where(`${prefix}source`, window.source);
   return query;
 }
 

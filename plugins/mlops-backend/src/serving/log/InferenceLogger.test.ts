@@ -6,11 +6,8 @@ import {
 import { Knex } from 'knex';
 import { applyMigrations } from '../../database/migrations';
 import { ServingMetrics } from '../metrics';
-import {
-  InferenceLogger,
-  InferenceLoggerOptions,
-  unitHash,
-} from './InferenceLogger';
+import { unitHash } from '../../lib/hash';
+import { InferenceLogger, InferenceLoggerOptions } from './InferenceLogger';
 import { InferenceLogStore } from './InferenceLogStore';
 import { KServeLogPart } from './types';
 import { seededRandom } from './__testUtils__/latencies';

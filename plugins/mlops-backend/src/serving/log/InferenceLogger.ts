@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { unitHash } from '../../lib/hash';
 import { RingBuffer } from './RingBuffer';
 import {
   InferenceEvent,
@@ -668,19 +669,4 @@ function toTimestamp(value: unknown, clock: () => number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0
     ? Math.round(value)
     : clock();
-}
-
-/** FNV-1a of a string with murmur3's finalizer, as a number in [0, 1). */
-export function unitHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return (hash >>> 0) / 0x100000000;
 }

@@ -1,11 +1,7 @@
 export * from './types';
 export { InferenceLogStore } from './InferenceLogStore';
 export type { GroundTruthRecord } from './InferenceLogStore';
-export {
-  InferenceLogger,
-  INFERENCE_LOG_DEFAULTS,
-  unitHash,
-} from './InferenceLogger';
+export { InferenceLogger, INFERENCE_LOG_DEFAULTS } from './InferenceLogger';
 export type {
   InferenceLoggerOptions,
   InferenceLoggerCounters,

@@ -156,3 +156,29 @@ export interface InferenceLogMetrics {
   /** Called once; the gauge reads the buffer's fill at scrape time. */
   watchLogBuffer(read: () => number): void;
 }
+
+/** Which rows a windowed read covers: one model's, by endpoint, version and source. */
+export interface LogWindowQuery {
+  modelName: string;
+  /** Only rows with one of these `endpoint` values. */
+  endpoints?: string[];
+  /** Only rows served by one of these versions. */
+  versions?: number[];
+  /** Only rows from this source. */
+  source?: InferenceSource;
+  /** ms since the epoch, inclusive. */
+  since: number;
+  /** ms since the epoch, inclusive. */
+  until: number;
+}
+
+/**
+ * A window's requests counted and timed: requests and server errors (5xx,
+ * or unknown for KServe) weighted by 1/sample_rate, not rounded; latency
+ * percentiles of the successful requests.
+ */
+export interface LogWindowSummary {
+  requests: number;
+  errors: number;
+  latencyMs: { p50?: number; p95?: number; p99?: number };
+}

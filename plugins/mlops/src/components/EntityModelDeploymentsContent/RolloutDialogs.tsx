@@ -65,13 +65,15 @@ export function StartRolloutDialog(props: {
   const steps = parseSteps(stepsText, strategy);
   const slo = readSloOverrides(sloTexts);
   const valid =
-    version !== undefined && typeof steps !== 'string' && slo.slo !== undefined;
+    version !== undefined &&
+    typeof steps !== 'string' &&
+    slo.overrides !== undefined;
 
   const submit = async () => {
     if (!valid) {
       throw new Error('The form is not complete');
     }
-    const overrides = slo.slo ?? {};
+    const overrides = slo.overrides ?? {};
     const request: StartRolloutRequest = {
       version,
       strategy,

@@ -54,7 +54,7 @@ export interface SloOverrides {
   /** Why a field's text is not a value it accepts, per field. */
   problems: Partial<Record<keyof SloOverrideTexts, string>>;
   /** The overrides to send (only the fields filled in); none when a field has a problem. */
-  slo?: Partial<RolloutSlo>;
+  overrides?: Partial<RolloutSlo>;
 }
 
 /** Reads the override fields: each one's value or problem. */
@@ -75,20 +75,20 @@ export function readSloOverrides(texts: SloOverrideTexts): SloOverrides {
   if (Object.keys(problems).length) {
     return { problems };
   }
-  const slo: Partial<RolloutSlo> = {};
+  const overrides: Partial<RolloutSlo> = {};
   if (fields.minRequests.value !== undefined) {
-    slo.minRequests = fields.minRequests.value;
+    overrides.minRequests = fields.minRequests.value;
   }
   if (fields.maxErrorRate.value !== undefined) {
-    slo.maxErrorRate = fields.maxErrorRate.value / 100;
+    overrides.maxErrorRate = fields.maxErrorRate.value / 100;
   }
   if (fields.maxLatencyP95Ms.value !== undefined) {
-    slo.maxLatencyP95Ms = fields.maxLatencyP95Ms.value;
+    overrides.maxLatencyP95Ms = fields.maxLatencyP95Ms.value;
   }
   if (fields.maxLatencyP99Ms.value !== undefined) {
-    slo.maxLatencyP99Ms = fields.maxLatencyP99Ms.value;
+    overrides.maxLatencyP99Ms = fields.maxLatencyP99Ms.value;
   }
-  return { problems, slo };
+  return { problems, overrides };
 }
 
 /** A field's help with the server's default for it, when known. */

@@ -1,0 +1,52 @@
+import { RegisteredModel } from '@loopline/mlops-common';
+import { Request } from 'express';
+import { z } from 'zod';
+import { RequestAuth } from '../../lib/http';
+import { describeIssues } from '../../lib/validation';
+import { RegistryService } from '../../registry';
+import { LoggedModelService, TrackingService } from '../../tracking';
+import { MlflowError } from '../errors';
+import { MlflowArtifacts } from '../MlflowArtifacts';
+
+/** What every MLflow route file is given. */
+export interface MlflowRouteContext {
+  auth: RequestAuth<RegisteredModel>;
+  tracking: TrackingService;
+  loggedModels: LoggedModelService;
+  registry: RegistryService;
+  artifacts: MlflowArtifacts;
+  /** The request's fields checked against `schema`; INVALID_PARAMETER_VALUE otherwise. */
+  input<T extends z.ZodTypeAny>(req: Request, schema: T): z.infer<T>;
+  /** MLflow's `[{key, value}]` as a record. */
+  tags(list?: { key: string; value: string }[]): Record<string, string>;
+  /** The largest artifact upload, in bytes. */
+  artifactBodyLimit: number;
+}
+
+/** GET calls send their fields as query parameters, others as a JSON body. */
+export function mlflowInput<T extends z.ZodTypeAny>(
+  req: Request,
+  schema: T,
+): z.infer<T> {
+  const raw =
+    req.method === 'GET' ? req.query : { ...req.query, ...(req.body ?? {}) };
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid request: ${describeIssues(result.error)}`,
+    );
+  }
+  return result.data;
+}
+
+export function tagRecord(
+  list?: { key: string; value: string }[],
+): Record<string, string> {
+  return Object.fromEntries((list ?? []).map(t => [t.key, t.value]));
+}
+
+/** MLflow's `next_page_token`, present only when another page follows. */
+export function nextPageToken(page: { nextPageToken?: string }) {
+  return page.nextPageToken ? { next_page_token: page.nextPageToken } : {};
+}

@@ -1,0 +1,2 @@
+export { EntityPipelineRunsContent } from './EntityPipelineRunsContent';
+export type { EntityPipelineRunsContentProps } from './EntityPipelineRunsContent';
