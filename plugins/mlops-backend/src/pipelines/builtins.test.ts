@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import type { PipelineStep } from '@loopline/mlops-common';
 import {
   mockCredentials,
   TestDatabaseId,
@@ -45,7 +46,7 @@ describe.each(databaseIds)('built-in pipeline steps on %s', databaseId => {
       });
       workspaceOf = runId => harness.runner.workspaceOf(runId);
       const { service, source } = harness;
-      const steps = (gate: Record<string, number | string>) => [
+      const steps = (gate: Record<string, number | string>): PipelineStep[] => [
         {
           name: 'train',
           kind: 'train' as const,

@@ -183,7 +183,7 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
         type: 'tabular',
         owner: 'group:wine-science',
         location: 'examples/data/winequality.csv',
-      } as DatasetEntityV1alpha1['spec'],
+      } as unknown as DatasetEntityV1alpha1['spec'],
     };
     a.datasets.set('dataset:default/wine-quality-raw', dataset);
     // First sight: a baseline only.

@@ -28,6 +28,7 @@ export function pipelineEntity(
     spec: {
       type: 'training',
       owner: 'group:default/wine-science',
+      lifecycle: 'experimental',
       runner: { type: 'local' },
       steps,
       ...spec,

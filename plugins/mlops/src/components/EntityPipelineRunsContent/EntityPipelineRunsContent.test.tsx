@@ -178,10 +178,9 @@ describe('EntityPipelineRunsContent', () => {
 
     const steps = screen.getByRole('table', { name: 'Steps' });
     const stepRows = within(steps).getAllByRole('row').slice(1);
-    expect(stepRows.map(r => r.cells[0].textContent)).toEqual([
-      'validate',
-      'train',
-    ]);
+    expect(
+      stepRows.map(r => (r as HTMLTableRowElement).cells[0].textContent),
+    ).toEqual(['validate', 'train']);
     expect(stepRows[1]).toHaveTextContent('validate');
     expect(stepRows[1]).toHaveTextContent('Exited with code 1');
     expect(screen.getByText(/train: Exited with code 1/)).toBeInTheDocument();
