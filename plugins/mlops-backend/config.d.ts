@@ -239,6 +239,21 @@ export interface Config {
       openLineageUrl?: string;
       /** MLFLOW_TRACKING_URI of the steps. Defaults to this backend's `/api/mlops/mlflow`. */
       trackingUri?: string;
+      /** The Kubernetes runner (`spec.runner.type: kubernetes`): each step a `batch/v1` Job. Unset: pipelines asking for it are refused. */
+      kubernetes?: {
+        /** A cluster's name in the Kubernetes plugin's config (`kubernetes.clusterLocatorMethods[].clusters[]`, type `config`); a pipeline's `spec.runner.cluster` overrides it. Unset: the client's defaults (KUBECONFIG, ~/.kube/config, in-cluster service account). */
+        cluster?: string;
+        /** The Jobs' namespace unless a pipeline's `spec.runner.namespace` says otherwise. Defaults to `default`. */
+        namespace?: string;
+        /** The image of steps that name none (neither the step's `image` nor `spec.runner.image`). */
+        image?: string;
+        /** `activeDeadlineSeconds` of steps without `timeoutSeconds`. Defaults to 3600. */
+        defaultTimeoutSeconds?: number;
+        /** Finished Jobs are deleted this long after they finish (`ttlSecondsAfterFinished`, and the backend's own cleanup). Defaults to 3600. */
+        ttlSecondsAfterFinished?: number;
+        /** Between two reads of a running Job's status. Defaults to 2. */
+        pollIntervalSeconds?: number;
+      };
     };
     /** OpenLineage ingest and the Marquez-compatible lineage API. */
     lineage?: {

@@ -641,6 +641,7 @@ export class PipelineService {
           step: definition,
           attempt,
           parameters: run.parameters,
+          ...(entity.spec.runner ? { runnerSpec: entity.spec.runner } : {}),
           env,
           signal: active.controller.signal,
           onLog: (stream, text) => log.write(stream, text),

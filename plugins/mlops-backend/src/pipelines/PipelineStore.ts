@@ -35,6 +35,8 @@ export interface StepHandle {
   pid?: number;
   job?: string;
   namespace?: string;
+  /** Kubernetes: the cluster's name in the Kubernetes plugin's config (unset: the default). */
+  cluster?: string;
 }
 
 export interface StepRunRecord extends PipelineStepRun {

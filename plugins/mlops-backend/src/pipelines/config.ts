@@ -1,4 +1,10 @@
 import { Config } from '@backstage/config';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  kubeConfigFor,
+  kubernetesPluginCluster,
+  readClusterConfig,
+} from '../rollout/kserve/config';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -16,6 +22,40 @@ export interface PipelinesConfig {
   openLineageUrl?: string;
   /** Unset: this backend's `/mlflow` route. */
   trackingUri?: string;
+  /** `mlops.pipelines.kubernetes`; unset: no Kubernetes runner. */
+  kubernetes?: KubernetesRunnerConfig;
+}
+
+export interface KubernetesRunnerConfig {
+  /** A cluster's name in the Kubernetes plugin's config; unset: the client's defaults (KUBECONFIG, in-cluster). */
+  cluster?: string;
+  namespace: string;
+  image?: string;
+  defaultTimeoutSeconds: number;
+  ttlSecondsAfterFinished: number;
+  pollIntervalMs: number;
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The client configuration of a cluster named in the Backstage Kubernetes
+ * plugin's config (`kubernetes.clusterLocatorMethods[].clusters[]`, type
+ * `config`), read as the KServe target reads it; without a name, the
+ * client's defaults.
+ */
+export function pipelineKubeConfig(
+  config: Config,
+  cluster: string | undefined,
+): KubeConfig {
+  if (!cluster) return kubeConfigFor({});
+  const key = 'mlops.pipelines.kubernetes.cluster';
+  return kubeConfigFor({
+    cluster: readClusterConfig(
+      kubernetesPluginCluster(config, cluster, key),
+      key,
+    ),
+  });
 }
 
 export function readPipelinesConfig(config: Config): PipelinesConfig {
@@ -43,8 +83,42 @@ export function readPipelinesConfig(config: Config): PipelinesConfig {
     ...(c?.getOptionalString('openLineageUrl')
       ? { openLineageUrl: c.getString('openLineageUrl') }
       : {}),
+    ...(c?.has('kubernetes')
+      ? { kubernetes: readKubernetesRunnerConfig(c.getConfig('kubernetes')) }
+      : {}),
     ...(c?.getOptionalString('trackingUri')
       ? { trackingUri: c.getString('trackingUri') }
       : {}),
+  };
+}
+
+function readKubernetesRunnerConfig(k: Config): KubernetesRunnerConfig {
+  const key = (name: string) => `mlops.pipelines.kubernetes.${name}`;
+  const positive = (name: string, fallback: number) => {
+    const value = k.getOptionalNumber(name) ?? fallback;
+    if (!(value > 0)) {
+      throw new Error(
+        `Invalid config ${key(name)}: ${value} must be a positive number`,
+      );
+    }
+    return value;
+  };
+  const namespace = k.getOptionalString('namespace') ?? 'default';
+  if (namespace.length > 63 || !DNS_1123_LABEL.test(namespace)) {
+    throw new Error(
+      `Invalid config ${key(
+        'namespace',
+      )}: "${namespace}" is not a Kubernetes namespace name`,
+    );
+  }
+  const cluster = k.getOptionalString('cluster');
+  const image = k.getOptionalString('image');
+  return {
+    ...(cluster ? { cluster } : {}),
+    namespace,
+    ...(image ? { image } : {}),
+    defaultTimeoutSeconds: positive('defaultTimeoutSeconds', 3600),
+    ttlSecondsAfterFinished: positive('ttlSecondsAfterFinished', 3600),
+    pollIntervalMs: positive('pollIntervalSeconds', 2) * 1000,
   };
 }

@@ -24,11 +24,12 @@ import type { RolloutService } from '../rollout';
 import type { TrackingService } from '../tracking';
 import { createBuiltinSteps } from './builtins';
 import { CatalogPipelineSource } from './catalog';
-import { readPipelinesConfig } from './config';
+import { pipelineKubeConfig, readPipelinesConfig } from './config';
 import { openLineageEmitter, pipelineNotifier } from './listeners';
 import { PipelineService } from './PipelineService';
 import { PipelineStore } from './PipelineStore';
 import { createPipelinesRouter } from './router';
+import { KubernetesRunner } from './runners/KubernetesRunner';
 import { LocalRunner } from './runners/LocalRunner';
 import { PipelineTriggers } from './triggers';
 
@@ -37,6 +38,7 @@ export type { BuiltinStep, PipelineRunListener } from './PipelineService';
 export { PipelineStore } from './PipelineStore';
 export { PipelineTriggers } from './triggers';
 export { LocalRunner } from './runners/LocalRunner';
+export { KubernetesRunner } from './runners/KubernetesRunner';
 export { createPipelinesRouter } from './router';
 export { readPipelinesConfig } from './config';
 export { createBuiltinSteps } from './builtins';
@@ -88,10 +90,19 @@ export async function createPipelines(options: {
     defaultTimeoutSeconds: settings.defaultTimeoutSeconds,
     passEnv: settings.passEnv,
   });
+  const kubernetes = settings.kubernetes;
+  const kubernetesRunner = kubernetes
+    ? new KubernetesRunner({
+        kubeConfigOf: cluster => pipelineKubeConfig(config, cluster),
+        ...kubernetes,
+      })
+    : undefined;
+  // Resolved now, so that a misnamed cluster fails at startup.
+  if (kubernetes?.cluster) pipelineKubeConfig(config, kubernetes.cluster);
   const service = new PipelineService({
     store,
     pipelines: source,
-    runners: [localRunner],
+    runners: kubernetesRunner ? [localRunner, kubernetesRunner] : [localRunner],
     builtins: createBuiltinSteps({
       tracking: options.tracking,
       registry: options.registry,
@@ -172,6 +183,21 @@ export async function createPipelines(options: {
       if (deleted > 0) logger.info(`Purged ${deleted} pipeline log lines`);
     },
   });
+  if (kubernetesRunner) {
+    // Finished Jobs whose own cleanup timer was lost (restart), on clusters without the TTL controller.
+    await options.scheduler.scheduleTask({
+      id: 'mlops-pipeline-job-cleanup',
+      frequency: { minutes: 30 },
+      timeout: { minutes: 5 },
+      initialDelay: { minutes: 1 },
+      fn: async () => {
+        const deleted = await kubernetesRunner.cleanupFinishedJobs();
+        if (deleted.length > 0) {
+          logger.info(`Deleted ${deleted.length} finished pipeline Jobs`);
+        }
+      },
+    });
+  }
   options.lifecycle.addStartupHook(async () => {
     service.start();
     await service.recoverAbandonedRuns();

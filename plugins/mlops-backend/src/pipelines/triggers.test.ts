@@ -185,7 +185,7 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
         owner: 'group:wine-science',
         lifecycle: 'production',
         location: 'examples/data/winequality.csv',
-      },
+      } as unknown as DatasetEntityV1alpha1['spec'],
     };
     a.datasets.set('dataset:default/wine-quality-raw', dataset);
     // First sight: a baseline only.

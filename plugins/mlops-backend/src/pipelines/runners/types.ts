@@ -8,6 +8,8 @@ export interface StepExecution {
   step: StepDefinition;
   attempt: number;
   parameters: Record<string, string>;
+  /** The pipeline's `spec.runner` (image, cluster, namespace for Kubernetes). */
+  runnerSpec?: { image?: string; cluster?: string; namespace?: string };
   /** MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, OPENLINEAGE_URL, ... */
   env: Record<string, string>;
   /** Fires on cancellation or shutdown; the runner stops the step. */

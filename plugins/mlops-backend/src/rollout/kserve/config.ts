@@ -108,22 +108,9 @@ export function readKServeConfig(config: Config): KServeConfig | undefined {
         key('kubernetesCluster'),
       )
     : kserve.getOptionalConfig('cluster');
-  let cluster: KServeClusterConfig | undefined;
-  if (clusterConfig) {
-    const url = clusterConfig.getString('url');
-    requireHttpUrl(url, key('cluster.url'));
-    const token =
-      clusterConfig.getOptionalString('token') ??
-      clusterConfig.getOptionalString('serviceAccountToken');
-    const skipTLSVerify = clusterConfig.getOptionalBoolean('skipTLSVerify');
-    const caData = clusterConfig.getOptionalString('caData');
-    cluster = {
-      url,
-      ...(token ? { token } : {}),
-      ...(skipTLSVerify !== undefined ? { skipTLSVerify } : {}),
-      ...(caData ? { caData } : {}),
-    };
-  }
+  const cluster = clusterConfig
+    ? readClusterConfig(clusterConfig, key('cluster'))
+    : undefined;
 
   const loggerToken = config.getOptionalString(
     'mlops.serving.kserveLogger.token',
@@ -138,12 +125,32 @@ export function readKServeConfig(config: Config): KServeConfig | undefined {
   };
 }
 
+/** `url`, `token` (or `serviceAccountToken`), `skipTLSVerify`, `caData` of a cluster's config. */
+export function readClusterConfig(
+  clusterConfig: Config,
+  key: string,
+): KServeClusterConfig {
+  const url = clusterConfig.getString('url');
+  requireHttpUrl(url, `${key}.url`);
+  const token =
+    clusterConfig.getOptionalString('token') ??
+    clusterConfig.getOptionalString('serviceAccountToken');
+  const skipTLSVerify = clusterConfig.getOptionalBoolean('skipTLSVerify');
+  const caData = clusterConfig.getOptionalString('caData');
+  return {
+    url,
+    ...(token ? { token } : {}),
+    ...(skipTLSVerify !== undefined ? { skipTLSVerify } : {}),
+    ...(caData ? { caData } : {}),
+  };
+}
+
 /**
  * A cluster of the Backstage Kubernetes plugin's configuration
  * (`kubernetes.clusterLocatorMethods[].clusters[]` of type `config`), so the
  * portal's cluster access is configured once.
  */
-function kubernetesPluginCluster(
+export function kubernetesPluginCluster(
   config: Config,
   name: string,
   key: string,

@@ -93,7 +93,7 @@ function RunDialog(props: {
       });
       onStarted(run);
     } catch (e) {
-      setError(errorMessage(e));
+      setError(errorMessage(e as Error));
     } finally {
       setBusy(false);
     }
@@ -235,7 +235,7 @@ function RunDetails(props: {
       await what();
       onChanged(message);
     } catch (e) {
-      alertApi.post({ message: errorMessage(e), severity: 'error' });
+      alertApi.post({ message: errorMessage(e as Error), severity: 'error' });
     }
   };
 

@@ -349,7 +349,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
 /** What the API server checks of ObjectMeta for every object. */
-function validateObjectMeta(metadata: unknown): FieldCause[] {
+export function validateObjectMeta(metadata: unknown): FieldCause[] {
   const causes: FieldCause[] = [];
   if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) {
     return [

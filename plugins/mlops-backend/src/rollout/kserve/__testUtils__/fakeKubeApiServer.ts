@@ -20,6 +20,7 @@ import {
   RevisionTraffic,
 } from '../inferenceService';
 import { FieldCause, inferenceServiceValidator } from './crdSchema';
+import { createFakeJobs, FakeJobsApi } from './fakeBatchJobs';
 
 /** One request the server got, for assertions. */
 export interface RecordedKubeRequest {
@@ -34,7 +35,7 @@ export interface RecordedKubeRequest {
   status: number;
 }
 
-export interface FakeKubeApiServer {
+export interface FakeKubeApiServer extends FakeJobsApi {
   /** e.g. `http://127.0.0.1:43121`. */
   readonly url: string;
   /** A client configuration for this server (with the token when one is required). */
@@ -109,7 +110,7 @@ interface Stored {
 }
 
 /** A Kubernetes `Status` failure, thrown inside the handler. */
-class StatusError extends Error {
+export class StatusError extends Error {
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -136,6 +137,7 @@ export async function startFakeKubeApiServer(
 
   const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
   const nextResourceVersion = () => String(++resourceVersion);
+  const batchJobs = createFakeJobs(nextResourceVersion);
   const copy = <T>(value: T): T => structuredClone(value);
 
   /** KServe's controller: revisions, traffic and conditions from the spec. */
@@ -636,6 +638,27 @@ export async function startFakeKubeApiServer(
       ) {
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
+      if (bodyError === undefined) {
+        const routed = batchJobs.route(
+          method,
+          url.pathname,
+          query,
+          body,
+          (code, reason, message, details) => {
+            throw new StatusError(code, reason, message, details);
+          },
+        );
+        if (routed) {
+          if (routed.text) {
+            requests.push({ method, path: url.pathname, query, status: 200 });
+            res.writeHead(routed.status, { 'content-type': 'text/plain' });
+            res.end(routed.payload);
+          } else {
+            answer(routed.status, routed.payload);
+          }
+          return;
+        }
+      }
       const match = PATH.exec(url.pathname);
       if (!match) {
         throw new StatusError(
@@ -807,7 +830,9 @@ export async function startFakeKubeApiServer(
     changeBeforeNextWrite(name, change, namespace = defaultNamespace) {
       pendingChanges.set(keyOf(namespace, name), change);
     },
+    ...batchJobs.api,
     async close() {
+      batchJobs.close();
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
     },
