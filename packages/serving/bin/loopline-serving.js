@@ -2,7 +2,7 @@
 /*
  * loopline-serving: the serving data plane (OIP over HTTP, the binary tensor
  * extension, gRPC) as a process of its own. It shares its code with the
- * backend plugin (@loopline/plugin-mlops-backend's serving/dataPlane) and
+ * backend plugin (@loopline/plugin-mlops-backend's dataPlane) and
  * talks to the backend, the control plane, over HTTP.
  *
  * Environment: LOOPLINE_CONTROL_PLANE_URL (e.g. http://portal:7007/api/mlops),

@@ -22,4 +22,4 @@ export type { InferenceServiceObject } from './rollout/kserve';
 export { readRolloutConfig } from './rollout/config';
 export { KSERVE_LOGGER_PATH } from './serving/log';
 /** The standalone serving data plane, for the `loopline-serving` bin (packages/serving). */
-export { runStandaloneDataPlane } from './serving/dataPlane/standalone';
+export { runStandaloneDataPlane } from './dataPlane/standalone';

@@ -32,7 +32,7 @@ import {
   createServingRouter,
   readServingConfig,
 } from './serving';
-import { createDataPlane, DataPlaneSupervisor } from './serving/dataPlane';
+import { createDataPlane, DataPlaneSupervisor } from './dataPlane';
 import {
   createInferenceLog,
   KSERVE_LOGGER_PATH,

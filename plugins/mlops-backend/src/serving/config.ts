@@ -16,7 +16,7 @@ export interface ServingConfig {
   preload: boolean;
   /**
    * The data plane: the OIP and predict routes on a port of their own,
-   * served by worker processes (see serving/dataPlane); absent: only the
+   * served by worker processes (see src/dataPlane); absent: only the
    * routes under /api/mlops.
    */
   dataPlane?: DataPlaneConfig;

@@ -1,10 +1,7 @@
 import type { ModelVersion, RegisteredModel } from '@loopline/mlops-common';
-import { RolloutTrafficRouter } from '../../rollout/embedded';
-import type {
-  DeploymentRecord,
-  RolloutRecord,
-} from '../../rollout/RolloutStore';
-import { ProductionTrafficRouter } from '../TrafficRouter';
+import { RolloutTrafficRouter } from '../rollout/embedded';
+import type { DeploymentRecord, RolloutRecord } from '../rollout/RolloutStore';
+import { ProductionTrafficRouter } from '../serving/TrafficRouter';
 import {
   buildRoutingTable,
   routedVersions,

@@ -9,8 +9,8 @@ import {
   TestDatabases,
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { mlopsPlugin } from '../../plugin';
-import { writeLinearRegressor } from '../../registry/onnx/OnnxWriter';
+import { mlopsPlugin } from '../plugin';
+import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 import * as grpc from '@grpc/grpc-js';
 import { loadInferenceProto } from './grpc';
 

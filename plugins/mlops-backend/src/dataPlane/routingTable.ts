@@ -11,13 +11,13 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '@backstage/errors';
 import type { ModelVersion, RegisteredModel } from '@loopline/mlops-common';
-import type { RegistryService } from '../../registry';
+import type { RegistryService } from '../registry';
 import type {
   DeploymentRecord,
   RolloutRecord,
   RolloutStore,
-} from '../../rollout/RolloutStore';
-import type { ServingRegistry } from '../InferenceService';
+} from '../rollout/RolloutStore';
+import type { ServingRegistry } from '../serving/InferenceService';
 
 export interface RoutedDeployment {
   deployment: DeploymentRecord;

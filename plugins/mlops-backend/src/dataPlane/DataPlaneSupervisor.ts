@@ -16,10 +16,16 @@ import {
 } from '@backstage/backend-plugin-api';
 import { modelInvokePermission } from '@loopline/mlops-common';
 import { Counter, Registry } from 'prom-client';
-import { PermissionDecisionCache, principalKey } from '../authorization';
-import type { FeatureSchemaSource } from '../features';
-import type { InferenceEvent, InferenceEventObserver } from '../log/types';
-import { TtlCache } from '../../lib/TtlCache';
+import {
+  PermissionDecisionCache,
+  principalKey,
+} from '../serving/authorization';
+import type { FeatureSchemaSource } from '../serving/features';
+import type {
+  InferenceEvent,
+  InferenceEventObserver,
+} from '../serving/log/types';
+import { TtlCache } from '../lib/TtlCache';
 import type { Channel } from './ControlPlaneLink';
 import {
   ControlPlaneCalls,

@@ -15,8 +15,8 @@ import { dataPlaneConnectPermission } from '@loopline/mlops-common';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { parseInput } from '../../lib/validation';
-import type { InferenceEvent } from '../log/types';
+import { parseInput } from '../lib/validation';
+import type { InferenceEvent } from '../serving/log/types';
 import type { ControlPlaneEndpoint } from './DataPlaneSupervisor';
 
 const callBody = z.object({

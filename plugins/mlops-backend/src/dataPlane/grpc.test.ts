@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { TensorDatatype } from '@loopline/mlops-common';
-import { describeWithSpecs, readSpecText } from '../../__testUtils__/specs';
-import { parseInferRequest, toFeeds } from '../codec';
+import { describeWithSpecs, readSpecText } from '../__testUtils__/specs';
+import { parseInferRequest, toFeeds } from '../serving/codec';
 import { encodeRawTensor } from './binary';
 import { jsonRequestOf, loadInferenceProto, PROTO_PATH } from './grpc';
 

@@ -15,7 +15,7 @@ import type {
   OipTensor,
   TensorDatatype,
 } from '@loopline/mlops-common';
-import { floatToHalfBits, halfBitsToFloat } from '../codec';
+import { floatToHalfBits, halfBitsToFloat } from '../serving/codec';
 
 export const BINARY_HEADER = 'inference-header-content-length';
 

@@ -6,8 +6,11 @@
  */
 import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import type { ServingFeature } from '@loopline/mlops-common';
-import type { InferenceEvent, InferenceEventObserver } from '../log/types';
-import { RingBuffer } from '../log/RingBuffer';
+import type {
+  InferenceEvent,
+  InferenceEventObserver,
+} from '../serving/log/types';
+import { RingBuffer } from '../serving/log/RingBuffer';
 import {
   CallMethod,
   ControlPlaneCalls,

@@ -13,16 +13,16 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { InputError } from '@backstage/errors';
 import type { OipTensor, TensorDatatype } from '@loopline/mlops-common';
-import { oipErrorOf } from '../errors';
-import type { InferenceService } from '../InferenceService';
+import { oipErrorOf } from '../serving/errors';
+import type { InferenceService } from '../serving/InferenceService';
 import { decodeRawTensor, encodeRawTensor } from './binary';
 import { DataPlaneAuth } from './ControlPlaneLink';
 import type { VerifiedToken } from './protocol';
 
-/** The proto, in src/ and dist/ alike three folders up from here. */
+/** The proto, in src/ and dist/ alike two folders up from here. */
 export const PROTO_PATH = path.resolve(
   __dirname,
-  '../../../proto/grpc_predict_v2.proto',
+  '../../proto/grpc_predict_v2.proto',
 );
 
 export function loadInferenceProto() {

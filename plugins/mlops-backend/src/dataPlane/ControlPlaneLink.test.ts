@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { InferenceEvent } from '../log/types';
+import type { InferenceEvent } from '../serving/log/types';
 import {
   ControlPlaneLink,
   DataPlaneAuth,

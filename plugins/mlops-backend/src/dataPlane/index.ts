@@ -5,7 +5,7 @@ import type {
 import type express from 'express';
 import { createDataPlaneRouter } from './router';
 import type { Registry } from 'prom-client';
-import type { DataPlaneConfig, ServingConfig } from '../config';
+import type { DataPlaneConfig, ServingConfig } from '../serving/config';
 import {
   ControlPlaneEndpoint,
   ControlPlaneEndpointOptions,

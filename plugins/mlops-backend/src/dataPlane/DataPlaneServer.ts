@@ -9,13 +9,13 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { InputError, NotFoundError } from '@backstage/errors';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { RolloutTrafficRouter } from '../../rollout/embedded';
-import { oipErrorOf } from '../errors';
-import type { FeatureSchemaSource } from '../features';
-import { InferenceRoute, InferenceService } from '../InferenceService';
-import { ModelSessions } from '../ModelSessions';
-import { ProductionTrafficRouter } from '../TrafficRouter';
-import { TtlCache } from '../../lib/TtlCache';
+import { RolloutTrafficRouter } from '../rollout/embedded';
+import { oipErrorOf } from '../serving/errors';
+import type { FeatureSchemaSource } from '../serving/features';
+import { InferenceRoute, InferenceService } from '../serving/InferenceService';
+import { ModelSessions } from '../serving/ModelSessions';
+import { ProductionTrafficRouter } from '../serving/TrafficRouter';
+import { TtlCache } from '../lib/TtlCache';
 import {
   ControlPlaneLink,
   DataPlaneAuth,

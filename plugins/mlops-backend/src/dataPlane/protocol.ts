@@ -4,7 +4,7 @@
  * Buffers travel as bytes).
  */
 import type { ServingFeature } from '@loopline/mlops-common';
-import type { InferenceEvent } from '../log/types';
+import type { InferenceEvent } from '../serving/log/types';
 import type { RoutingTable } from './routingTable';
 
 /** What a worker is started with. */

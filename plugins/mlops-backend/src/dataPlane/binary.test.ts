@@ -1,6 +1,6 @@
 import type { OipTensor, TensorDatatype } from '@loopline/mlops-common';
-import { describeWithSpecs, readSpecJson } from '../../__testUtils__/specs';
-import { parseInferRequest, toFeeds } from '../codec';
+import { describeWithSpecs, readSpecJson } from '../__testUtils__/specs';
+import { parseInferRequest, toFeeds } from '../serving/codec';
 import {
   binaryOutputsOf,
   decodeRawTensor,

@@ -9,8 +9,8 @@ import {
   TestDatabases,
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { mlopsPlugin } from '../../plugin';
-import { writeLinearRegressor } from '../../registry/onnx/OnnxWriter';
+import { mlopsPlugin } from '../plugin';
+import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 import type { DataPlaneServer } from './DataPlaneServer';
 import { HttpControlPlaneChannel } from './standalone';
 import { consoleLogger, runDataPlaneWorker } from './worker';
