@@ -14,6 +14,7 @@ import {
 } from '../__testUtils__/harness';
 import { KubernetesRunner } from './KubernetesRunner';
 import { StepExecution } from './types';
+import type { StepHandle } from '../PipelineStore';
 
 jest.setTimeout(60_000);
 
@@ -296,6 +297,39 @@ describe('KubernetesRunner against the fake API server', () => {
     expect(kube.jobs(NAMESPACE).map(j => j.metadata.name)).toEqual([
       'not-ours',
     ]);
+  });
+
+  it('a restarted backend deletes the Job a step left (stopOrphan), and the step still waiting on it fails', async () => {
+    kube.setJobRule(() => ({ hang: true }));
+    const handles: StepHandle[] = [];
+    const running = runner.runStep(
+      execution(
+        { name: 'train', run: 'sleep 1000' },
+        {
+          onHandle: async handle => {
+            handles.push(handle);
+          },
+        },
+      ),
+    );
+    await waitFor(async () => handles.length === 1, 'the handle');
+    expect(handles[0]).toEqual({
+      job: expect.stringMatching(/^lp-train-/),
+      namespace: NAMESPACE,
+    });
+    const restarted = new KubernetesRunner({
+      kubeConfigOf: () => kube.kubeConfig(),
+      namespace: 'elsewhere',
+      defaultTimeoutSeconds: 60,
+      ttlSecondsAfterFinished: 60,
+    });
+    await restarted.stopOrphan('any', handles[0]);
+    expect(kube.jobs()).toEqual([]);
+    expect(kube.pods()).toEqual([]);
+    expect(await running).toMatchObject({
+      state: 'failed',
+      message: expect.stringMatching(/was deleted by someone else/),
+    });
   });
 
   function execution(
