@@ -95,6 +95,8 @@ function startPortal() {
       APP_CONFIG_backend_baseUrl: `http://localhost:${BACKEND_PORT}`,
       APP_CONFIG_backend_listen_port: String(BACKEND_PORT),
       APP_CONFIG_backend_cors_origin: `http://localhost:${APP_PORT}`,
+      // The serving data plane's port (7008 in app-config.yaml) moves along.
+      APP_CONFIG_mlops_serving_dataPlane_port: String(BACKEND_PORT + 1),
     });
   }
   portal = spawn('npm', ['start'], {

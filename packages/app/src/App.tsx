@@ -11,7 +11,11 @@ import {
 import { ScaffolderPage, scaffolderPlugin } from '@backstage/plugin-scaffolder';
 import { orgPlugin } from '@backstage/plugin-org';
 import { UserSettingsPage } from '@backstage/plugin-user-settings';
-import { MlopsPage } from '@loopline/plugin-mlops';
+import {
+  MlopsPage,
+  MlopsTargetColumnPickerFieldExtension,
+} from '@loopline/plugin-mlops';
+import { ScaffolderFieldExtensions } from '@backstage/plugin-scaffolder-react';
 import { NotificationsPage } from '@backstage/plugin-notifications';
 import { SignalsDisplay } from '@backstage/plugin-signals';
 import { apis } from './apis';
@@ -56,7 +60,12 @@ const routes = (
       {entityPage}
     </Route>
     <Route path="/ml" element={<MlopsPage />} />
-    <Route path="/create" element={<ScaffolderPage />} />
+    <Route path="/create" element={<ScaffolderPage />}>
+      {/* The built-in pickers stay; Loopline adds the target column picker. */}
+      <ScaffolderFieldExtensions>
+        <MlopsTargetColumnPickerFieldExtension />
+      </ScaffolderFieldExtensions>
+    </Route>
     <Route
       path="/catalog-import"
       element={

@@ -3,6 +3,7 @@
  * a real permission policy.
  */
 import { createBackend } from '@backstage/backend-defaults';
+import { localGitUrlReaderFactory } from '@loopline/plugin-scaffolder-backend-module-mlops';
 import { authModuleDemoProvider } from './modules/demoAuthProvider';
 import { permissionModuleLooplinePolicy } from './modules/permissionPolicy';
 
@@ -28,6 +29,10 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(permissionModuleLooplinePolicy);
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+// mlops:* template actions; in the demo, publishing to the portal's own git
+// server, whose files the catalog reads through this URL reader.
+backend.add(import('@loopline/plugin-scaffolder-backend-module-mlops'));
+backend.add(localGitUrlReaderFactory);
 
 // Loopline: the ML lifecycle API under /api/mlops
 // Rollout actions and automatic decisions reach the model's owners here.

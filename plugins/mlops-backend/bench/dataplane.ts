@@ -257,6 +257,15 @@ function workerPids(backendPid: number): number[] {
     });
 }
 
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs
+    .readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+}
+
 const rssKb = (pid: number) =>
   Number(
     /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1],
@@ -324,20 +333,39 @@ async function main() {
     grpc: LoadResult[];
   };
   const cells: Cell[] = [];
+  // Where the CPU goes while the data plane is loaded: its worker, and the
+  // backend (the control plane: IPC, the log writes, the metrics).
+  const [benchWorker] = workerPids(backend.pid!);
+  const cpu: Record<
+    string,
+    { worker: number; backend: number; requests: number }
+  > = {};
   for (const batch of [1, 64]) {
     const body = inferBody(rows, batch, inputName);
     const cell: Cell = { label: `batch ${batch}`, dp: [], bare: [], grpc: [] };
     for (let round = 0; round < ROUNDS; round++) {
       process.stdout.write(`batch ${batch}, round ${round + 1}/${ROUNDS} ...`);
-      cell.dp.push(
-        await load({
-          url: `${dpBase}/v2/models/${MODEL}/infer`,
-          body,
-          headers: auth,
-          concurrency: CONCURRENCY,
-          durationMs: SECONDS * 1000,
-        }),
-      );
+      const before = {
+        worker: cpuSeconds(benchWorker),
+        backend: cpuSeconds(backend.pid!),
+      };
+      const dpResult = await load({
+        url: `${dpBase}/v2/models/${MODEL}/infer`,
+        body,
+        headers: auth,
+        concurrency: CONCURRENCY,
+        durationMs: SECONDS * 1000,
+      });
+      cell.dp.push(dpResult);
+      const spent = (cpu[cell.label] ??= {
+        worker: 0,
+        backend: 0,
+        requests: 0,
+      });
+      spent.worker += cpuSeconds(benchWorker) - before.worker;
+      spent.backend += cpuSeconds(backend.pid!) - before.backend;
+      // The warm-up second is not counted in requests but is in CPU: add it at the measured rate.
+      spent.requests += dpResult.requests * ((SECONDS + 1) / SECONDS);
       cell.bare.push(
         await load({
           url: `http://127.0.0.1:${BARE_PORT}/infer`,
@@ -510,6 +538,17 @@ async function main() {
   console.log(
     `2 workers vs 1 worker (batch 1): ${f(twoWorkers.tp / oneWorker)}x`,
   );
+  for (const [label, spent] of Object.entries(cpu)) {
+    const per = (seconds: number) =>
+      ((seconds / spent.requests) * 1e6).toFixed(0);
+    console.log(
+      `CPU per request, data plane ${label}: worker ${per(
+        spent.worker,
+      )} µs, backend (control plane: IPC, inference log writes, metrics) ${per(
+        spent.backend,
+      )} µs`,
+    );
+  }
   const growth = ((rssAfter - rssBefore) / rssBefore) * 100;
   console.log(
     `RSS of the worker over ${long.requests.toLocaleString(

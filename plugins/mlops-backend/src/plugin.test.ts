@@ -47,6 +47,7 @@ describe.each(databaseIds)('mlops backend plugin on %s', databaseId => {
           '20261124000100_rollout.js',
           '20261207000100_monitoring.js',
           '20261207000200_lineage.js',
+          '20261207000300_logged_models.js',
           '20261207000400_pipelines.js',
         ],
       },

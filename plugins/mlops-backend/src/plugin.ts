@@ -361,18 +361,9 @@ export const mlopsPlugin = createBackendPlugin({
             await rollouts.service.analyzeAll();
           },
         });
-        // One global tick evaluates every Model's drift schedule; a due run
-        // is claimed in the database, so it runs once across instances.
-        await scheduler.scheduleTask({
-          id: 'mlops-monitoring-tick',
-          frequency: { seconds: monitoring.config.tickIntervalSeconds },
-          timeout: { minutes: 10 },
-          initialDelay: { seconds: monitoring.config.tickIntervalSeconds },
-          fn: async () => {
-            await inferenceLog.inferenceLogger.flush();
-            await monitoring.tick();
-          },
-        });
+        await monitoring.schedule(scheduler, () =>
+          inferenceLog.inferenceLogger.flush(),
+        );
         // A restart mid-rollout: the targets are told the stored state again.
         lifecycle.addStartupHook(async () => {
           await rollouts.service.reconcileAll();

@@ -19,6 +19,7 @@ export {
   EntityModelDriftContent,
   EntityPipelineRunsContent,
   EntityLineageContent,
+  MlopsTargetColumnPickerFieldExtension,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
@@ -39,3 +40,4 @@ export type { EntityModelDeploymentsContentProps } from './components/EntityMode
 export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
 export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
 export type { EntityLineageContentProps } from './components/EntityLineageContent';
+export type { TargetColumnPickerUiOptions } from './components/TargetColumnPicker';

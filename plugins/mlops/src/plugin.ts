@@ -6,7 +6,12 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-react';
 import { mlopsApiRef, MlopsClient } from './api';
+import {
+  TargetColumnPicker,
+  validateTargetColumn,
+} from './components/TargetColumnPicker';
 import { rootRouteRef } from './routes';
 
 /** Loopline's frontend plugin: the ML overview page and the ML entity cards. */
@@ -212,5 +217,19 @@ export const EntityLineageContent = mlopsPlugin.provide(
           m => m.EntityLineageContent,
         ),
     },
+  }),
+);
+
+/**
+ * The scaffolder form field `MlopsTargetColumnPicker`: the target column of
+ * a new model, from the schema of the Dataset picked in the same form
+ * (`ui:options.datasetField`, default `dataset`). Add it inside the
+ * ScaffolderPage's `<ScaffolderFieldExtensions>`.
+ */
+export const MlopsTargetColumnPickerFieldExtension = mlopsPlugin.provide(
+  createScaffolderFieldExtension({
+    name: 'MlopsTargetColumnPicker',
+    component: TargetColumnPicker,
+    validation: validateTargetColumn,
   }),
 );

@@ -1,5 +1,6 @@
 import type {
   AuthService,
+  SchedulerService,
   HttpAuthService,
   LoggerService,
   PermissionsService,
@@ -72,5 +73,21 @@ export function createMonitoring(options: {
       maxCompareColumns: config.maxCompareColumns,
     }),
     tick: () => service.tick(),
+    /**
+     * One global scheduler task evaluates every Model's drift schedule (a
+     * due run is claimed in the database, so it runs once across instances);
+     * `beforeTick` flushes the inference log first.
+     */
+    schedule: (scheduler: SchedulerService, beforeTick: () => Promise<void>) =>
+      scheduler.scheduleTask({
+        id: 'mlops-monitoring-tick',
+        frequency: { seconds: config.tickIntervalSeconds },
+        timeout: { minutes: 10 },
+        initialDelay: { seconds: config.tickIntervalSeconds },
+        fn: async () => {
+          await beforeTick();
+          await service.tick();
+        },
+      }),
   };
 }

@@ -2,7 +2,7 @@ import type {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import express, { Request } from 'express';
+import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
@@ -11,13 +11,10 @@ import {
   mlopsEntityReadPermission,
   modelMonitorPermission,
 } from '@loopline/mlops-common';
-import { authorizeEntity } from '../lib/authorize';
+import { createRequestAuth } from '../lib/http';
 import { parseInput } from '../lib/validation';
 import type { MonitoringService } from './MonitoringService';
 
-const modelParams = z
-  .object({ name: z.string().min(1).max(256) })
-  .passthrough();
 const versionField = z
   .string()
   .regex(/^(\d{1,9}|all)$/, 'must be a version number or "all"');
@@ -86,23 +83,15 @@ export function createMonitoringRouter(options: {
   const router = Router();
   const compareSchema = compareBody(options.maxCompareColumns);
 
-  async function authorized(
-    req: Request,
+  const auth = createRequestAuth({
+    httpAuth,
+    permissions,
+    getModel: name => monitoring.requireModel(name),
+  });
+  const authorized = async (
+    req: express.Request,
     permission: typeof mlopsEntityReadPermission,
-  ) {
-    const { name } = parseInput(modelParams, req.params, 'path');
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const model = await monitoring.requireModel(name);
-    await authorizeEntity(
-      permissions,
-      permission,
-      model.entityRef,
-      credentials,
-    );
-    return model;
-  }
+  ) => (await auth.authorizedModel(req, permission)).model;
 
   router.get('/monitoring/models/:name/drift', async (req, res) => {
     const query = parseInput(historyQuery, req.query, 'query');
@@ -131,7 +120,7 @@ export function createMonitoringRouter(options: {
   });
 
   router.post('/monitoring/drift/compare', async (req, res) => {
-    await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    await auth.credentialsOf(req);
     const body = parseInput(compareSchema, req.body, 'body');
     res.json(monitoring.compare(body));
   });

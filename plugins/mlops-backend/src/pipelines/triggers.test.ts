@@ -180,8 +180,10 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
       kind: 'Dataset',
       metadata: { name: 'wine-quality-raw' },
       spec: {
-        type: 'tabular',
+        type: 'raw',
+        format: 'csv',
         owner: 'group:wine-science',
+        lifecycle: 'production',
         location: 'examples/data/winequality.csv',
       } as unknown as DatasetEntityV1alpha1['spec'],
     };

@@ -11,8 +11,28 @@ import {
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
+import type { InferenceLog } from './log/createInferenceLog';
 
 jest.setTimeout(120_000);
+
+/**
+ * The inference log the plugin builds (the real factory, watched), so the
+ * test can wait for its writes with `flush()` instead of polling.
+ */
+const mockCreatedLogs: InferenceLog[] = [];
+jest.mock('./log/createInferenceLog', () => {
+  const actual = jest.requireActual('./log/createInferenceLog');
+  return {
+    ...actual,
+    createInferenceLog: (
+      ...args: Parameters<typeof actual.createInferenceLog>
+    ) => {
+      const log = actual.createInferenceLog(...args);
+      mockCreatedLogs.push(log);
+      return log;
+    },
+  };
+});
 
 const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
 const databases = TestDatabases.create({ ids: databaseIds });
@@ -36,6 +56,7 @@ describe.each(databaseIds)(
 
     async function start() {
       const knex = await databases.init(databaseId);
+      const created = mockCreatedLogs.length;
       const { server } = await startTestBackend({
         features: [
           mlopsPlugin,
@@ -46,13 +67,16 @@ describe.each(databaseIds)(
                 artifacts: { directory: artifactDir },
                 serving: {
                   jsonBodyLimit: '64kb',
-                  log: { flushIntervalMs: 20 },
+                  // Written when the test flushes, not on a timer.
+                  log: { flushIntervalMs: 3_600_000 },
                 },
               },
             },
           }),
         ],
       });
+      expect(mockCreatedLogs).toHaveLength(created + 1);
+      const log = mockCreatedLogs[created];
       const http = request(server);
       // Register version 1 with its ONNX file and put it in Production.
       await http
@@ -72,11 +96,11 @@ describe.each(databaseIds)(
         .post('/api/mlops/registry/models/wine/versions/1/stage')
         .send({ stage: 'Production' })
         .expect(200);
-      return http;
+      return { http, log };
     }
 
     it('answers OIP and convenience requests from the Production version, and logs them', async () => {
-      const http = await start();
+      const { http, log } = await start();
 
       await http
         .get('/api/mlops/v2/health/live')
@@ -184,14 +208,10 @@ describe.each(databaseIds)(
         .send({ requestId: 'req-1', groundTruth: 6 })
         .expect(201);
 
-      let stats: any;
-      for (let attempt = 0; attempt < 100; attempt++) {
-        stats = (
-          await http.get('/api/mlops/serving/models/wine/stats').expect(200)
-        ).body;
-        if (stats.requests >= 6) break;
-        await new Promise(r => setTimeout(r, 50));
-      }
+      await log.inferenceLogger.flush();
+      const stats = (
+        await http.get('/api/mlops/serving/models/wine/stats').expect(200)
+      ).body;
       // 2 answered, 4 refused (type, count, not JSON, too large); the unknown
       // model is no model's request.
       expect(stats).toMatchObject({ model: 'wine', requests: 6, errors: 4 });
@@ -228,7 +248,7 @@ describe.each(databaseIds)(
     });
 
     it('takes KServe request-logger CloudEvents into the same log', async () => {
-      const http = await start();
+      const { http, log } = await start();
       const headers = {
         'ce-specversion': '1.0',
         'ce-id': 'kserve-42',
@@ -269,15 +289,12 @@ describe.each(databaseIds)(
         .send({});
       expect(missingType.status).toBe(400);
 
-      let rows: any[] = [];
-      for (let attempt = 0; attempt < 100 && rows.length === 0; attempt++) {
-        const res = await http
-          .get('/api/mlops/serving/models/wine/requests')
-          .query({ source: 'kserve' })
-          .expect(200);
-        rows = res.body.items ?? res.body;
-        if (rows.length === 0) await new Promise(r => setTimeout(r, 50));
-      }
+      await log.inferenceLogger.flush();
+      const res = await http
+        .get('/api/mlops/serving/models/wine/requests')
+        .query({ source: 'kserve' })
+        .expect(200);
+      const rows: any[] = res.body.items ?? res.body;
       expect(rows).toEqual([
         expect.objectContaining({
           requestId: 'kserve-42',

@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
 import { isUniqueViolation } from '../lib/database';
 import type { FilterClause, OrderByClause } from '../lib/searchFilter';
-import { likeToGlob } from './TrackingStore';
+import { TrackingStore } from './TrackingStore';
 
 const MODELS = 'tracking_logged_models';
 const TAGS = 'tracking_logged_model_tags';
@@ -59,7 +59,12 @@ const COLUMNS: Record<string, string> = {
 
 /** Logged models, their tags and params, and run outputs (knex only here). */
 export class LoggedModelStore {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  /** Filter clauses become SQL as in run searches. */
+  private readonly clauses: TrackingStore;
+
+  constructor(private readonly db: Knex | Knex.Transaction) {
+    this.clauses = new TrackingStore(db);
+  }
 
   async transaction<T>(fn: (store: LoggedModelStore) => Promise<T>) {
     return this.db.transaction(trx => fn(new LoggedModelStore(trx)));
@@ -192,7 +197,7 @@ export class LoggedModelStore {
       .whereIn('m.experiment_id', query.experimentIds.map(Number));
     for (const clause of query.clauses) {
       if (clause.type === 'attribute') {
-        this.apply(builder, COLUMNS[clause.key], clause);
+        this.clauses.applyAttributeClause(builder, COLUMNS[clause.key], clause);
       } else {
         const table = clause.type === 'param' ? PARAMS : TAGS;
         builder.whereExists(sub => {
@@ -201,7 +206,7 @@ export class LoggedModelStore {
             .from(`${table} as t`)
             .whereRaw('?? = ??', ['t.model_id', 'm.model_id'])
             .andWhere('t.key', clause.key);
-          this.apply(sub, 't.value', clause);
+          this.clauses.applyAttributeClause(sub, 't.value', clause);
         });
       }
     }
@@ -211,39 +216,6 @@ export class LoggedModelStore {
     builder.orderBy('m.creation_timestamp', 'desc').orderBy('m.model_id');
     const rows = await builder.offset(query.offset).limit(query.limit);
     return this.withDetails(rows);
-  }
-
-  private apply(
-    builder: Knex.QueryBuilder,
-    column: string,
-    clause: FilterClause,
-  ) {
-    switch (clause.comparator) {
-      case 'IN':
-        builder.whereIn(column, clause.value as string[]);
-        return;
-      case 'NOT IN':
-        builder.whereNotIn(column, clause.value as string[]);
-        return;
-      case 'LIKE':
-        if (this.postgres) {
-          builder.whereRaw('?? LIKE ?', [column, clause.value]);
-        } else {
-          builder.whereRaw('?? GLOB ?', [
-            column,
-            likeToGlob(String(clause.value)),
-          ]);
-        }
-        return;
-      case 'ILIKE':
-        builder.whereRaw('LOWER(??) LIKE LOWER(?)', [column, clause.value]);
-        return;
-      case '!=':
-        builder.where(column, '<>', clause.value as string);
-        return;
-      default:
-        builder.where(column, clause.comparator, clause.value as string);
-    }
   }
 
   private async withDetails(rows: ModelRow[]): Promise<LoggedModel[]> {

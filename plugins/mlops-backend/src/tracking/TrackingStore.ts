@@ -642,7 +642,8 @@ export class TrackingStore {
   // -------------------------------------------------------------------------
   // Filter helpers
 
-  private applyAttributeClause(
+  /** One filter clause on `column` (the logged-model store shares it). */
+  applyAttributeClause(
     query: Knex.QueryBuilder,
     column: string,
     clause: FilterClause,

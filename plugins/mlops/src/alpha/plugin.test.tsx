@@ -74,6 +74,7 @@ describe('mlops plugin in the new frontend system', () => {
       'entity-content:mlops/model-versions',
       'entity-content:mlops/model-experiments',
       'entity-content:mlops/model-deployments',
+      'scaffolder-form-field:mlops/target-column',
     ] as const) {
       expect(mlopsPlugin.getExtension(id)).toBeDefined();
     }

@@ -6,6 +6,10 @@ import {
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import ScatterPlotIcon from '@material-ui/icons/ScatterPlot';
+import {
+  createFormField,
+  FormFieldBlueprint,
+} from '@backstage/plugin-scaffolder-react/alpha';
 import { mlopsApiRef, MlopsClient } from '../api';
 import { rootRouteRef } from '../routes';
 import { mlopsEntityCards } from './entityCards';
@@ -42,6 +46,21 @@ const mlopsPage = PageBlueprint.make({
  * Loopline's frontend plugin for the new frontend system:
  * `createApp({ features: [mlopsPlugin] })`, beside the catalog plugin.
  */
+/** The scaffolder form field `MlopsTargetColumnPicker` (see the legacy export). */
+const targetColumnFormField = FormFieldBlueprint.make({
+  name: 'target-column',
+  params: {
+    field: () =>
+      import('../components/TargetColumnPicker').then(m =>
+        createFormField({
+          name: 'MlopsTargetColumnPicker',
+          component: m.TargetColumnPicker,
+          validation: m.validateTargetColumn,
+        }),
+      ),
+  },
+});
+
 export const mlopsPlugin = createFrontendPlugin({
   pluginId: 'mlops',
   title: 'ML',
@@ -52,5 +71,6 @@ export const mlopsPlugin = createFrontendPlugin({
     mlopsPage,
     ...mlopsEntityCards,
     ...mlopsEntityContents,
+    targetColumnFormField,
   ],
 });

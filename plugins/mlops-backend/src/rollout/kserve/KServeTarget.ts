@@ -5,59 +5,38 @@
  * `canaryTrafficPercent` of the traffic, and KServe's request logger sends
  * every request and response to our logger route.
  */
-import { STATUS_CODES } from 'node:http';
-import { isDeepStrictEqual } from 'node:util';
 import { Config } from '@backstage/config';
-import { ConflictError, CustomErrorBase, InputError } from '@backstage/errors';
+import { ConflictError, InputError } from '@backstage/errors';
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type {
   DeploymentTargetStatus,
   RolloutStrategy,
 } from '@loopline/mlops-common';
-import type {
-  DeploymentTarget,
-  DesiredDeployment,
-  TargetVersion,
-} from '../types';
+import type { DeploymentTarget, DesiredDeployment } from '../types';
 import { kubeConfigFor, readKServeConfig } from './config';
 import {
   INFERENCE_SERVICE,
   InferenceServiceObject,
-  InferenceServicePredictor,
-  LOOPLINE_ANNOTATIONS,
+  inferenceServiceManifest,
+  inferenceServiceName,
   LOOPLINE_LABELS,
   MANAGED_BY,
-  inferenceServiceName,
-  labelValue,
+  sameManagedState,
 } from './inferenceService';
-import { kubernetesClient } from './kubernetesClient';
+import {
+  isConflict,
+  KubernetesApiError,
+  kubernetesClient,
+  toApiError,
+} from './kubernetesClient';
+
+export { KubernetesApiError } from './kubernetesClient';
 
 /** The manager named in the API server's managedFields. */
 const FIELD_MANAGER = 'loopline';
 
-/**
- * The Kubernetes API server refused a request or could not be reached. The
- * message names the object and carries the server's own message; a 422
- * Invalid also lists the fields it rejected.
- */
 /** The conditions that must all be True for an InferenceService to count as ready. */
 const READY_CONDITIONS = ['IngressReady', 'PredictorReady', 'Ready'];
-
-export class KubernetesApiError extends CustomErrorBase {
-  name = 'KubernetesApiError' as const;
-
-  constructor(
-    message: string,
-    /** The HTTP status, absent when the server was not reached. */
-    readonly statusCode?: number,
-    /** The Status `reason`, e.g. `Invalid`, `Conflict`, `Forbidden`. */
-    readonly reason?: string,
-    /** The fields a 422 Invalid named (`details.causes[].field`). */
-    readonly fields: string[] = [],
-  ) {
-    super(message);
-  }
-}
 
 export interface KServeTargetOptions {
   /** Where the API server is and how to authenticate (see `kubeConfigFor`). */
@@ -154,7 +133,13 @@ export class KServeTarget implements DeploymentTarget {
       if (existing) {
         this.requireManaged(existing);
       }
-      const next = this.objectFor(desired, name, existing);
+      const next = inferenceServiceManifest(desired, {
+        name,
+        namespace: this.namespace,
+        existing,
+        loggerUrl: this.loggerUrl,
+        loggerToken: this.loggerToken,
+      });
       try {
         if (!next) {
           if (existing) {
@@ -216,130 +201,6 @@ export class KServeTarget implements DeploymentTarget {
   ): Promise<DeploymentTargetStatus | undefined> {
     const existing = await this.read(this.nameOf(modelName, environment));
     return existing ? this.statusOf(existing) : undefined;
-  }
-
-  /** What should be written, from what is wanted and what is there; undefined: nothing to run. */
-  private objectFor(
-    desired: DesiredDeployment,
-    name: string,
-    existing: InferenceServiceObject | undefined,
-  ): InferenceServiceObject | undefined {
-    const { stable, candidate, candidatePercent } = desired;
-    if (!stable && !candidate) {
-      return undefined;
-    }
-    if (
-      !Number.isInteger(candidatePercent) ||
-      candidatePercent < 0 ||
-      candidatePercent > 100
-    ) {
-      throw new InputError(
-        `Invalid candidatePercent ${candidatePercent} for ${desired.modelName} in ${desired.environment}: it must be an integer from 0 to 100`,
-      );
-    }
-
-    let storageUri: string;
-    /** The registry version the newest revision serves. */
-    let served: string;
-    let canaryTrafficPercent: number | undefined;
-    let rolledBackVersion: string | undefined;
-    if (candidate) {
-      storageUri = candidate.storageUri;
-      served = String(candidate.version);
-      canaryTrafficPercent = stable ? candidatePercent : undefined;
-    } else {
-      const pinned = pinnedRollback(existing, stable!);
-      if (pinned) {
-        storageUri = pinned.storageUri;
-        served = pinned.version;
-        canaryTrafficPercent = 0;
-        rolledBackVersion = pinned.version;
-      } else {
-        storageUri = stable!.storageUri;
-        served = String(stable!.version);
-      }
-    }
-
-    const labels: Record<string, string> = {
-      ...existing?.metadata.labels,
-      [LOOPLINE_LABELS.managedBy]: MANAGED_BY,
-      [LOOPLINE_LABELS.model]: labelValue(desired.modelName),
-      [LOOPLINE_LABELS.environment]: labelValue(desired.environment),
-    };
-    const annotations: Record<string, string> = {
-      ...existing?.metadata.annotations,
-      [LOOPLINE_ANNOTATIONS.entityRef]: desired.entityRef,
-      [LOOPLINE_ANNOTATIONS.modelName]: desired.modelName,
-      [LOOPLINE_ANNOTATIONS.environment]: desired.environment,
-    };
-    setOrDelete(
-      annotations,
-      LOOPLINE_ANNOTATIONS.stableVersion,
-      versionText(stable),
-    );
-    setOrDelete(
-      annotations,
-      LOOPLINE_ANNOTATIONS.candidateVersion,
-      versionText(candidate),
-    );
-    setOrDelete(
-      annotations,
-      LOOPLINE_ANNOTATIONS.rolledBackVersion,
-      rolledBackVersion,
-    );
-
-    const previous = existing?.spec.predictor;
-    const predictor: InferenceServicePredictor = {
-      ...previous,
-      model: {
-        ...previous?.model,
-        modelFormat: { name: 'onnx' },
-        storageUri,
-      },
-      logger: {
-        mode: 'all',
-        url: this.loggerUrlFor(desired.modelName, served),
-      },
-    };
-    if (canaryTrafficPercent === undefined) {
-      delete predictor.canaryTrafficPercent;
-    } else {
-      predictor.canaryTrafficPercent = canaryTrafficPercent;
-    }
-
-    if (existing) {
-      // A replace: everything else as it is, resourceVersion included, so a
-      // concurrent change is refused (409) instead of overwritten.
-      const { status: _status, ...rest } = existing;
-      return {
-        ...rest,
-        metadata: { ...existing.metadata, labels, annotations },
-        spec: { ...existing.spec, predictor },
-      };
-    }
-    return {
-      apiVersion: INFERENCE_SERVICE.apiVersion,
-      kind: INFERENCE_SERVICE.kind,
-      metadata: { name, namespace: this.namespace, labels, annotations },
-      spec: { predictor },
-    };
-  }
-
-  /**
-   * KServe's request logger posts to this URL: our route, its token, the
-   * registry model name (the events only name the InferenceService) and the
-   * version the revision serves. The URL is part of the revision, so each
-   * revision reports its own version: KServe builds a canary's two revisions
-   * from one template, so the events' `ce-endpoint` cannot tell them apart.
-   */
-  private loggerUrlFor(modelName: string, version: string): string {
-    const url = new URL(this.loggerUrl);
-    if (this.loggerToken && !url.searchParams.has('token')) {
-      url.searchParams.set('token', this.loggerToken);
-    }
-    url.searchParams.set('model', modelName);
-    url.searchParams.set('version', version);
-    return url.toString();
   }
 
   /** Maps the object's conditions and traffic. */
@@ -487,147 +348,4 @@ export class KServeTarget implements DeploymentTarget {
   private now(): string {
     return new Date(this.clock()).toISOString();
   }
-}
-
-/**
- * The rolled-back candidate to keep pinned at 0%, when `existing` shows a
- * rollout of another version over `stable` whose stable revision still takes
- * part in the split (so KServe sends it everything at 0%), or an earlier
- * rollback already pinned it.
- */
-function pinnedRollback(
-  existing: InferenceServiceObject | undefined,
-  stable: TargetVersion,
-): { storageUri: string; version: string } | undefined {
-  const annotations = existing?.metadata.annotations ?? {};
-  const predictor = existing?.spec.predictor;
-  const storageUri = predictor?.model?.storageUri;
-  const percent = predictor?.canaryTrafficPercent;
-  if (
-    annotations[LOOPLINE_ANNOTATIONS.stableVersion] !==
-      String(stable.version) ||
-    !storageUri ||
-    percent === undefined
-  ) {
-    return undefined;
-  }
-  const pinned = annotations[LOOPLINE_ANNOTATIONS.rolledBackVersion];
-  if (pinned !== undefined && percent === 0) {
-    return { storageUri, version: pinned };
-  }
-  const candidate = annotations[LOOPLINE_ANNOTATIONS.candidateVersion];
-  if (
-    candidate === undefined ||
-    candidate === String(stable.version) ||
-    percent >= 100
-  ) {
-    // At 100% KServe made the candidate its rolled-out revision: 0% would
-    // send everything back to the candidate.
-    return undefined;
-  }
-  const traffic = existing?.status?.components?.predictor?.traffic ?? [];
-  const previousInSplit = traffic.some(
-    entry => entry.latestRevision === false && entry.revisionName,
-  );
-  return previousInSplit ? { storageUri, version: candidate } : undefined;
-}
-
-/** True when the fields we manage already hold what we would write. */
-function sameManagedState(
-  existing: InferenceServiceObject,
-  next: InferenceServiceObject,
-): boolean {
-  return (
-    isDeepStrictEqual(existing.metadata.labels ?? {}, next.metadata.labels) &&
-    isDeepStrictEqual(
-      existing.metadata.annotations ?? {},
-      next.metadata.annotations,
-    ) &&
-    isDeepStrictEqual(existing.spec, next.spec)
-  );
-}
-
-function versionText(version: TargetVersion | undefined): string | undefined {
-  return version ? String(version.version) : undefined;
-}
-
-function setOrDelete(
-  record: Record<string, string>,
-  key: string,
-  value: string | undefined,
-): void {
-  if (value === undefined) {
-    delete record[key];
-  } else {
-    record[key] = value;
-  }
-}
-
-function isConflict(error: unknown): error is KubernetesApiError {
-  return error instanceof KubernetesApiError && error.statusCode === 409;
-}
-
-/** A Kubernetes `Status` body, as the API server sends with every error. */
-interface KubernetesStatus {
-  message?: string;
-  reason?: string;
-  details?: { causes?: Array<{ field?: string; message?: string }> };
-}
-
-/**
- * The client throws an ApiException (`code`, `body` as text) for an HTTP
- * error and a TypeError (`fetch failed`, with a `cause`) when the server
- * cannot be reached.
- */
-function toApiError(
-  error: unknown,
-  action: string,
-  resource: string,
-  server: string,
-): KubernetesApiError {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'number') {
-    const body = (error as { body?: unknown }).body;
-    const status = parseStatus(body);
-    const reason = status?.reason ?? STATUS_CODES[code];
-    const fields = (status?.details?.causes ?? [])
-      .map(cause => cause.field)
-      .filter((field): field is string => Boolean(field));
-    const serverMessage =
-      status?.message ??
-      (typeof body === 'string' && body.trim()
-        ? body.trim().slice(0, 500)
-        : undefined);
-    return new KubernetesApiError(
-      `Kubernetes API refused to ${action} InferenceService ${resource}: HTTP ${code}${
-        reason ? ` ${reason}` : ''
-      }${serverMessage ? `: ${serverMessage}` : ''}${
-        fields.length > 0 ? ` (fields: ${fields.join(', ')})` : ''
-      }`,
-      code,
-      status?.reason ?? reason,
-      fields,
-    );
-  }
-  const cause = (error as { cause?: { message?: string } })?.cause?.message;
-  const message = (error as Error)?.message ?? String(error);
-  return new KubernetesApiError(
-    `Could not ${action} InferenceService ${resource}: the Kubernetes API at ${server} failed: ${message}${
-      cause ? ` (${cause})` : ''
-    }`,
-  );
-}
-
-function parseStatus(body: unknown): KubernetesStatus | undefined {
-  let parsed = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  return parsed && typeof parsed === 'object'
-    ? (parsed as KubernetesStatus)
-    : undefined;
 }

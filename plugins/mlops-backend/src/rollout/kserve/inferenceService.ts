@@ -4,6 +4,9 @@
  * is named and labelled.
  */
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { InputError } from '@backstage/errors';
+import type { DesiredDeployment, TargetVersion } from '../types';
 
 export const INFERENCE_SERVICE = {
   group: 'serving.kserve.io',
@@ -204,4 +207,217 @@ function shortHash(text: string): string {
     .update(text, 'utf8')
     .digest('hex')
     .slice(0, HASH_LENGTH);
+}
+
+/**
+ * The InferenceService to write for what is wanted, given what is there
+ * (whose other fields are kept); undefined: nothing to run.
+ */
+export function inferenceServiceManifest(
+  desired: DesiredDeployment,
+  context: {
+    name: string;
+    namespace: string;
+    existing: InferenceServiceObject | undefined;
+    /** Our KServe logger route as the cluster reaches it. */
+    loggerUrl: string;
+    /** The logger route's shared secret, added to the URL as `?token=`. */
+    loggerToken?: string;
+  },
+): InferenceServiceObject | undefined {
+  const { name, existing } = context;
+  const { stable, candidate, candidatePercent } = desired;
+  if (!stable && !candidate) {
+    return undefined;
+  }
+  if (
+    !Number.isInteger(candidatePercent) ||
+    candidatePercent < 0 ||
+    candidatePercent > 100
+  ) {
+    throw new InputError(
+      `Invalid candidatePercent ${candidatePercent} for ${desired.modelName} in ${desired.environment}: it must be an integer from 0 to 100`,
+    );
+  }
+
+  let storageUri: string;
+  /** The registry version the newest revision serves. */
+  let served: string;
+  let canaryTrafficPercent: number | undefined;
+  let rolledBackVersion: string | undefined;
+  if (candidate) {
+    storageUri = candidate.storageUri;
+    served = String(candidate.version);
+    canaryTrafficPercent = stable ? candidatePercent : undefined;
+  } else {
+    const pinned = pinnedRollback(existing, stable!);
+    if (pinned) {
+      storageUri = pinned.storageUri;
+      served = pinned.version;
+      canaryTrafficPercent = 0;
+      rolledBackVersion = pinned.version;
+    } else {
+      storageUri = stable!.storageUri;
+      served = String(stable!.version);
+    }
+  }
+
+  const labels: Record<string, string> = {
+    ...existing?.metadata.labels,
+    [LOOPLINE_LABELS.managedBy]: MANAGED_BY,
+    [LOOPLINE_LABELS.model]: labelValue(desired.modelName),
+    [LOOPLINE_LABELS.environment]: labelValue(desired.environment),
+  };
+  const annotations: Record<string, string> = {
+    ...existing?.metadata.annotations,
+    [LOOPLINE_ANNOTATIONS.entityRef]: desired.entityRef,
+    [LOOPLINE_ANNOTATIONS.modelName]: desired.modelName,
+    [LOOPLINE_ANNOTATIONS.environment]: desired.environment,
+  };
+  setOrDelete(
+    annotations,
+    LOOPLINE_ANNOTATIONS.stableVersion,
+    versionText(stable),
+  );
+  setOrDelete(
+    annotations,
+    LOOPLINE_ANNOTATIONS.candidateVersion,
+    versionText(candidate),
+  );
+  setOrDelete(
+    annotations,
+    LOOPLINE_ANNOTATIONS.rolledBackVersion,
+    rolledBackVersion,
+  );
+
+  const previous = existing?.spec.predictor;
+  const predictor: InferenceServicePredictor = {
+    ...previous,
+    model: {
+      ...previous?.model,
+      modelFormat: { name: 'onnx' },
+      storageUri,
+    },
+    logger: {
+      mode: 'all',
+      url: loggerUrlFor(context, desired.modelName, served),
+    },
+  };
+  if (canaryTrafficPercent === undefined) {
+    delete predictor.canaryTrafficPercent;
+  } else {
+    predictor.canaryTrafficPercent = canaryTrafficPercent;
+  }
+
+  if (existing) {
+    // A replace: everything else as it is, resourceVersion included, so a
+    // concurrent change is refused (409) instead of overwritten.
+    const { status: _status, ...rest } = existing;
+    return {
+      ...rest,
+      metadata: { ...existing.metadata, labels, annotations },
+      spec: { ...existing.spec, predictor },
+    };
+  }
+  return {
+    apiVersion: INFERENCE_SERVICE.apiVersion,
+    kind: INFERENCE_SERVICE.kind,
+    metadata: { name, namespace: context.namespace, labels, annotations },
+    spec: { predictor },
+  };
+}
+
+/**
+ * KServe's request logger posts to this URL: our route, its token, the
+ * registry model name (the events only name the InferenceService) and the
+ * version the revision serves. The URL is part of the revision, so each
+ * revision reports its own version: KServe builds a canary's two revisions
+ * from one template, so the events' `ce-endpoint` cannot tell them apart.
+ */
+function loggerUrlFor(
+  logger: { loggerUrl: string; loggerToken?: string },
+  modelName: string,
+  version: string,
+): string {
+  const url = new URL(logger.loggerUrl);
+  if (logger.loggerToken && !url.searchParams.has('token')) {
+    url.searchParams.set('token', logger.loggerToken);
+  }
+  url.searchParams.set('model', modelName);
+  url.searchParams.set('version', version);
+  return url.toString();
+}
+
+/**
+ * The rolled-back candidate to keep pinned at 0%, when `existing` shows a
+ * rollout of another version over `stable` whose stable revision still takes
+ * part in the split (so KServe sends it everything at 0%), or an earlier
+ * rollback already pinned it.
+ */
+function pinnedRollback(
+  existing: InferenceServiceObject | undefined,
+  stable: TargetVersion,
+): { storageUri: string; version: string } | undefined {
+  const annotations = existing?.metadata.annotations ?? {};
+  const predictor = existing?.spec.predictor;
+  const storageUri = predictor?.model?.storageUri;
+  const percent = predictor?.canaryTrafficPercent;
+  if (
+    annotations[LOOPLINE_ANNOTATIONS.stableVersion] !==
+      String(stable.version) ||
+    !storageUri ||
+    percent === undefined
+  ) {
+    return undefined;
+  }
+  const pinned = annotations[LOOPLINE_ANNOTATIONS.rolledBackVersion];
+  if (pinned !== undefined && percent === 0) {
+    return { storageUri, version: pinned };
+  }
+  const candidate = annotations[LOOPLINE_ANNOTATIONS.candidateVersion];
+  if (
+    candidate === undefined ||
+    candidate === String(stable.version) ||
+    percent >= 100
+  ) {
+    // At 100% KServe made the candidate its rolled-out revision: 0% would
+    // send everything back to the candidate.
+    return undefined;
+  }
+  const traffic = existing?.status?.components?.predictor?.traffic ?? [];
+  const previousInSplit = traffic.some(
+    entry => entry.latestRevision === false && entry.revisionName,
+  );
+  return previousInSplit ? { storageUri, version: candidate } : undefined;
+}
+
+/** True when the fields we manage already hold what we would write. */
+export function sameManagedState(
+  existing: InferenceServiceObject,
+  next: InferenceServiceObject,
+): boolean {
+  return (
+    isDeepStrictEqual(existing.metadata.labels ?? {}, next.metadata.labels) &&
+    isDeepStrictEqual(
+      existing.metadata.annotations ?? {},
+      next.metadata.annotations,
+    ) &&
+    isDeepStrictEqual(existing.spec, next.spec)
+  );
+}
+
+function versionText(version: TargetVersion | undefined): string | undefined {
+  return version ? String(version.version) : undefined;
+}
+
+function setOrDelete(
+  record: Record<string, string>,
+  key: string,
+  value: string | undefined,
+): void {
+  if (value === undefined) {
+    delete record[key];
+  } else {
+    record[key] = value;
+  }
 }

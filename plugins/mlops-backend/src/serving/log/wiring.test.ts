@@ -1,95 +1,44 @@
 import {
-  coreServices,
-  createBackendPlugin,
-} from '@backstage/backend-plugin-api';
-import {
   mockCredentials,
   mockServices,
   startTestBackend,
   TestDatabaseId,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { NotFoundError } from '@backstage/errors';
 import request from 'supertest';
-import { applyMigrations } from '../../database/migrations';
-import { readInferenceLogConfig } from './config';
-import { createInferenceLog, InferenceLog } from './createInferenceLog';
+import { mlopsPlugin } from '../../plugin';
+import type { InferenceLog } from './createInferenceLog';
 import { KSERVE_LOGGER_PATH } from './router';
 
 const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
 const databases = TestDatabases.create({ ids: databaseIds });
 
+jest.setTimeout(120_000);
+
 /**
- * The inference log wired into a backend plugin the way plugin.ts is meant
- * to: routes on httpRouter, the KServe route opened to its token, the
- * retention purge on the scheduler, a final flush on shutdown.
+ * The inference logs the plugin builds: the real factory, watched, so the
+ * test sees the very log plugin.ts wired (routes on httpRouter, the KServe
+ * route opened to its token, the purge on the scheduler, the final flush on
+ * shutdown) rather than a copy of its wiring.
  */
-function createTestPlugin(
-  pluginId: string,
-  onInit: (log: InferenceLog) => void,
-  migrate = true,
-) {
-  return createBackendPlugin({
-    pluginId,
-    register(env) {
-      env.registerInit({
-        deps: {
-          config: coreServices.rootConfig,
-          logger: coreServices.logger,
-          database: coreServices.database,
-          httpAuth: coreServices.httpAuth,
-          httpRouter: coreServices.httpRouter,
-          permissions: coreServices.permissions,
-          scheduler: coreServices.scheduler,
-          lifecycle: coreServices.lifecycle,
-        },
-        async init(deps) {
-          const db = await deps.database.getClient();
-          if (migrate) {
-            await applyMigrations(db);
-          }
-          const config = readInferenceLogConfig(deps.config);
-          const log = createInferenceLog({
-            db,
-            config,
-            logger: deps.logger,
-            httpAuth: deps.httpAuth,
-            permissions: deps.permissions,
-            registry: {
-              async getRegisteredModel(name) {
-                if (name !== 'wine-quality') throw new NotFoundError(name);
-                return { name, entityRef: 'model:default/wine-quality' };
-              },
-            },
-          });
-          deps.httpRouter.use(log.router);
-          if (config.kserveLogger.token) {
-            deps.httpRouter.addAuthPolicy({
-              path: KSERVE_LOGGER_PATH,
-              allow: 'unauthenticated',
-            });
-          }
-          await deps.scheduler.scheduleTask({
-            id: 'inference-log-purge',
-            frequency: config.log.purgeFrequency,
-            timeout: { minutes: 10 },
-            initialDelay: { minutes: 1 },
-            fn: async () => {
-              await log.inferenceLogger.purge();
-            },
-          });
-          deps.lifecycle.addShutdownHook(() => log.inferenceLogger.close());
-          onInit(log);
-        },
-      });
+const mockCreatedLogs: InferenceLog[] = [];
+jest.mock('./createInferenceLog', () => {
+  const actual = jest.requireActual('./createInferenceLog');
+  return {
+    ...actual,
+    createInferenceLog: (
+      ...args: Parameters<typeof actual.createInferenceLog>
+    ) => {
+      const log = actual.createInferenceLog(...args);
+      mockCreatedLogs.push(log);
+      return log;
     },
-  });
-}
+  };
+});
 
 describe.each(databaseIds)('inference log wiring on %s', databaseId => {
   it('serves the routes, takes the KServe token, and flushes on shutdown', async () => {
     const knex = await databases.init(databaseId);
-    const logs: InferenceLog[] = [];
     const config = {
       mlops: {
         serving: {
@@ -98,17 +47,23 @@ describe.each(databaseIds)('inference log wiring on %s', databaseId => {
         },
       },
     };
-    const backend = await startTestBackend({
-      features: [
-        createTestPlugin('mlops', log => logs.push(log)),
-        // A second instance in the same process: its own metrics registry.
-        createTestPlugin('mlops2', log => logs.push(log), false),
-        mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({ data: config }),
-      ],
-    });
-    const [log] = logs;
-    expect(logs[1].metrics.registry).not.toBe(log.metrics.registry);
+    const start = async (db: typeof knex) => {
+      const created = mockCreatedLogs.length;
+      const started = await startTestBackend({
+        features: [
+          mlopsPlugin,
+          mockServices.database.factory({ knex: db }),
+          mockServices.rootConfig.factory({ data: config }),
+        ],
+      });
+      expect(mockCreatedLogs).toHaveLength(created + 1);
+      return { backend: started, log: mockCreatedLogs[created] };
+    };
+    const { backend, log } = await start(knex);
+    // A second instance in the same process: its own metrics registry.
+    const second = await start(await databases.init(databaseId));
+    expect(second.log.metrics.registry).not.toBe(log.metrics.registry);
+    await second.backend.stop();
 
     const kserve = await request(backend.server)
       .post(`/api/mlops${KSERVE_LOGGER_PATH}?token=kserve-secret`)

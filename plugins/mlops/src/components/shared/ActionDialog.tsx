@@ -10,7 +10,9 @@ import Alert from '@material-ui/lab/Alert';
  * What went wrong, in the backend's words when it said (a `ResponseError`'s
  * own message is only the status line).
  */
-export function errorMessage(error: Error): string {
+export function errorMessage(thrown: unknown): string {
+  if (!(thrown instanceof Error)) return String(thrown);
+  const error = thrown;
   const cause = (error as { cause?: unknown }).cause;
   if (
     error.name === 'ResponseError' &&

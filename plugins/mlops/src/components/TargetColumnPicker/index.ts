@@ -1,0 +1,3 @@
+export { TargetColumnPicker, validateTargetColumn } from './TargetColumnPicker';
+export type { TargetColumnPickerUiOptions } from './TargetColumnPicker';
+export { targetColumnProblem } from './targetColumns';
