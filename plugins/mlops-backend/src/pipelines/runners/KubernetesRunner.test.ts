@@ -14,6 +14,7 @@ import {
 } from '../__testUtils__/harness';
 import { KubernetesRunner } from './KubernetesRunner';
 import { StepExecution } from './types';
+import type { StepHandle } from '../PipelineStore';
 
 jest.setTimeout(60_000);
 
@@ -130,11 +131,33 @@ describe('KubernetesRunner against the fake API server', () => {
       command: ['/bin/sh', '-c', 'echo prepared'],
     });
     const env = Object.fromEntries(
-      container.env.map((e: any) => [e.name, e.value]),
+      container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]),
     );
+    // The token is not in the Job: it comes from a Secret the Job owns.
+    expect(env.MLFLOW_TRACKING_TOKEN).toEqual({
+      secretKeyRef: {
+        name: prepare.metadata.name,
+        key: 'MLFLOW_TRACKING_TOKEN',
+      },
+    });
+    expect(JSON.stringify(posted)).not.toContain(`token-for-${run.id}`);
+    const secret = kube
+      .secrets(NAMESPACE)
+      .find(x => x.metadata.name === prepare.metadata.name);
+    expect(
+      Buffer.from(secret.data.MLFLOW_TRACKING_TOKEN, 'base64').toString(),
+    ).toBe(`token-for-${run.id}`);
+    expect(secret.metadata.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'Job',
+        name: prepare.metadata.name,
+        uid: kube
+          .jobs(NAMESPACE)
+          .find(j => j.metadata.name === prepare.metadata.name).metadata.uid,
+      }),
+    ]);
     expect(env).toMatchObject({
       MLFLOW_TRACKING_URI: 'http://localhost:7800/api/mlops/mlflow',
-      MLFLOW_TRACKING_TOKEN: `token-for-${run.id}`,
       OPENLINEAGE_URL: 'http://localhost:7800/api/mlops/lineage',
       LOOPLINE_PARAM_LR: '0.5',
       LOOPLINE_RUN_ID: run.id,
@@ -208,6 +231,8 @@ describe('KubernetesRunner against the fake API server', () => {
     ).toBe('Background');
     expect(kube.jobs(NAMESPACE)).toEqual([]);
     expect(kube.pods(NAMESPACE)).toEqual([]);
+    // The garbage collector took the Job's Secret with it.
+    expect(kube.secrets(NAMESPACE)).toEqual([]);
   });
 
   it('fails a step that outlives its timeout (activeDeadlineSeconds)', async () => {
@@ -296,6 +321,39 @@ describe('KubernetesRunner against the fake API server', () => {
     expect(kube.jobs(NAMESPACE).map(j => j.metadata.name)).toEqual([
       'not-ours',
     ]);
+  });
+
+  it('a restarted backend deletes the Job a step left (stopOrphan), and the step still waiting on it fails', async () => {
+    kube.setJobRule(() => ({ hang: true }));
+    const handles: StepHandle[] = [];
+    const running = runner.runStep(
+      execution(
+        { name: 'train', run: 'sleep 1000' },
+        {
+          onHandle: async handle => {
+            handles.push(handle);
+          },
+        },
+      ),
+    );
+    await waitFor(async () => handles.length === 1, 'the handle');
+    expect(handles[0]).toEqual({
+      job: expect.stringMatching(/^lp-train-/),
+      namespace: NAMESPACE,
+    });
+    const restarted = new KubernetesRunner({
+      kubeConfigOf: () => kube.kubeConfig(),
+      namespace: 'elsewhere',
+      defaultTimeoutSeconds: 60,
+      ttlSecondsAfterFinished: 60,
+    });
+    await restarted.stopOrphan('any', handles[0]);
+    expect(kube.jobs()).toEqual([]);
+    expect(kube.pods()).toEqual([]);
+    expect(await running).toMatchObject({
+      state: 'failed',
+      message: expect.stringMatching(/was deleted by someone else/),
+    });
   });
 
   function execution(

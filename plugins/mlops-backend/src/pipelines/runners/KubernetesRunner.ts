@@ -10,6 +10,11 @@ export const MANAGED_BY = 'loopline';
 export const RUN_ID_LABEL = 'loopline.dev/run-id';
 export const STEP_LABEL = 'loopline.dev/step';
 const CONTAINER = 'step';
+/** Step variables that carry credentials: passed through a Secret, not written into the Job. */
+const SECRET_ENV = [
+  'MLFLOW_TRACKING_TOKEN',
+  'OPENLINEAGE__TRANSPORT__AUTH__API_KEY',
+];
 
 export interface KubernetesRunnerOptions {
   /** The client configuration of a cluster by its name in the Kubernetes plugin's config (undefined: the default). */
@@ -82,6 +87,8 @@ export class KubernetesRunner implements StepRunner {
   /** The Job manifest of a step (exported for the tests and for reading). */
   jobFor(execution: StepExecution): {
     job: any;
+    /** The credentials of the step's environment, for its Secret (named as the Job). */
+    secretEnv: Record<string, string>;
     namespace: string;
     cluster?: string;
     timeoutSeconds: number;
@@ -149,18 +156,26 @@ export class KubernetesRunner implements StepRunner {
                 name: CONTAINER,
                 image,
                 command: argv,
-                env: Object.entries(env).map(([key, value]) => ({
-                  name: key,
-                  value,
-                })),
+                env: Object.keys(env).map(key =>
+                  SECRET_ENV.includes(key)
+                    ? {
+                        name: key,
+                        valueFrom: { secretKeyRef: { name, key } },
+                      }
+                    : { name: key, value: env[key] },
+                ),
               },
             ],
           },
         },
       },
     };
+    const secretEnv = Object.fromEntries(
+      Object.entries(env).filter(([key]) => SECRET_ENV.includes(key)),
+    );
     return {
       job,
+      secretEnv,
       namespace,
       ...(cluster ? { cluster } : {}),
       timeoutSeconds,
@@ -174,14 +189,15 @@ export class KubernetesRunner implements StepRunner {
     } catch (error) {
       return { state: 'failed', message: (error as Error).message };
     }
-    const { job, namespace, cluster, timeoutSeconds } = planned;
+    const { job, secretEnv, namespace, cluster, timeoutSeconds } = planned;
     const name = job.metadata.name as string;
     if (execution.signal.aborted) {
       return { state: 'cancelled', message: 'Cancelled before it started' };
     }
     const { batch, core } = this.apis(cluster);
+    let created: any;
     try {
-      await batch.createNamespacedJob({ namespace, body: job });
+      created = await batch.createNamespacedJob({ namespace, body: job });
     } catch (error) {
       return {
         state: 'failed',
@@ -189,6 +205,42 @@ export class KubernetesRunner implements StepRunner {
           error,
         )}`,
       };
+    }
+    if (Object.keys(secretEnv).length > 0) {
+      // Written after the Job so that it can be owned by it (and deleted
+      // with it, TTL included); the pod waits for it as for any Secret.
+      try {
+        await core.createNamespacedSecret({
+          namespace,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            type: 'Opaque',
+            metadata: {
+              name,
+              namespace,
+              labels: job.metadata.labels,
+              ownerReferences: [
+                {
+                  apiVersion: 'batch/v1',
+                  kind: 'Job',
+                  name,
+                  uid: created.metadata.uid,
+                },
+              ],
+            },
+            stringData: secretEnv,
+          },
+        });
+      } catch (error) {
+        await this.deleteJob(batch, namespace, name).catch(() => undefined);
+        return {
+          state: 'failed',
+          message: `Could not create the Secret ${namespace}/${name} of the step's credentials: ${apiMessage(
+            error,
+          )}`,
+        };
+      }
     }
     await execution.onHandle({
       job: name,

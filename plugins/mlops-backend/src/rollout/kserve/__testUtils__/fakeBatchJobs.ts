@@ -9,6 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { FieldCause, validateObjectMeta } from './crdSchema';
 
 /** What a Job's pod does: exit with a code after printing a log, or run until stopped. */
@@ -22,6 +23,7 @@ export interface FakeJobsApi {
   /** Copies of the stored Jobs (of one namespace, or all). */
   jobs(namespace?: string): any[];
   pods(namespace?: string): any[];
+  secrets(namespace?: string): any[];
   /** How the next Jobs end; default: exit 0 with an empty log at once. */
   setJobRule(rule: JobRule): void;
 }
@@ -44,6 +46,7 @@ const JOBS =
   /^\/apis\/batch\/v1\/(?:namespaces\/([^/]+)\/)?jobs(?:\/([^/]+)(\/status)?)?\/?$/;
 const PODS =
   /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+)(\/log)?)?\/?$/;
+const SECRETS = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?\/?$/;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The Job validation of the API server: schema, ObjectMeta, and the Job's own rules. */
@@ -129,6 +132,7 @@ export function createFakeJobs(nextResourceVersion: () => string) {
   const jobs = new Map<string, any>();
   const pods = new Map<string, any>();
   const logs = new Map<string, string>();
+  const secrets = new Map<string, any>();
   const timers = new Set<NodeJS.Timeout>();
   let rule: JobRule = () => ({ exitCode: 0 });
   const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -353,6 +357,16 @@ export function createFakeJobs(nextResourceVersion: () => string) {
           query.propagationPolicy ?? (body as any)?.propagationPolicy;
         // Orphan (the default for batch/v1 through the API) leaves the pods.
         if (propagation === 'Background' || propagation === 'Foreground') {
+          // The garbage collector: dependents of the Job (its env Secret).
+          for (const [secretKey, secret] of secrets) {
+            if (
+              (secret.metadata.ownerReferences ?? []).some(
+                (o: any) => o.uid === job.metadata.uid,
+              )
+            ) {
+              secrets.delete(secretKey);
+            }
+          }
           for (const [podKey, pod] of pods) {
             if (pod.metadata.labels['batch.kubernetes.io/job-name'] === name) {
               pods.delete(podKey);
@@ -375,6 +389,76 @@ export function createFakeJobs(nextResourceVersion: () => string) {
             },
           },
         };
+      }
+      return fail(405, 'MethodNotAllowed', `${method} is not supported`);
+    }
+
+    const secretMatch = SECRETS.exec(pathname);
+    if (secretMatch) {
+      const namespace = decodeURIComponent(secretMatch[1]);
+      const name = secretMatch[2] && decodeURIComponent(secretMatch[2]);
+      if (!name && method === 'POST') {
+        const secret = copy(body) as any;
+        if (secret?.metadata && secret.metadata.namespace === undefined) {
+          secret.metadata.namespace = namespace;
+        }
+        const causes = validateObjectMeta(secret?.metadata);
+        try {
+          new Secret(secret).validate();
+        } catch (error) {
+          causes.push({
+            reason: 'FieldValueInvalid',
+            field: '',
+            message: String((error as Error).message),
+          });
+        }
+        if (causes.length > 0) {
+          return fail(
+            422,
+            'Invalid',
+            `Secret "${secret?.metadata?.name}" is invalid: ${causes
+              .map(c => `${c.field}: ${c.message}`)
+              .join(', ')}`,
+            { name: secret?.metadata?.name, kind: 'Secret', causes },
+          );
+        }
+        const key = keyOf(namespace, secret.metadata.name);
+        if (secrets.has(key)) {
+          return fail(
+            409,
+            'AlreadyExists',
+            `secrets "${secret.metadata.name}" already exists`,
+          );
+        }
+        secret.metadata.uid = randomUUID();
+        secret.metadata.resourceVersion = nextResourceVersion();
+        // The API server turns stringData into base64 data.
+        secret.data = {
+          ...(secret.data ?? {}),
+          ...Object.fromEntries(
+            Object.entries(secret.stringData ?? {}).map(([k, v]) => [
+              k,
+              Buffer.from(String(v)).toString('base64'),
+            ]),
+          ),
+        };
+        delete secret.stringData;
+        secrets.set(key, secret);
+        return { status: 201, payload: copy(secret) };
+      }
+      if (name) {
+        const key = keyOf(namespace, name);
+        const secret = secrets.get(key);
+        if (!secret)
+          return fail(404, 'NotFound', `secrets "${name}" not found`);
+        if (method === 'GET') return { status: 200, payload: copy(secret) };
+        if (method === 'DELETE') {
+          secrets.delete(key);
+          return {
+            status: 200,
+            payload: { kind: 'Status', apiVersion: 'v1', status: 'Success' },
+          };
+        }
       }
       return fail(405, 'MethodNotAllowed', `${method} is not supported`);
     }
@@ -427,6 +511,10 @@ export function createFakeJobs(nextResourceVersion: () => string) {
     pods: namespace =>
       [...pods.values()]
         .filter(p => !namespace || p.metadata.namespace === namespace)
+        .map(copy),
+    secrets: namespace =>
+      [...secrets.values()]
+        .filter(x => !namespace || x.metadata.namespace === namespace)
         .map(copy),
     setJobRule(next) {
       rule = next;
