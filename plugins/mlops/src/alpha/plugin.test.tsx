@@ -74,6 +74,9 @@ describe('mlops plugin in the new frontend system', () => {
       'entity-content:mlops/model-versions',
       'entity-content:mlops/model-experiments',
       'entity-content:mlops/model-deployments',
+      'entity-content:mlops/model-drift',
+      'entity-content:mlops/pipeline-runs',
+      'entity-content:mlops/lineage',
       'scaffolder-form-field:mlops/target-column',
     ] as const) {
       expect(mlopsPlugin.getExtension(id)).toBeDefined();
@@ -98,6 +101,8 @@ describe('mlops plugin in the new frontend system', () => {
       'Versions',
       'Experiments',
       'Deployments',
+      'Drift',
+      'Lineage',
     ]);
     // The Overview holds the ML cards of a Model.
     expect(
@@ -118,10 +123,10 @@ describe('mlops plugin in the new frontend system', () => {
     );
   });
 
-  it("gives a Dataset's page no Model tabs", async () => {
+  it("gives a Dataset's page its Lineage tab and no Model tabs", async () => {
     renderApp('/catalog/default/dataset/wine-features');
     // The ML cards are on its Overview all the same.
     expect(await screen.findByText('Dataset details')).toBeInTheDocument();
-    expect(await tabNames()).toEqual(['Overview']);
+    expect(await tabNames()).toEqual(['Overview', 'Lineage']);
   });
 });
