@@ -491,11 +491,7 @@ export class LineageStore {
   }
 
   async getJobsByUuid(uuids: string[]): Promise<JobRecord[]> {
-    const out: JobRecord[] = [];
-    for (const chunk of chunks([...new Set(uuids)])) {
-      out.push(...(await this.db(JOBS).whereIn('uuid', chunk)).map(toJob));
-    }
-    return out;
+    return this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
   }
 
   async listJobs(
@@ -518,15 +514,7 @@ export class LineageStore {
   }
 
   async getJobVersions(uuids: string[]): Promise<JobVersionRecord[]> {
-    const out: JobVersionRecord[] = [];
-    for (const chunk of chunks([...new Set(uuids)])) {
-      out.push(
-        ...(await this.db(JOB_VERSIONS).whereIn('uuid', chunk)).map(
-          toJobVersion,
-        ),
-      );
-    }
-    return out;
+    return this.rowsWhereIn(JOB_VERSIONS, 'uuid', uuids, toJobVersion);
   }
 
   async listJobVersions(
@@ -550,11 +538,7 @@ export class LineageStore {
   }
 
   async getRuns(uuids: string[]): Promise<RunRecord[]> {
-    const out: RunRecord[] = [];
-    for (const chunk of chunks([...new Set(uuids)])) {
-      out.push(...(await this.db(RUNS).whereIn('uuid', chunk)).map(toRun));
-    }
-    return out;
+    return this.rowsWhereIn(RUNS, 'uuid', uuids, toRun);
   }
 
   async listRuns(
@@ -628,13 +612,7 @@ export class LineageStore {
   }
 
   async getDatasetsByUuid(uuids: string[]): Promise<DatasetRecord[]> {
-    const out: DatasetRecord[] = [];
-    for (const chunk of chunks([...new Set(uuids)])) {
-      out.push(
-        ...(await this.db(DATASETS).whereIn('uuid', chunk)).map(toDataset),
-      );
-    }
-    return out;
+    return this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
   }
 
   async listDatasets(
@@ -660,15 +638,7 @@ export class LineageStore {
   }
 
   async getDatasetVersions(uuids: string[]): Promise<DatasetVersionRecord[]> {
-    const out: DatasetVersionRecord[] = [];
-    for (const chunk of chunks([...new Set(uuids)])) {
-      out.push(
-        ...(await this.db(DATASET_VERSIONS).whereIn('uuid', chunk)).map(
-          toDatasetVersion,
-        ),
-      );
-    }
-    return out;
+    return this.rowsWhereIn(DATASET_VERSIONS, 'uuid', uuids, toDatasetVersion);
   }
 
   async listDatasetVersions(
@@ -694,19 +664,35 @@ export class LineageStore {
     jobUuids?: string[];
     datasetUuids?: string[];
   }): Promise<JobIoRecord[]> {
-    const out: JobIoRecord[] = [];
     const map = (r: any): JobIoRecord => ({
       jobUuid: r.job_uuid,
       direction: r.direction,
       datasetUuid: r.dataset_uuid,
     });
-    for (const chunk of chunks([...new Set(filter.jobUuids ?? [])])) {
-      out.push(...(await this.db(JOB_IO).whereIn('job_uuid', chunk)).map(map));
-    }
-    for (const chunk of chunks([...new Set(filter.datasetUuids ?? [])])) {
-      out.push(
-        ...(await this.db(JOB_IO).whereIn('dataset_uuid', chunk)).map(map),
-      );
+    return [
+      ...(await this.rowsWhereIn(JOB_IO, 'job_uuid', filter.jobUuids, map)),
+      ...(await this.rowsWhereIn(
+        JOB_IO,
+        'dataset_uuid',
+        filter.datasetUuids,
+        map,
+      )),
+    ];
+  }
+
+  /**
+   * The rows of `table` whose `column` is one of `keys` (each key once), read
+   * in chunks that stay under the engines' bound-variable limits.
+   */
+  private async rowsWhereIn<T>(
+    table: string,
+    column: string,
+    keys: string[] = [],
+    map: (row: any) => T,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    for (const chunk of chunks([...new Set(keys)])) {
+      out.push(...(await this.db(table).whereIn(column, chunk)).map(map));
     }
     return out;
   }
