@@ -15,13 +15,14 @@ import {
 import { KubernetesRunner } from './KubernetesRunner';
 import { StepExecution } from './types';
 import type { StepHandle } from '../PipelineStore';
+import { describeWithSpecs } from '../../__testUtils__/specs';
 
 jest.setTimeout(60_000);
 
 const NAMESPACE = 'ml-pipelines';
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
-describe('KubernetesRunner against the fake API server', () => {
+describeWithSpecs('KubernetesRunner against the fake API server', () => {
   let kube: FakeKubeApiServer;
   let knex: Knex;
   let clock = Date.now();
