@@ -420,7 +420,46 @@ async function browserChecks() {
   await shot(page, 'wine-quality.png');
   await registryChecks(browser, page, browserLog);
   await deploymentChecks(page);
+  await scenarioChecks({ browser, page });
   browserLog.end();
+}
+
+// ---- scenarios: one file per area under e2e/scenarios, run in name order ------
+
+/**
+ * Each `e2e/scenarios/<nn>-<area>.mjs` exports a default `async (ctx) => void`
+ * that runs its checks with `ctx.check`, so areas add journeys without editing
+ * this file. They run after the registry and rollout checks, on the same page.
+ */
+async function scenarioChecks({ browser, page }) {
+  const dir = path.join(ROOT, 'e2e', 'scenarios');
+  if (!fs.existsSync(dir)) return;
+  const ctx = {
+    browser,
+    page,
+    check,
+    shot,
+    expectVisible,
+    api,
+    registerVersion,
+    startTraffic,
+    sleep,
+    ROOT,
+    OUT,
+    BASE_URL,
+    BACKEND_URL,
+    API,
+    DEMO_TOKEN,
+    STEP_TIMEOUT,
+  };
+  for (const file of fs.readdirSync(dir).filter(f => f.endsWith('.mjs')).sort()) {
+    const scenario = await import(path.join(dir, file));
+    await check(`scenario ${file} loads`, async () => {
+      if (typeof scenario.default !== 'function')
+        throw new Error('no default export function');
+    });
+    await scenario.default(ctx);
+  }
 }
 
 // ---- registry: versions, experiments, a promotion, a refusal -------------------
