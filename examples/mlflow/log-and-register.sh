@@ -37,8 +37,15 @@ if [[ -n $ONNX ]]; then
 fi
 call POST runs/update "{\"run_id\":\"$run\",\"status\":\"FINISHED\",\"end_time\":$(date +%s%3N)}" >/dev/null
 
-# mlflow.register_model: the registered model may exist already.
-call POST registered-models/create "{\"name\":\"$MODEL\"}" >/dev/null 2>&1 || true
+# mlflow.register_model: the registered model may exist already. Any other
+# refusal stops here, e.g. INVALID_PARAMETER_VALUE when the catalog has no
+# Model entity named $MODEL (nor one named by a loopline.dev/entity-ref tag).
+if ! created=$(call POST registered-models/create "{\"name\":\"$MODEL\"}" 2>&1); then
+  case $created in
+    *RESOURCE_ALREADY_EXISTS*) ;;
+    *) echo "$created" >&2; exit 1 ;;
+  esac
+fi
 version=$(call POST model-versions/create "{\"name\":\"$MODEL\",\"source\":\"$source\",\"run_id\":\"$run\"}" | json model_version.version)
 echo "registered $MODEL version $version"
 call GET "model-versions/get?name=$MODEL&version=$version"; echo

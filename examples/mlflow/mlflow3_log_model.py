@@ -12,8 +12,11 @@ model_id and the source models:/<model_id>). The ONNX flavour writes model.onnx,
 which Loopline checks in onnxruntime and serves; the scikit-learn flavour is
 registered too, as a version without a servable artifact. The registered model
 belongs to the catalog Model of the same name (or to the one named by the
-loopline.dev/entity-ref tag). plugins/mlops-backend/src/mlflow/loggedModels.test.ts
-makes the same REST calls, in the same order.
+loopline.dev/entity-ref tag); with neither, Loopline refuses it with
+INVALID_PARAMETER_VALUE, so NAME is a Model of examples/models.yaml. Versions
+come back READY (the ONNX check runs before the answer), so the client does not
+wait. plugins/mlops-backend/src/mlflow/loggedModels.test.ts makes the same REST
+calls, in the same order.
 """
 
 import mlflow

@@ -12,6 +12,7 @@ import { applyMigrations } from './database/migrations';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
 import { createInfoRouter, InfoService } from './info';
 import {
+  catalogModelEntityLookup,
   FileSystemArtifactStore,
   RegistryService,
   RegistryStore,
@@ -298,6 +299,7 @@ export const mlopsPlugin = createBackendPlugin({
               tracking,
               loggedModels,
               registry,
+              modelEntityExists: catalogModelEntityLookup(catalog),
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
               artifactBodyLimit: maxArtifactBytes,

@@ -10,6 +10,7 @@ import {
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
+import { mockModelCatalog } from '../__testUtils__/catalog';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 import * as grpc from '@grpc/grpc-js';
 import { loadInferenceProto } from './grpc';
@@ -90,6 +91,7 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
     const backend = await startTestBackend({
       features: [
         mlopsPlugin,
+        mockModelCatalog('wine'),
         mockServices.database.factory({ knex }),
         mockServices.rootConfig.factory({
           data: {

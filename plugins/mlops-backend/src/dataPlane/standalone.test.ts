@@ -10,6 +10,7 @@ import {
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
+import { mockModelCatalog } from '../__testUtils__/catalog';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 import type { DataPlaneServer } from './DataPlaneServer';
 import { HttpControlPlaneChannel } from './standalone';
@@ -60,6 +61,7 @@ describe('the standalone data plane', () => {
       const backend = await startTestBackend({
         features: [
           mlopsPlugin,
+          mockModelCatalog('wine'),
           mockServices.database.factory({ knex }),
           mockServices.rootConfig.factory({
             data: {

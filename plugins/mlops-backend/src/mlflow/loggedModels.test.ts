@@ -9,6 +9,7 @@ import {
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
+import { mockModelCatalog } from '../__testUtils__/catalog';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 
 const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
@@ -42,6 +43,7 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
     const { server } = await startTestBackend({
       features: [
         mlopsPlugin,
+        mockModelCatalog('wine-quality'),
         mockServices.database.factory({ knex }),
         mockServices.rootConfig.factory({
           data: { mlops: { artifacts: { directory: artifactDir } } },
@@ -82,7 +84,9 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       })
       .expect(200);
 
-    // log_model 1: the logged model, PENDING, with its own artifact folder.
+    // log_model 1: the run's params, then the logged model, PENDING, with
+    // its own artifact folder.
+    await http.get(`${API}/runs/get`).query({ run_id: runId }).expect(200);
     const created = await http
       .post(`${API}/logged-models`)
       .send({
@@ -114,7 +118,38 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       data: { params: [{ key: 'alpha', value: '0.5' }], metrics: [] },
     });
 
-    // log_model 2: the files, through the proxied artifact store.
+    // log_model 2: the model is an output of the run; the run's metrics of
+    // that step are logged again with its model_id (known ones are ignored).
+    await http
+      .post(`${API}/runs/outputs`)
+      .send({ run_id: runId, models: [{ model_id: modelId, step: 0 }] })
+      .expect(200);
+    await http.get(`${API}/runs/get`).query({ run_id: runId }).expect(200);
+    const history = await http
+      .get(`${API}/metrics/get-history`)
+      .query({ run_id: runId, metric_key: 'rmse' })
+      .expect(200);
+    await http
+      .post(`${API}/runs/log-batch`)
+      .send({
+        run_id: runId,
+        metrics: history.body.metrics.map((m: any) => ({
+          ...m,
+          run_id: runId,
+          model_id: modelId,
+        })),
+      })
+      .expect(200);
+    expect(
+      (
+        await http
+          .get(`${API}/metrics/get-history`)
+          .query({ run_id: runId, metric_key: 'rmse' })
+          .expect(200)
+      ).body.metrics,
+    ).toHaveLength(1);
+
+    // log_model 3: the files, through the proxied artifact store.
     const folder = `${experimentId}/models/${modelId}/artifacts`;
     await http
       .put(`${ARTIFACTS}/${folder}/MLmodel`)
@@ -127,16 +162,12 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       .send(onnxModel)
       .expect(200);
 
-    // log_model 3: finalize, then link the model to the run as an output.
+    // log_model 4: finalized when the files are in.
     const finalized = await http
       .patch(`${API}/logged-models/${modelId}`)
       .send({ model_id: modelId, status: 'LOGGED_MODEL_READY' })
       .expect(200);
     expect(finalized.body.model.info.status).toBe('LOGGED_MODEL_READY');
-    await http
-      .post(`${API}/runs/outputs`)
-      .send({ run_id: runId, models: [{ model_id: modelId, step: 0 }] })
-      .expect(200);
 
     // The model's files, relative to its artifact root.
     const listed = await http
@@ -150,7 +181,8 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       ],
     });
 
-    // register_model: the registered model, then a version from models:/<id>.
+    // register_model (registered_model_name=): the registered model, then a
+    // version from models:/<id> with its model_id and no run_id.
     await http
       .post(`${API}/registered-models/create`)
       .send({ name: 'wine-quality' })
@@ -160,10 +192,11 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       .send({
         name: 'wine-quality',
         source: `models:/${modelId}`,
-        run_id: runId,
         model_id: modelId,
       })
       .expect(200);
+    // READY at once: the ONNX check ran before the answer, so the client's
+    // wait for PENDING_REGISTRATION to end returns without polling.
     expect(version.body.model_version).toMatchObject({
       name: 'wine-quality',
       version: '1',
@@ -178,6 +211,25 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       .get('/api/mlops/registry/models/wine-quality/versions/1/artifact')
       .expect(200);
     expect(Buffer.from(artifact.body).equals(onnxModel)).toBe(true);
+    // The client then records the registration on the logged model's tags;
+    // the server lists it in `registrations`.
+    const registered = await http
+      .get(`${API}/logged-models/${modelId}`)
+      .expect(200);
+    expect(registered.body.model.info.registrations).toEqual([
+      { name: 'wine-quality', version: '1' },
+    ]);
+    await http
+      .patch(`${API}/logged-models/${modelId}/tags`)
+      .send({
+        tags: [
+          {
+            key: 'mlflow.modelVersions',
+            value: JSON.stringify([{ name: 'wine-quality', version: '1' }]),
+          },
+        ],
+      })
+      .expect(200);
 
     // set_registered_model_alias, get_model_version_by_alias
     await http
@@ -197,7 +249,7 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       .expect(200);
     expect(staged.body.model_version.current_stage).toBe('Staging');
 
-    // The logged model: get, search, tags, params; then delete.
+    // The logged model: get, search, tags, params.
     await http
       .patch(`${API}/logged-models/${modelId}/tags`)
       .send({ tags: [{ key: 'team', value: 'wine' }] })
@@ -224,11 +276,73 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
     expect(searched.body.models.map((m: any) => m.info.model_id)).toEqual([
       modelId,
     ]);
+    expect(searched.body.models[0].info.registrations).toEqual([
+      { name: 'wine-quality', version: '1' },
+    ]);
     const none = await http
       .post(`${API}/logged-models/search`)
       .send({ experiment_ids: [experimentId], filter: "params.alpha = '9'" })
       .expect(200);
     expect(none.body.models).toEqual([]);
+
+    // rename_registered_model: the version's file stays readable, and a new
+    // registered model under the old name keeps files of its own.
+    await http
+      .post(`${API}/registered-models/rename`)
+      .send({ name: 'wine-quality', new_name: 'wine-quality-legacy' })
+      .expect(200);
+    await http
+      .post(`${API}/registered-models/create`)
+      .send({ name: 'wine-quality' })
+      .expect(200);
+    await http
+      .post(`${API}/model-versions/create`)
+      .send({
+        name: 'wine-quality',
+        source: `models:/${modelId}`,
+        model_id: modelId,
+      })
+      .expect(200);
+    for (const name of ['wine-quality-legacy', 'wine-quality']) {
+      const file = await http
+        .get(`/api/mlops/registry/models/${name}/versions/1/artifact`)
+        .expect(200);
+      expect(Buffer.from(file.body).equals(onnxModel)).toBe(true);
+    }
+    expect(
+      (await http.get(`${API}/logged-models/${modelId}`).expect(200)).body
+        .model.info.registrations,
+    ).toEqual([
+      { name: 'wine-quality', version: '1' },
+      { name: 'wine-quality-legacy', version: '1' },
+    ]);
+
+    // delete_model_version, delete_registered_model, delete_logged_model
+    await http
+      .delete(`${API}/model-versions/delete`)
+      .send({ name: 'wine-quality-legacy', version: '1' })
+      .expect(200);
+    await http
+      .delete(`${API}/registered-models/delete`)
+      .send({ name: 'wine-quality-legacy' })
+      .expect(200);
+    await http
+      .delete(`${API}/registered-models/delete`)
+      .send({ name: 'wine-quality' })
+      .expect(200);
+    expect(
+      (await http.get(`${API}/logged-models/${modelId}`).expect(200)).body
+        .model.info.registrations,
+    ).toEqual([]);
+    const audit = await http
+      .get('/api/mlops/audit')
+      .query({ entityRef: 'model:default/wine-quality' })
+      .expect(200);
+    expect(audit.body.items.map((e: any) => e.action).slice(0, 3)).toEqual([
+      'registry.model.delete',
+      'registry.model.delete',
+      'registry.version.delete',
+    ]);
     await http.delete(`${API}/logged-models/${modelId}/tags/team`).expect(200);
     await http.delete(`${API}/logged-models/${modelId}`).expect(200);
     const gone = await http.get(`${API}/logged-models/${modelId}`);

@@ -107,8 +107,14 @@ export function toMlflowRegisteredModel(
   };
 }
 
-/** MLflow's LoggedModel: `{info, data}`. */
-export function toMlflowLoggedModel(model: LoggedModel) {
+/**
+ * MLflow's LoggedModel: `{info, data}`; `registrations` are the registry
+ * versions created from it (`{name, version}`, the version as a string).
+ */
+export function toMlflowLoggedModel(
+  model: LoggedModel,
+  registrations: Array<{ name: string; version: number }> = [],
+) {
   return {
     info: {
       model_id: model.modelId,
@@ -122,7 +128,10 @@ export function toMlflowLoggedModel(model: LoggedModel) {
       ...(model.sourceRunId ? { source_run_id: model.sourceRunId } : {}),
       ...(model.statusMessage ? { status_message: model.statusMessage } : {}),
       tags: keyValues(model.tags),
-      registrations: [],
+      registrations: registrations.map(r => ({
+        name: r.name,
+        version: String(r.version),
+      })),
     },
     data: { params: keyValues(model.params), metrics: [] },
   };

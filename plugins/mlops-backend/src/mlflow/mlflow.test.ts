@@ -11,6 +11,7 @@ import {
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
+import { mockModelCatalog } from '../__testUtils__/catalog';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 
 const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
@@ -44,6 +45,7 @@ describe.each(databaseIds)('MLflow REST API on %s', databaseId => {
     const { server } = await startTestBackend({
       features: [
         mlopsPlugin,
+        mockModelCatalog('wine-quality'),
         mockServices.database.factory({ knex }),
         mockServices.permissions.factory({ result }),
         mockServices.rootConfig.factory({
@@ -455,6 +457,47 @@ describe.each(databaseIds)('MLflow REST API on %s', databaseId => {
           .query({ run_id: runId, path: decodeURIComponent(bad) }),
       );
     }
+    // A logged model's listing (MLflow 3).
+    const modelId = (
+      await http
+        .post(`${API}/logged-models`)
+        .send({ experiment_id: experimentId, source_run_id: runId })
+        .expect(200)
+    ).body.model.info.model_id;
+    for (const bad of ['../..', '/etc', 'a/../../b', '%2e%2e', '..%2f..']) {
+      await refused(
+        await http
+          .get(`${API}/logged-models/${modelId}/artifacts/directories`)
+          .query({ artifact_directory_path: bad }),
+      );
+    }
+    // A version's source is read from the artifact store too.
+    await http
+      .post(`${API}/registered-models/create`)
+      .send({ name: 'wine-quality' })
+      .expect(200);
+    for (const source of [
+      'mlflow-artifacts:/../../etc/passwd',
+      'mlflow-artifacts:/0/%2e%2e/%2e%2e/x.onnx',
+      `runs:/${runId}/../../../x`,
+      `models:/${modelId}/../../..`,
+      `models:/${modelId}/%2e%2e%2f%2e%2e`,
+    ]) {
+      await refused(
+        await http
+          .post(`${API}/model-versions/create`)
+          .send({ name: 'wine-quality', source, run_id: runId }),
+      );
+    }
+    // Nothing was registered by the refused calls.
+    expect(
+      (
+        await http
+          .get(`${API}/model-versions/search`)
+          .query({ filter: "name = 'wine-quality'" })
+          .expect(200)
+      ).body.model_versions ?? [],
+    ).toEqual([]);
   });
 
   it('needs credentials and the policy’s permission for registry changes', async () => {

@@ -11,6 +11,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
+import { mockModelCatalog } from '../__testUtils__/catalog';
 
 const databaseIds: TestDatabaseId[] = ['POSTGRES_15', 'SQLITE_3'];
 const databases = TestDatabases.create({ ids: databaseIds });
@@ -34,6 +35,7 @@ describe.each(databaseIds)(
       const { server } = await startTestBackend({
         features: [
           mlopsPlugin,
+          mockModelCatalog('wine', 'white-wine'),
           mockServices.database.factory({ knex }),
           mockServices.permissions.factory({
             result: result as AuthorizeResult.ALLOW,
@@ -228,6 +230,54 @@ describe.each(databaseIds)(
       expect(actions.slice(0, 2)).toEqual([
         'registry.model.delete',
         'registry.model.rename',
+      ]);
+    });
+
+    it('refuses a registered model with no catalog Model, naming both ways to attach it', async () => {
+      const http = await start();
+      const unclaimed = await http
+        .post(`${API}/registered-models/create`)
+        .send({ name: 'unclaimed', tags: [{ key: 'team', value: 'ml' }] });
+      expectError(unclaimed, 400, 'INVALID_PARAMETER_VALUE');
+      expect(unclaimed.body.message).toContain('model:default/unclaimed');
+      expect(unclaimed.body.message).toContain(
+        "add a Model entity named 'unclaimed'",
+      );
+      expect(unclaimed.body.message).toContain('loopline.dev/entity-ref');
+      expectError(
+        await http
+          .get(`${API}/registered-models/get`)
+          .query({ name: 'unclaimed' }),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+      // A tag naming a Model the catalog lacks is refused the same way ...
+      expectError(
+        await http.post(`${API}/registered-models/create`).send({
+          name: 'unclaimed',
+          tags: [{ key: 'loopline.dev/entity-ref', value: 'model:default/nope' }],
+        }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+      );
+      // ... and a tag naming an existing Model attaches the model to it.
+      const attached = await http
+        .post(`${API}/registered-models/create`)
+        .send({
+          name: 'unclaimed',
+          tags: [{ key: 'loopline.dev/entity-ref', value: 'model:default/wine' }],
+        })
+        .expect(200);
+      expect(attached.body.registered_model.name).toBe('unclaimed');
+      expect(
+        (
+          await http
+            .get('/api/mlops/registry/models/unclaimed')
+            .expect(200)
+        ).body.entityRef,
+      ).toBe('model:default/wine');
+      expect(await knex('registry_models').pluck('name')).toEqual([
+        'unclaimed',
       ]);
     });
 

@@ -6,7 +6,7 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { createRequestAuth } from '../lib/http';
-import { RegistryService } from '../registry';
+import { ModelEntityLookup, RegistryService } from '../registry';
 import { LoggedModelService, TrackingService } from '../tracking';
 import { MlflowError, mlflowErrorHandler } from './errors';
 import { MlflowArtifacts } from './MlflowArtifacts';
@@ -32,6 +32,8 @@ export function createMlflowRouter(options: {
   tracking: TrackingService;
   loggedModels: LoggedModelService;
   registry: RegistryService;
+  /** Whether the catalog has a Model entity; a registered model without one is refused. */
+  modelEntityExists: ModelEntityLookup;
   artifacts: MlflowArtifacts;
   jsonBodyLimit: string;
   artifactBodyLimit: number;
@@ -46,6 +48,7 @@ export function createMlflowRouter(options: {
     tracking,
     loggedModels: options.loggedModels,
     registry,
+    modelEntityExists: options.modelEntityExists,
     artifacts,
     input: mlflowInput,
     tags: tagRecord,

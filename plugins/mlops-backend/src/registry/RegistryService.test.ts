@@ -345,6 +345,55 @@ describe.each(databaseIds)('RegistryService on %s', databaseId => {
       expect(again.version).toBe(1);
       expect(again.aliases).toEqual([]);
     });
+
+    it('renames without moving files; a new model of the old name keeps its own', async () => {
+      const { service, artifacts } = await setup();
+      const first = linearRegressionOnnx();
+      const second = linearRegressionOnnx([9, 9, 9], 9);
+      expect(first.equals(second)).toBe(false);
+      await service.createRegisteredModel({ name: 'wine' });
+      const v1 = await service.createVersion({
+        name: 'wine',
+        source: 's',
+        artifact: first,
+        credentials: alice,
+      });
+      expect(v1.artifact?.path).toBe('wine/1/model.onnx');
+
+      await service.renameRegisteredModel({
+        name: 'wine',
+        newName: 'red-wine',
+        credentials: alice,
+      });
+      // The file stayed where it was recorded, and later versions join it.
+      expect(await service.readArtifact('red-wine', 1)).toEqual(first);
+      const v2 = await service.createVersion({
+        name: 'red-wine',
+        source: 's',
+        artifact: first,
+        credentials: alice,
+      });
+      expect(v2.artifact?.path).toBe('wine/2/model.onnx');
+
+      // A new model named like the old one writes into a folder of its own.
+      await service.createRegisteredModel({ name: 'wine' });
+      const other = await service.createVersion({
+        name: 'wine',
+        source: 's',
+        artifact: second,
+        credentials: alice,
+      });
+      expect(other.artifact?.path).toMatch(/^wine~[0-9a-f]{8}\/1\/model\.onnx$/);
+      expect(await service.readArtifact('red-wine', 1)).toEqual(first);
+      expect(await service.readArtifact('wine', 1)).toEqual(second);
+
+      // Deleting one removes its files only.
+      await service.deleteRegisteredModel({ name: 'red-wine', credentials: alice });
+      expect(await artifacts.exists('wine')).toBe(false);
+      expect(await service.readArtifact('wine', 1)).toEqual(second);
+      await service.deleteRegisteredModel({ name: 'wine', credentials: alice });
+      expect(await artifacts.list('')).toEqual([]);
+    });
   });
 
   describe('versions', () => {

@@ -9,6 +9,7 @@ import {
   Page,
   RegisteredModel,
 } from '@loopline/mlops-common';
+import { randomBytes } from 'crypto';
 import { Knex } from 'knex';
 import { actorOf, AuditTrail } from '../audit';
 import { ArtifactStore } from './artifacts/ArtifactStore';
@@ -57,7 +58,10 @@ export type RunLookup = (runIds: string[]) => Promise<Map<string, RunData>>;
 
 export interface RegistryServiceOptions {
   store: RegistryStore;
-  /** Where version artifacts are kept (`<name>/<version>/model.onnx`). */
+  /**
+   * Where version artifacts are kept (`<folder>/<version>/model.onnx`; the
+   * folder is the model's name when it was created).
+   */
   artifacts: ArtifactStore;
   auditTrail: AuditTrail;
   /** Metrics and params of source runs; without it versions show none. */
@@ -160,8 +164,16 @@ export class RegistryService {
         if (await this.store.getModel(name, trx)) {
           throw new ConflictError(`Registered model '${name}' already exists`);
         }
+        const artifactFolder = await this.newArtifactFolder(name, trx);
         await this.store.insertModel(
-          { name, entityRef, description, createdAt: now, updatedAt: now },
+          {
+            name,
+            entityRef,
+            description,
+            createdAt: now,
+            updatedAt: now,
+            artifactFolder,
+          },
           tags,
           trx,
         );
@@ -173,6 +185,25 @@ export class RegistryService {
       throw error;
     }
     return this.getRegisteredModel(name);
+  }
+
+  /**
+   * The folder of a new model's version files: its name, unless a model
+   * renamed away from that name (or files left on disk) still has it; then
+   * the name with a random suffix. Never changed afterwards, so a rename
+   * moves no files and a later model of the old name writes elsewhere.
+   */
+  private async newArtifactFolder(
+    name: string,
+    trx: Knex.Transaction,
+  ): Promise<string> {
+    if (
+      !(await this.store.isArtifactFolderTaken(name, trx)) &&
+      !(await this.artifacts.exists(name))
+    ) {
+      return name;
+    }
+    return `${name}~${randomBytes(4).toString('hex')}`;
   }
 
   async getRegisteredModel(name: string): Promise<RegisteredModel> {
@@ -239,9 +270,13 @@ export class RegistryService {
   }): Promise<void> {
     const { name } = request;
     await this.refuseInUse(name, undefined, 'delete');
+    let folder: string | undefined;
+    let files: Array<string | undefined> = [];
     await this.store.transaction(async trx => {
       const model = await this.requireModel(name, trx, true);
       const versions = await this.store.listVersions(name, trx);
+      folder = model.artifactFolder;
+      files = versions.map(v => v.artifact?.path);
       await this.store.deleteModel(name, trx);
       await this.auditTrail.record(
         {
@@ -257,13 +292,19 @@ export class RegistryService {
         trx,
       );
     });
-    await this.artifacts.remove(name);
+    // Each recorded file too: one written before folders were kept per
+    // model may lie outside the folder.
+    for (const file of files) {
+      await this.artifacts.removeQuietly(file);
+    }
+    await this.artifacts.remove(folder!);
   }
 
   /**
    * MLflow's `registered-models/rename`: the model, its versions, tags and
-   * aliases under a new name; it keeps its catalog Model. Refused while a
-   * deployment routes one of its versions. Audited as `registry.model.rename`.
+   * aliases under a new name; it keeps its catalog Model and its artifact
+   * folder (no file moves). Refused while a deployment routes one of its
+   * versions. Audited as `registry.model.rename`.
    */
   async renameRegisteredModel(request: {
     name: string;
@@ -384,7 +425,7 @@ export class RegistryService {
         const now = this.clock();
         let artifact: ArtifactRecord | undefined;
         if (inspected) {
-          writtenPath = this.artifacts.pathOf(name, next);
+          writtenPath = this.artifacts.pathOf(model.artifactFolder, next);
           artifact = await this.artifacts.write(
             writtenPath,
             request.artifact!,
@@ -525,6 +566,23 @@ export class RegistryService {
       byModel.get(version.name)?.push(version);
     }
     return byModel;
+  }
+
+  /**
+   * The versions registered from each MLflow logged model (MLflow's
+   * `registrations` of a LoggedModel), keyed by model id.
+   */
+  async registrationsOf(
+    modelIds: string[],
+  ): Promise<Map<string, Array<{ name: string; version: number }>>> {
+    const result = new Map<string, Array<{ name: string; version: number }>>();
+    if (modelIds.length === 0) return result;
+    for (const v of await this.store.listVersionsOfLoggedModels(modelIds)) {
+      const list = result.get(v.modelId!) ?? [];
+      list.push({ name: v.name, version: v.version });
+      result.set(v.modelId!, list);
+    }
+    return result;
   }
 
   async updateVersion(
@@ -828,7 +886,7 @@ export class RegistryService {
   // ---- artifacts ---------------------------------------------------------
 
   /**
-   * Stores the version's ONNX model at `<name>/<version>/<fileName>` after
+   * Stores the version's ONNX model at `<folder>/<version>/<fileName>` after
    * checking it loads; records sha256, size and signature on the version.
    * Bytes that are not a loadable model store nothing and change nothing.
    * Uploading the same bytes again is a no-op; other bytes over an existing
@@ -844,7 +902,8 @@ export class RegistryService {
   }): Promise<ModelVersion> {
     const { name, bytes } = request;
     const number = parseVersion(request.version);
-    const path = this.artifacts.pathOf(name, number, request.fileName);
+    const { artifactFolder } = await this.requireModel(name);
+    const path = this.artifacts.pathOf(artifactFolder, number, request.fileName);
     await this.requireVersion(name, number);
     const signature = await this.artifacts.inspect(name, bytes, path);
 

@@ -19,6 +19,8 @@ export interface ModelRecord {
   createdAt: number;
   updatedAt: number;
   lastVersion: number;
+  /** The artifact store folder of its version files: chosen at creation, kept on rename. */
+  artifactFolder: string;
 }
 
 /** A version's artifact columns. */
@@ -55,6 +57,7 @@ interface ModelRow {
   created_at: number | string;
   updated_at: number | string;
   last_version: number | string;
+  artifact_folder?: string | null;
 }
 
 interface VersionRow {
@@ -112,6 +115,8 @@ function toModel(row: ModelRow): ModelRecord {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     lastVersion: Number(row.last_version),
+    // Rows written before the column existed keep their files under the name.
+    artifactFolder: row.artifact_folder || row.name,
   };
 }
 
@@ -200,6 +205,7 @@ export class RegistryStore {
       created_at: model.createdAt,
       updated_at: model.updatedAt,
       last_version: 0,
+      artifact_folder: model.artifactFolder,
     });
     const rows = Object.entries(tags).map(([key, value]) => ({
       model_name: model.name,
@@ -235,6 +241,20 @@ export class RegistryStore {
       records.push(...rows.map(toModel));
     }
     return records;
+  }
+
+  /** Whether a model (under any name) keeps its files in `folder`. */
+  async isArtifactFolderTaken(
+    folder: string,
+    trx: Knex.Transaction,
+  ): Promise<boolean> {
+    const row = await trx(MODELS)
+      .where({ artifact_folder: folder })
+      .orWhere(builder =>
+        builder.whereNull('artifact_folder').andWhere({ name: folder }),
+      )
+      .first('name');
+    return row !== undefined;
   }
 
   async findModelsByEntityRef(entityRef: string): Promise<ModelRecord[]> {
@@ -313,10 +333,12 @@ export class RegistryStore {
     trx: Knex.Transaction,
   ): Promise<void> {
     const model = await trx(MODELS).where({ name }).first();
+    // The folder moves over once the old row is gone (it is unique).
     await trx(MODELS).insert({
       ...model,
       name: newName,
       updated_at: updatedAt,
+      artifact_folder: null,
     });
     // Children are copied under the new name before the old rows go: the
     // foreign keys hold at every step on both engines.
@@ -332,6 +354,9 @@ export class RegistryStore {
       }
     }
     await this.deleteModel(name, trx);
+    await trx(MODELS)
+      .where({ name: newName })
+      .update({ artifact_folder: model.artifact_folder ?? name });
   }
 
   async deleteVersion(
@@ -442,6 +467,23 @@ export class RegistryStore {
       .where({ model_name: name })
       .orderBy('version', 'desc');
     return rows.map(toVersion);
+  }
+
+  /** The versions registered from these MLflow logged models, by model name and number. */
+  async listVersionsOfLoggedModels(
+    modelIds: string[],
+  ): Promise<VersionRecord[]> {
+    const records: VersionRecord[] = [];
+    for (const chunk of chunks([...new Set(modelIds)])) {
+      const rows = await this.db<VersionRow>(VERSIONS)
+        .whereIn('model_id', chunk)
+        .orderBy([
+          { column: 'model_name', order: 'asc' },
+          { column: 'version', order: 'asc' },
+        ]);
+      records.push(...rows.map(toVersion));
+    }
+    return records;
   }
 
   async listVersionsInStage(

@@ -12,7 +12,7 @@ const DEFAULT_ARTIFACT_FILE = 'model.onnx';
 
 /**
  * The files of model versions: where a version's ONNX model lives
- * (`<name>/<version>/<file>.onnx`), checking bytes load as a model before
+ * (`<model folder>/<version>/<file>.onnx`), checking bytes load as a model before
  * they are kept, writing and reading them against their recorded digest.
  * Knows nothing of the database or the audit trail: the RegistryService
  * records what this class wrote, in its own transaction.
@@ -24,7 +24,11 @@ export class VersionArtifacts {
   ) {}
 
   /** Where a version's model file goes; `fileName` must be a plain `*.onnx` name. */
-  pathOf(name: string, version: number | string, fileName?: string): string {
+  pathOf(
+    folder: string,
+    version: number | string,
+    fileName?: string,
+  ): string {
     const file = fileName ?? DEFAULT_ARTIFACT_FILE;
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.onnx$/.test(file)) {
       throw new InputError(
@@ -33,7 +37,7 @@ export class VersionArtifacts {
         )}: a plain file name ending in .onnx`,
       );
     }
-    return `${name}/${version}/${file}`;
+    return `${folder}/${version}/${file}`;
   }
 
   /**
@@ -83,6 +87,11 @@ export class VersionArtifacts {
       sha256: artifact.sha256,
       sizeBytes: artifact.sizeBytes,
     });
+  }
+
+  /** Whether a file or folder exists at `path`. */
+  exists(path: string): Promise<boolean> {
+    return this.files.exists(path);
   }
 
   /** Removes a file or folder (all versions of a model, one version) if it exists. */

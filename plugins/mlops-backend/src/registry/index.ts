@@ -24,3 +24,8 @@ export {
   validateAliasName,
   validateModelName,
 } from './names';
+export {
+  catalogModelEntityLookup,
+  requireModelEntity,
+} from './modelEntity';
+export type { ModelEntityLookup } from './modelEntity';

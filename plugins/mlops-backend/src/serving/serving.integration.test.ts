@@ -10,6 +10,7 @@ import {
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { mlopsPlugin } from '../plugin';
+import { mockModelCatalog } from '../__testUtils__/catalog';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 import type { InferenceLog } from './log/createInferenceLog';
 
@@ -60,6 +61,7 @@ describe.each(databaseIds)(
       const { server } = await startTestBackend({
         features: [
           mlopsPlugin,
+          mockModelCatalog('wine'),
           mockServices.database.factory({ knex }),
           mockServices.rootConfig.factory({
             data: {

@@ -3,7 +3,7 @@ import { Request } from 'express';
 import { z } from 'zod';
 import { RequestAuth } from '../../lib/http';
 import { describeIssues } from '../../lib/validation';
-import { RegistryService } from '../../registry';
+import { ModelEntityLookup, RegistryService } from '../../registry';
 import { LoggedModelService, TrackingService } from '../../tracking';
 import { MlflowError } from '../errors';
 import { MlflowArtifacts } from '../MlflowArtifacts';
@@ -14,6 +14,8 @@ export interface MlflowRouteContext {
   tracking: TrackingService;
   loggedModels: LoggedModelService;
   registry: RegistryService;
+  /** Whether the catalog has a Model entity (registered models need one). */
+  modelEntityExists: ModelEntityLookup;
   artifacts: MlflowArtifacts;
   /** The request's fields checked against `schema`; INVALID_PARAMETER_VALUE otherwise. */
   input<T extends z.ZodTypeAny>(req: Request, schema: T): z.infer<T>;

@@ -1,4 +1,5 @@
 import express, { Request } from 'express';
+import type { LoggedModel } from '../../tracking';
 import { toMlflowLoggedModel } from '../mappers';
 import { mlflowSchemas as s } from '../schemas';
 import { MlflowRouteContext, nextPageToken } from './context';
@@ -13,7 +14,18 @@ export function addLoggedModelRoutes(
   api: express.Router,
   context: MlflowRouteContext,
 ) {
-  const { auth, input, tags, artifacts, loggedModels } = context;
+  const { auth, input, tags, artifacts, loggedModels, registry } = context;
+  /** Logged models in MLflow's shape, with the versions registered from each. */
+  const withRegistrations = async (models: LoggedModel[]) => {
+    const registrations = await registry.registrationsOf(
+      models.map(m => m.modelId),
+    );
+    return models.map(m =>
+      toMlflowLoggedModel(m, registrations.get(m.modelId)),
+    );
+  };
+  const one = async (model: LoggedModel) =>
+    (await withRegistrations([model]))[0];
   /** The path's `model_id` over anything the body says. */
   const withModelId = (req: Request) => {
     if (req.method === 'GET') {
@@ -52,7 +64,7 @@ export function addLoggedModelRoutes(
       pageToken: body.page_token,
     });
     res.json({
-      models: page.items.map(toMlflowLoggedModel),
+      models: await withRegistrations(page.items),
       ...nextPageToken(page),
     });
   };
@@ -61,14 +73,14 @@ export function addLoggedModelRoutes(
   api.get('/logged-models/:model_id', async (req, res) => {
     await auth.credentialsOf(req);
     const { model_id } = input(withModelId(req), s.loggedModelId);
-    res.json({ model: toMlflowLoggedModel(await loggedModels.get(model_id)) });
+    res.json({ model: await one(await loggedModels.get(model_id)) });
   });
 
   api.patch('/logged-models/:model_id', async (req, res) => {
     await auth.credentialsOf(req);
     const body = input(withModelId(req), s.finalizeLoggedModel);
     const model = await loggedModels.finalize(body.model_id, body.status);
-    res.json({ model: toMlflowLoggedModel(model) });
+    res.json({ model: await one(model) });
   });
 
   api.delete('/logged-models/:model_id', async (req, res) => {

@@ -6,6 +6,7 @@ import express, { Request } from 'express';
 import { MlflowRouteContext, nextPageToken } from './context';
 import { mlflowSchemas as s } from '../schemas';
 import { toMlflowModelVersion, toMlflowRegisteredModel } from '../mappers';
+import { requireModelEntity, validateModelName } from '../../registry';
 
 /** MLflow's `registered-models/*` routes. */
 export function addRegisteredModelRoutes(
@@ -23,7 +24,16 @@ export function addRegisteredModelRoutes(
   api.post('/registered-models/create', async (req, res) => {
     const credentials = await auth.credentialsOf(req);
     const body = input(req, s.createRegisteredModel);
+    // The name first: it becomes part of the entity ref looked up below.
+    validateModelName(body.name);
     const entityRef = registry.entityRefFor(body.name, tags(body.tags));
+    // No catalog Model, no owner for a policy to decide on: refused, naming
+    // the two ways to attach it (README, "Tracking and registry").
+    await requireModelEntity(
+      context.modelEntityExists,
+      { name: body.name, entityRef },
+      credentials,
+    );
     // Registering a model for a catalog Model is the Model's owners' call.
     await auth.authorize(credentials, modelVersionCreatePermission, entityRef);
     await registry.createRegisteredModel({
