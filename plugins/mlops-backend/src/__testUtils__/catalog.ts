@@ -8,7 +8,11 @@ export function modelEntity(name: string, namespace = 'default'): Entity {
     apiVersion: LOOPLINE_API_VERSION,
     kind: MODEL_KIND,
     metadata: { name, namespace },
-    spec: { type: 'regression', owner: 'group:default/ml', lifecycle: 'production' },
+    spec: {
+      type: 'regression',
+      owner: 'group:default/ml',
+      lifecycle: 'production',
+    },
   };
 }
 

@@ -310,8 +310,8 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       expect(Buffer.from(file.body).equals(onnxModel)).toBe(true);
     }
     expect(
-      (await http.get(`${API}/logged-models/${modelId}`).expect(200)).body
-        .model.info.registrations,
+      (await http.get(`${API}/logged-models/${modelId}`).expect(200)).body.model
+        .info.registrations,
     ).toEqual([
       { name: 'wine-quality', version: '1' },
       { name: 'wine-quality-legacy', version: '1' },
@@ -331,8 +331,8 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
       .send({ name: 'wine-quality' })
       .expect(200);
     expect(
-      (await http.get(`${API}/logged-models/${modelId}`).expect(200)).body
-        .model.info.registrations,
+      (await http.get(`${API}/logged-models/${modelId}`).expect(200)).body.model
+        .info.registrations,
     ).toEqual([]);
     const audit = await http
       .get('/api/mlops/audit')

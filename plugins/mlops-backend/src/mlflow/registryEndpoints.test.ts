@@ -255,7 +255,9 @@ describe.each(databaseIds)(
       expectError(
         await http.post(`${API}/registered-models/create`).send({
           name: 'unclaimed',
-          tags: [{ key: 'loopline.dev/entity-ref', value: 'model:default/nope' }],
+          tags: [
+            { key: 'loopline.dev/entity-ref', value: 'model:default/nope' },
+          ],
         }),
         400,
         'INVALID_PARAMETER_VALUE',
@@ -265,16 +267,15 @@ describe.each(databaseIds)(
         .post(`${API}/registered-models/create`)
         .send({
           name: 'unclaimed',
-          tags: [{ key: 'loopline.dev/entity-ref', value: 'model:default/wine' }],
+          tags: [
+            { key: 'loopline.dev/entity-ref', value: 'model:default/wine' },
+          ],
         })
         .expect(200);
       expect(attached.body.registered_model.name).toBe('unclaimed');
       expect(
-        (
-          await http
-            .get('/api/mlops/registry/models/unclaimed')
-            .expect(200)
-        ).body.entityRef,
+        (await http.get('/api/mlops/registry/models/unclaimed').expect(200))
+          .body.entityRef,
       ).toBe('model:default/wine');
       expect(await knex('registry_models').pluck('name')).toEqual([
         'unclaimed',

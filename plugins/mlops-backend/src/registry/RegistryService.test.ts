@@ -383,12 +383,17 @@ describe.each(databaseIds)('RegistryService on %s', databaseId => {
         artifact: second,
         credentials: alice,
       });
-      expect(other.artifact?.path).toMatch(/^wine~[0-9a-f]{8}\/1\/model\.onnx$/);
+      expect(other.artifact?.path).toMatch(
+        /^wine~[0-9a-f]{8}\/1\/model\.onnx$/,
+      );
       expect(await service.readArtifact('red-wine', 1)).toEqual(first);
       expect(await service.readArtifact('wine', 1)).toEqual(second);
 
       // Deleting one removes its files only.
-      await service.deleteRegisteredModel({ name: 'red-wine', credentials: alice });
+      await service.deleteRegisteredModel({
+        name: 'red-wine',
+        credentials: alice,
+      });
       expect(await artifacts.exists('wine')).toBe(false);
       expect(await service.readArtifact('wine', 1)).toEqual(second);
       await service.deleteRegisteredModel({ name: 'wine', credentials: alice });

@@ -903,7 +903,11 @@ export class RegistryService {
     const { name, bytes } = request;
     const number = parseVersion(request.version);
     const { artifactFolder } = await this.requireModel(name);
-    const path = this.artifacts.pathOf(artifactFolder, number, request.fileName);
+    const path = this.artifacts.pathOf(
+      artifactFolder,
+      number,
+      request.fileName,
+    );
     await this.requireVersion(name, number);
     const signature = await this.artifacts.inspect(name, bytes, path);
 

@@ -24,11 +24,7 @@ export class VersionArtifacts {
   ) {}
 
   /** Where a version's model file goes; `fileName` must be a plain `*.onnx` name. */
-  pathOf(
-    folder: string,
-    version: number | string,
-    fileName?: string,
-  ): string {
+  pathOf(folder: string, version: number | string, fileName?: string): string {
     const file = fileName ?? DEFAULT_ARTIFACT_FILE;
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.onnx$/.test(file)) {
       throw new InputError(

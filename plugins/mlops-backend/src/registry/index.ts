@@ -24,8 +24,5 @@ export {
   validateAliasName,
   validateModelName,
 } from './names';
-export {
-  catalogModelEntityLookup,
-  requireModelEntity,
-} from './modelEntity';
+export { catalogModelEntityLookup, requireModelEntity } from './modelEntity';
 export type { ModelEntityLookup } from './modelEntity';
