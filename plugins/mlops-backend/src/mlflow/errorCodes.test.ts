@@ -40,7 +40,7 @@ describe.each(databaseIds)('MLflow error codes on %s', databaseId => {
 
   it('answers each bad input with its code and changes nothing', async () => {
     const knex = await databases.init(databaseId);
-    const { server } = await startTestBackend({
+    const backend = await startTestBackend({
       features: [
         mlopsPlugin,
         mockModelCatalog('wine-quality'),
@@ -50,7 +50,7 @@ describe.each(databaseIds)('MLflow error codes on %s', databaseId => {
         }),
       ],
     });
-    const http = request(server);
+    const http = request(backend.server);
 
     // The state every bad call must leave as it is.
     const experimentId: string = (
@@ -494,5 +494,6 @@ describe.each(databaseIds)('MLflow error codes on %s', databaseId => {
       })),
     );
     expect(await snapshot()).toEqual(before);
+    await backend.stop();
   });
 });
