@@ -18,7 +18,7 @@ call() { # METHOD PATH [JSON]
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=v[k];console.log(v)})' "$1"; }
 
 now=$(date +%s%3N)
-exp=$(call GET "experiments/get-by-name?experiment_name=$MODEL" 2>/dev/null | json experiment.experiment_id) \
+exp=$( { call GET "experiments/get-by-name?experiment_name=$MODEL" | json experiment.experiment_id; } 2>/dev/null) \
   || exp=$(call POST experiments/create "{\"name\":\"$MODEL\"}" | json experiment_id)
 run=$(call POST runs/create "{\"experiment_id\":\"$exp\",\"run_name\":\"rest-script\",\"start_time\":$now}" | json run.info.run_id)
 echo "run $run in experiment $exp"

@@ -5,7 +5,7 @@
  * chosen once when it is created and never changed: renaming a model moves
  * no files, and a new model under the old name gets another folder instead
  * of writing over the renamed model's files. Existing models keep the
- * folder they were written to, their name.
+ * folder their files were written to.
  *
  * @param {import('knex').Knex} knex
  */
@@ -18,7 +18,28 @@ exports.up = async function up(knex) {
         'Folder of the artifact store holding the version files; set at creation, kept on rename',
       );
   });
-  await knex('registry_models').update({ artifact_folder: knex.ref('name') });
+  // Existing models: the folder their files were written to (a model renamed
+  // before this migration wrote under its old name), else their name.
+  const models = await knex('registry_models')
+    .orderBy('created_at')
+    .pluck('name');
+  const taken = new Set();
+  for (const name of models) {
+    const first = await knex('registry_versions')
+      .where({ model_name: name })
+      .whereNotNull('artifact_path')
+      .orderBy('version')
+      .first('artifact_path');
+    const written = first ? String(first.artifact_path).split('/')[0] : name;
+    let folder = [written, name].find(f => !taken.has(f));
+    while (folder === undefined || taken.has(folder)) {
+      folder = `${name}~${Math.random().toString(16).slice(2, 10)}`;
+    }
+    taken.add(folder);
+    await knex('registry_models')
+      .where({ name })
+      .update({ artifact_folder: folder });
+  }
   await knex.schema.alterTable('registry_models', table => {
     table.unique(['artifact_folder'], {
       indexName: 'registry_models_artifact_folder_uq',

@@ -299,7 +299,7 @@ export const mlopsPlugin = createBackendPlugin({
               tracking,
               loggedModels,
               registry,
-              modelEntityExists: catalogModelEntityLookup(catalog),
+              modelEntityExists: catalogModelEntityLookup(catalog, auth),
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
               artifactBodyLimit: maxArtifactBytes,

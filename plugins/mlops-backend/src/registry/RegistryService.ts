@@ -189,18 +189,15 @@ export class RegistryService {
 
   /**
    * The folder of a new model's version files: its name, unless a model
-   * renamed away from that name (or files left on disk) still has it; then
-   * the name with a random suffix. Never changed afterwards, so a rename
-   * moves no files and a later model of the old name writes elsewhere.
+   * renamed away from that name still has it; then the name with a random
+   * suffix. Never changed afterwards, so a rename moves no files and a later
+   * model of the old name writes elsewhere.
    */
   private async newArtifactFolder(
     name: string,
     trx: Knex.Transaction,
   ): Promise<string> {
-    if (
-      !(await this.store.isArtifactFolderTaken(name, trx)) &&
-      !(await this.artifacts.exists(name))
-    ) {
+    if (!(await this.store.isArtifactFolderTaken(name, trx))) {
       return name;
     }
     return `${name}~${randomBytes(4).toString('hex')}`;

@@ -85,11 +85,6 @@ export class VersionArtifacts {
     });
   }
 
-  /** Whether a file or folder exists at `path`. */
-  exists(path: string): Promise<boolean> {
-    return this.files.exists(path);
-  }
-
   /** Removes a file or folder (all versions of a model, one version) if it exists. */
   async remove(path: string): Promise<void> {
     if (await this.files.exists(path)) {

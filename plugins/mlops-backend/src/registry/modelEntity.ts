@@ -1,32 +1,34 @@
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { AuthService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { MODEL_KIND } from '@loopline/mlops-common';
 import { ENTITY_REF_TAG } from './names';
 
-/** Whether the catalog has this Model entity, as the caller may see it. */
-export type ModelEntityLookup = (
-  entityRef: string,
-  credentials: BackstageCredentials,
-) => Promise<boolean>;
+/** Whether the catalog has this Model entity. */
+export type ModelEntityLookup = (entityRef: string) => Promise<boolean>;
 
 /**
- * The lookup against the catalog. The kind is asked by its canonical name:
- * registry refs are stored lower-cased, and not every catalog client
- * compares kinds without regard to case.
+ * The lookup against the catalog, with the plugin's own credentials: a
+ * training job's external-access token is usually restricted to this plugin
+ * (`accessRestrictions`) and may not read the catalog itself. Whether the
+ * caller may register a model for the entity is the permission check that
+ * follows. The kind is asked by its canonical name: registry refs are stored
+ * lower-cased, and not every catalog client compares kinds without regard
+ * to case.
  */
 export function catalogModelEntityLookup(
   catalog: CatalogService,
+  auth: AuthService,
 ): ModelEntityLookup {
-  return async (entityRef, credentials) => {
+  return async entityRef => {
     const { namespace, name } = parseEntityRef(entityRef, {
       defaultKind: MODEL_KIND,
       defaultNamespace: 'default',
     });
     const entity = await catalog.getEntityByRef(
       { kind: MODEL_KIND, namespace, name },
-      { credentials },
+      { credentials: await auth.getOwnServiceCredentials() },
     );
     return entity !== undefined;
   };
@@ -40,9 +42,8 @@ export function catalogModelEntityLookup(
 export async function requireModelEntity(
   lookup: ModelEntityLookup,
   request: { name: string; entityRef: string },
-  credentials: BackstageCredentials,
 ): Promise<void> {
-  if (await lookup(request.entityRef, credentials)) {
+  if (await lookup(request.entityRef)) {
     return;
   }
   throw new InputError(

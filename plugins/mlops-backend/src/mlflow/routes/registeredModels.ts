@@ -29,11 +29,10 @@ export function addRegisteredModelRoutes(
     const entityRef = registry.entityRefFor(body.name, tags(body.tags));
     // No catalog Model, no owner for a policy to decide on: refused, naming
     // the two ways to attach it (README, "Tracking and registry").
-    await requireModelEntity(
-      context.modelEntityExists,
-      { name: body.name, entityRef },
-      credentials,
-    );
+    await requireModelEntity(context.modelEntityExists, {
+      name: body.name,
+      entityRef,
+    });
     // Registering a model for a catalog Model is the Model's owners' call.
     await auth.authorize(credentials, modelVersionCreatePermission, entityRef);
     await registry.createRegisteredModel({
