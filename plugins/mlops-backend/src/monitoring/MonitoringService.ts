@@ -46,12 +46,8 @@ import {
   seedFor,
   testColumn,
 } from './statistics';
-import {
-  decodeFeatureRecords,
-  groundTruthValues,
-  mainOutputValues,
-  positiveScores,
-} from './window';
+import { groundTruthValues, mainOutputValues } from '../serving/log/decode';
+import { decodeFeatureRecords, positiveScores } from './window';
 
 /** A Model as monitoring sees it (from the catalog). */
 export interface MonitoredModel {
