@@ -221,6 +221,10 @@ export const mlopsPlugin = createBackendPlugin({
           log: inferenceLog.store,
           featureNamesOf: async name =>
             (await inference.modelInfo(name)).features.map(f => f.name),
+          productionVersionOf: async name =>
+            (await registry.getLatestVersions(name, ['Production']))[0]
+              ?.version,
+          jsonBodyLimit,
           metricsRegistry: inferenceLog.metrics.registry,
           events,
           notifications,
@@ -291,6 +295,8 @@ export const mlopsPlugin = createBackendPlugin({
             servingRouter,
             // The KServe logger route parses its own (large) bodies.
             inferenceLogRouter: inferenceLog.router,
+            // Drift comparisons and uploaded references too.
+            ownBodyRouters: [monitoring.router],
             // MLflow's routes answer in MLflow's shapes, errors included.
             mlflowRouter: createMlflowRouter({
               httpAuth,
@@ -317,7 +323,6 @@ export const mlopsPlugin = createBackendPlugin({
               createTrackingRouter({ httpAuth, tracking }),
               rollouts.router,
               pipelines.router,
-              monitoring.router,
               dataPlanes.router,
             ],
           }),
