@@ -49,6 +49,7 @@ describe.each(databaseIds)('mlops backend plugin on %s', databaseId => {
           '20261207000200_lineage.js',
           '20261207000300_logged_models.js',
           '20261207000400_pipelines.js',
+          '20261208000500_quality_gates.js',
         ],
       },
       kinds: ['Model', 'Dataset', 'Pipeline'],
