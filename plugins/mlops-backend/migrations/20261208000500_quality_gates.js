@@ -10,7 +10,9 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('dataset_validations', table => {
-    table.comment('Validations of the expectations of Datasets (their data docs)');
+    table.comment(
+      'Validations of the expectations of Datasets (their data docs)',
+    );
     table.string('id', 64).primary().notNullable();
     table.string('entity_ref', 512).notNullable();
     table.text('location').notNullable();
@@ -22,10 +24,15 @@ exports.up = async function up(knex) {
     table.index(['entity_ref', 'validated_at'], 'dataset_validations_ref_idx');
   });
   await knex.schema.createTable('model_gate_results', table => {
-    table.comment('Evaluations of Model versions against the gates of their Model');
+    table.comment(
+      'Evaluations of Model versions against the gates of their Model',
+    );
     table.string('id', 64).primary().notNullable();
     table.string('model_name', 256).notNullable();
-    table.integer('version').nullable().comment('Null for an unregistered candidate');
+    table
+      .integer('version')
+      .nullable()
+      .comment('Null for an unregistered candidate');
     table.string('entity_ref', 512).notNullable();
     table.string('context', 16).notNullable().comment('evaluate or transition');
     table.boolean('passed').notNullable();

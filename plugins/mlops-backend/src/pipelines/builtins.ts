@@ -166,7 +166,9 @@ export function createBuiltinSteps(
       });
       if (gated) {
         for (const check of gated.checks) {
-          log(`${check.passed ? 'PASS' : 'FAIL'} ${check.gate}: ${check.message}`);
+          log(
+            `${check.passed ? 'PASS' : 'FAIL'} ${check.gate}: ${check.message}`,
+          );
         }
         await fs.writeFile(gateResultFile(run.id, model), gated.id);
         if (!gated.passed) {
@@ -329,7 +331,10 @@ export function createBuiltinSteps(
   const validateData: BuiltinStep = {
     async run({ run, pipeline, step, log }): Promise<StepResult> {
       if (!options.validations) {
-        return { state: 'failed', message: 'Dataset validation is not available on this backend' };
+        return {
+          state: 'failed',
+          message: 'Dataset validation is not available on this backend',
+        };
       }
       const declared =
         typeof step.with?.dataset === 'string'

@@ -155,7 +155,9 @@ export class PipelineTriggers {
     for (const pipeline of await this.options.pipelines.list()) {
       let dataset: string | undefined;
       for (const watched of datasetTriggers(pipeline)) {
-        if (byRef ? watched === byRef : await this.locatedAt(watched, lineage)) {
+        if (
+          byRef ? watched === byRef : await this.locatedAt(watched, lineage)
+        ) {
           dataset = watched;
           break;
         }
@@ -269,19 +271,18 @@ export function sameLocation(
 ): boolean {
   const trim = (s: string) => s.replace(/\/+$/, '');
   const target = trim(location);
-  const joined = trim(
-    namespace === 'file' || namespace.startsWith('file:')
-      ? `file:${name}`
-      : `${trim(namespace)}/${name.replace(/^\/+/, '')}`,
-  );
-  if (target === joined || target === trim(name)) return true;
-  const path = target.replace(/^file:(\/\/)?/, '');
-  const other = joined.replace(/^file:(\/\/)?/, '');
-  return (
-    target.startsWith('file:') &&
-    !path.startsWith('/') &&
-    other.endsWith(`/${path.replace(/^\.\//, '')}`)
-  );
+  if (!(namespace === 'file' || namespace.startsWith('file:'))) {
+    return target === trim(`${trim(namespace)}/${name.replace(/^\/+/, '')}`);
+  }
+  // A file: a relative location (`file:x/y.csv`, `x/y.csv`) is a path's tail.
+  const isFile =
+    target.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(target);
+  if (!isFile) return false;
+  const path = target.replace(/^file:(\/\/)?/, '').replace(/^\.\//, '');
+  const other = trim(name.replace(/^file:(\/\/)?/, ''));
+  return path.startsWith('/')
+    ? path === other
+    : other === path || other.endsWith(`/${path}`);
 }
 
 function datasetTriggers(pipeline: PipelineEntityV1alpha1): string[] {

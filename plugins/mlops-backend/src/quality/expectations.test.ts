@@ -17,12 +17,34 @@ describe('runExpectations', () => {
   it('runs each Great Expectations type, counting unexpected values and honouring mostly', () => {
     const results = runExpectations(table, [
       { type: 'expect_column_values_to_not_be_null', column: 'pH' },
-      { type: 'expect_column_values_to_not_be_null', column: 'pH', mostly: 0.8 },
+      {
+        type: 'expect_column_values_to_not_be_null',
+        column: 'pH',
+        mostly: 0.8,
+      },
       { type: 'expect_column_values_to_be_unique', column: 'id' },
-      { type: 'expect_column_values_to_be_between', column: 'pH', min: 2.5, max: 4.5 },
-      { type: 'expect_column_values_to_be_in_set', column: 'color', values: ['red', 'white'] },
-      { type: 'expect_column_values_to_match_regex', column: 'code', regex: '^W-\\d{3}$' },
-      { type: 'expect_column_mean_to_be_between', column: 'alcohol', min: 9, max: 12 },
+      {
+        type: 'expect_column_values_to_be_between',
+        column: 'pH',
+        min: 2.5,
+        max: 4.5,
+      },
+      {
+        type: 'expect_column_values_to_be_in_set',
+        column: 'color',
+        values: ['red', 'white'],
+      },
+      {
+        type: 'expect_column_values_to_match_regex',
+        column: 'code',
+        regex: '^W-\\d{3}$',
+      },
+      {
+        type: 'expect_column_mean_to_be_between',
+        column: 'alcohol',
+        min: 9,
+        max: 12,
+      },
       { type: 'expect_column_mean_to_be_between', column: 'alcohol', max: 10 },
       { type: 'expect_table_row_count_to_be_between', min: 500 },
       { type: 'expect_table_row_count_to_be_between', min: 1, max: 10 },

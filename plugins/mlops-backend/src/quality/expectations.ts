@@ -1,7 +1,4 @@
-import {
-  DatasetExpectation,
-  ExpectationResult,
-} from '@loopline/mlops-common';
+import { DatasetExpectation, ExpectationResult } from '@loopline/mlops-common';
 import type { DatasetTable, DatasetValue } from '../datasets';
 
 const SAMPLE = 10;
@@ -54,7 +51,12 @@ function runExpectation(
     case 'expect_column_values_to_be_unique': {
       const counts = new Map<number | string, number>();
       for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);
-      return byValue(base, present, e, v => counts.get(v as number | string) === 1);
+      return byValue(
+        base,
+        present,
+        e,
+        v => counts.get(v as number | string) === 1,
+      );
     }
     case 'expect_column_values_to_be_between':
       return byValue(base, present, e, v => {
@@ -106,7 +108,8 @@ function byValue(
     elementCount === 0 ? 0 : (100 * unexpected.length) / elementCount;
   const mostly = e.mostly ?? 1;
   const success =
-    elementCount === 0 || 1 - unexpected.length / elementCount >= mostly - 1e-12;
+    elementCount === 0 ||
+    1 - unexpected.length / elementCount >= mostly - 1e-12;
   return {
     ...base,
     success,
@@ -120,7 +123,9 @@ function byValue(
           message: `${unexpected.length} of ${elementCount} values of ${
             e.column
           } (${unexpectedPercent.toFixed(2)}%) are unexpected${
-            mostly < 1 ? `; at most ${((1 - mostly) * 100).toFixed(2)}% may be` : ''
+            mostly < 1
+              ? `; at most ${((1 - mostly) * 100).toFixed(2)}% may be`
+              : ''
           }`,
         }),
   };

@@ -40,7 +40,10 @@ describe('evaluateGates', () => {
     ]);
     const accuracy = evaluateGates(
       { beatProduction: { metric: 'accuracy', margin: -0.01 } },
-      { metrics: { accuracy: 0.895 }, production: { version: 1, metrics: { accuracy: 0.9 } } },
+      {
+        metrics: { accuracy: 0.895 },
+        production: { version: 1, metrics: { accuracy: 0.9 } },
+      },
     );
     expect(accuracy[0].passed).toBe(true);
   });

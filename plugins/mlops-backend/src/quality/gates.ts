@@ -47,7 +47,9 @@ export function evaluateGates(
         passed: false,
         observed: value,
         threshold: bound.min,
-        message: `${bound.metric} ${fmt(value)} is below the minimum ${bound.min}`,
+        message: `${bound.metric} ${fmt(value)} is below the minimum ${
+          bound.min
+        }`,
       });
     } else if (bound.max !== undefined && value > bound.max) {
       checks.push({
@@ -55,7 +57,9 @@ export function evaluateGates(
         passed: false,
         observed: value,
         threshold: bound.max,
-        message: `${bound.metric} ${fmt(value)} is above the maximum ${bound.max}`,
+        message: `${bound.metric} ${fmt(value)} is above the maximum ${
+          bound.max
+        }`,
       });
     } else {
       checks.push({
@@ -96,9 +100,9 @@ export function evaluateGates(
         threshold: reference,
         message: `${metric} ${fmt(value)} ${
           passed ? 'beats' : 'does not beat'
-        } Production v${input.production.version} (${fmt(reference)}) by ${margin}${
-          lower ? ' (lower is better)' : ''
-        }`,
+        } Production v${input.production.version} (${fmt(
+          reference,
+        )}) by ${margin}${lower ? ' (lower is better)' : ''}`,
       });
     }
   }
@@ -164,7 +168,9 @@ export async function probeLatencyP95(
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
     times.sort((a, b) => a - b);
-    return times[Math.min(times.length - 1, Math.ceil(0.95 * times.length) - 1)];
+    return times[
+      Math.min(times.length - 1, Math.ceil(0.95 * times.length) - 1)
+    ];
   } finally {
     await session.release();
   }

@@ -51,9 +51,7 @@ export function createQualityRouter(options: {
     const credentials = await auth.credentialsOf(req);
     const { namespace, name } = parseInput(datasetParams, req.params, 'path');
     const { limit } = parseInput(limitQuery, req.query, 'query');
-    const entityRef = `dataset:${namespace}/${name}`.toLocaleLowerCase(
-      'en-US',
-    );
+    const entityRef = `dataset:${namespace}/${name}`.toLocaleLowerCase('en-US');
     await auth.authorize(credentials, mlopsEntityReadPermission, entityRef);
     res.json({ items: await options.validations.list(entityRef, limit) });
   });

@@ -3,7 +3,10 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { ModelStage, modelGateOverridePermission } from '@loopline/mlops-common';
+import {
+  ModelStage,
+  modelGateOverridePermission,
+} from '@loopline/mlops-common';
 
 /**
  * Whether a caller asked to promote past failing gates, and may: asked and
