@@ -42,6 +42,7 @@ import {
 import { createRollouts, RolloutStore } from './rollout';
 import { seedDemoModels } from './demo/seed';
 import { createPipelines } from './pipelines';
+import { createQuality } from './quality';
 import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
 import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
@@ -189,6 +190,19 @@ export const mlopsPlugin = createBackendPlugin({
           routeWith: () => rollouts.trafficRouter,
         });
 
+        // Data docs (Dataset expectations) and Model gates (stage moves, evaluate steps).
+        const quality = createQuality({
+          db,
+          auth,
+          catalog,
+          registry,
+          auditTrail,
+          notifications,
+          logger,
+          httpAuth,
+          permissions,
+        });
+
         // Pipeline runs: triggers, the local runner, recovery after a restart.
         const pipelines = await createPipelines({
           config,
@@ -207,6 +221,8 @@ export const mlopsPlugin = createBackendPlugin({
           tracking,
           registry,
           rollouts: rollouts.service,
+          gates: quality.gates,
+          validations: quality.validations,
         });
 
         // Monitoring: drift, quality and alerts over the inference log.
@@ -309,6 +325,7 @@ export const mlopsPlugin = createBackendPlugin({
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
               artifactBodyLimit: maxArtifactBytes,
+              stageGate: quality.gates,
             }),
             routers: [
               createInfoRouter({ httpAuth, infoService }),
@@ -319,10 +336,12 @@ export const mlopsPlugin = createBackendPlugin({
                 registry,
                 tracking,
                 artifactBodyLimit: maxArtifactBytes,
+                stageGate: quality.gates,
               }),
               createTrackingRouter({ httpAuth, tracking }),
               rollouts.router,
               pipelines.router,
+              quality.router,
               dataPlanes.router,
             ],
           }),
