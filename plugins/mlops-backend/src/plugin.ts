@@ -33,7 +33,7 @@ import {
   createServingRouter,
   readServingConfig,
 } from './serving';
-import { createDataPlane, DataPlaneSupervisor } from './dataPlane';
+import { createDataPlane, RoutingRefreshHook } from './dataPlane';
 import {
   createInferenceLog,
   KSERVE_LOGGER_PATH,
@@ -153,7 +153,7 @@ export const mlopsPlugin = createBackendPlugin({
         });
         const servingConfig = readServingConfig(config);
         const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
-        let dataPlane: DataPlaneSupervisor | undefined;
+        const dataPlaneRefresh = new RoutingRefreshHook();
         const servingParts = createEmbeddedServingParts({
           registry,
           logger,
@@ -178,7 +178,7 @@ export const mlopsPlugin = createBackendPlugin({
           },
           inferenceLog,
           // The data plane's workers route by a new deployment at once.
-          onDeploymentApplied: () => void dataPlane?.refresh(),
+          onDeploymentApplied: dataPlaneRefresh.onDeploymentApplied,
         });
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
@@ -279,15 +279,9 @@ export const mlopsPlugin = createBackendPlugin({
           observers: inferenceLog.observers,
           logger: logger.child({ service: 'data-plane' }),
           metricsRegistry: inferenceLog.metrics.registry,
+          lifecycle,
+          refreshHook: dataPlaneRefresh,
         });
-        dataPlane = dataPlanes.supervisor;
-        if (dataPlane) {
-          const supervisor = dataPlane;
-          lifecycle.addStartupHook(async () => {
-            await supervisor.start();
-            lifecycle.addShutdownHook(() => supervisor.close());
-          });
-        }
         // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
         const lineage = await createLineage({
           db,
