@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every unit and integration test once (jest through backstage-cli,
-# on SQLite and PostgreSQL), then the browser end-to-end test (e2e/run.mjs).
+# on SQLite and PostgreSQL), then the browser end-to-end test (e2e/run.mjs),
+# then the production smoke test (scripts/smoke-production.mjs: the production
+# build started on PostgreSQL, one inference on its data plane).
 # Ends with the line "N passed, N failed" and a non-zero status on any failure.
 # Extra arguments go to jest, e.g. `npm test -- plugins/mlops-backend`.
 set -euo pipefail
@@ -23,7 +25,8 @@ OUT=test-results
 mkdir -p "$OUT"
 JEST_JSON=$OUT/jest.json
 E2E_OUT=$OUT/e2e-summary.txt
-rm -f "$JEST_JSON" "$E2E_OUT"
+SMOKE_OUT=$OUT/smoke-summary.txt
+rm -f "$JEST_JSON" "$E2E_OUT" "$SMOKE_OUT"
 
 # `backstage-cli repo test` adds --watch in a git checkout unless CI is set or
 # a watch/coverage flag is given: CI=true and --watchAll=false make it run once.
@@ -37,8 +40,14 @@ log "browser end-to-end test"
 e2e_status=0
 node e2e/run.mjs </dev/null | tee "$E2E_OUT" || e2e_status=$?
 
+log "production smoke test (build, PostgreSQL, data plane)"
+smoke_status=0
+smoke_started=$SECONDS
+node scripts/smoke-production.mjs </dev/null | tee "$SMOKE_OUT" || smoke_status=$?
+log "production smoke test took $((SECONDS - smoke_started)) s"
+
 # Totals: jest's test counts (a suite that cannot run counts as one failure)
-# plus the e2e checks; a runner that reported nothing counts as one failure.
+# plus the e2e and smoke checks; a runner that reported nothing counts as one failure.
 read -r jest_passed jest_failed < <(node -e '
   try {
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -56,8 +65,16 @@ else
 fi
 if (( e2e_status != 0 && e2e_failed == 0 )); then e2e_failed=1; fi
 
-log "jest: $jest_passed passed, $jest_failed failed (exit $jest_status); e2e: $e2e_passed passed, $e2e_failed failed (exit $e2e_status)"
-passed=$((jest_passed + e2e_passed))
-failed=$((jest_failed + e2e_failed))
+smoke_line=$(grep -E '^SMOKE: [0-9]+ passed, [0-9]+ failed$' "$SMOKE_OUT" | tail -n1 || true)
+if [[ $smoke_line =~ ^SMOKE:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  smoke_passed=${BASH_REMATCH[1]} smoke_failed=${BASH_REMATCH[2]}
+else
+  smoke_passed=0 smoke_failed=1
+fi
+if (( smoke_status != 0 && smoke_failed == 0 )); then smoke_failed=1; fi
+
+log "jest: $jest_passed passed, $jest_failed failed (exit $jest_status); e2e: $e2e_passed passed, $e2e_failed failed (exit $e2e_status); smoke: $smoke_passed passed, $smoke_failed failed (exit $smoke_status)"
+passed=$((jest_passed + e2e_passed + smoke_passed))
+failed=$((jest_failed + e2e_failed + smoke_failed))
 echo "$passed passed, $failed failed"
-(( failed == 0 && jest_status == 0 && e2e_status == 0 ))
+(( failed == 0 && jest_status == 0 && e2e_status == 0 && smoke_status == 0 ))

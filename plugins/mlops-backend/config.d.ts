@@ -126,8 +126,17 @@ export interface Config {
       maxLogRows?: number;
       /** One alert per Model and kind per this many minutes, unless the Model says otherwise. Defaults to 60. */
       alertCooldownMinutes?: number;
-      /** Columns one `POST /monitoring/drift/compare` may send. Defaults to 500. (Its body size is `mlops.api.jsonBodyLimit`.) */
+      /** Columns one `POST /monitoring/drift/compare` (or an uploaded reference) may send. Defaults to 500. */
       maxCompareColumns?: number;
+      /**
+       * The largest body of `POST /monitoring/drift/compare` and of
+       * `PUT /monitoring/models/:name/reference` (an uploaded reference set),
+       * in express's size syntax; larger bodies get 413. Defaults to `16mb`
+       * (the other routes keep `mlops.api.jsonBodyLimit`).
+       */
+      compareBodyLimit?: string;
+      /** Ground truth younger than this (ms) waits for the next tick before ADWIN reads it. Defaults to 5000. */
+      groundTruthSettleMs?: number;
     };
     /** Progressive delivery: deployments per model and environment, rollouts and their analysis. */
     rollout?: {

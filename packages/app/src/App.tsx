@@ -14,6 +14,7 @@ import { UserSettingsPage } from '@backstage/plugin-user-settings';
 import {
   MlopsPage,
   MlopsTargetColumnPickerFieldExtension,
+  MlopsNamePickerFieldExtension,
 } from '@loopline/plugin-mlops';
 import { ScaffolderFieldExtensions } from '@backstage/plugin-scaffolder-react';
 import { NotificationsPage } from '@backstage/plugin-notifications';
@@ -64,6 +65,7 @@ const routes = (
       {/* The built-in pickers stay; Loopline adds the target column picker. */}
       <ScaffolderFieldExtensions>
         <MlopsTargetColumnPickerFieldExtension />
+        <MlopsNamePickerFieldExtension />
       </ScaffolderFieldExtensions>
     </Route>
     <Route

@@ -17,10 +17,30 @@
  * backend is started again with 2 workers for the scaling row, and the RSS
  * of the worker is read before and after BENCH_RSS_REQUESTS requests.
  *
+ *   (fastapi) bench/fastapiServer.py: FastAPI + uvicorn + scikit-learn
+ *          (Debian's python3-fastapi, python3-uvicorn, python3-sklearn; the
+ *          bench only, CI does not install them), one worker, serving the
+ *          same linear model (weights read off the ONNX session); the column
+ *          says "not installed" when /usr/bin/python3 cannot import them.
+ *
+ * Besides wall-clock ratios, which move with the machine's load, the bench
+ * prints the CPU time each server spends per request (user + system of its
+ * processes over the measured rounds): a figure far less sensitive to other
+ * work on the machine. The backend's CPU is counted net of what it spends
+ * idle (measured for BENCH_SECONDS before the rounds: the scheduler, the
+ * catalog), so that it shows what the data plane costs it.
+ *
  * Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS
- * (default 3), BENCH_RSS_REQUESTS (default 200000), ports 7703-7706.
+ * (default 3), BENCH_RSS_REQUESTS (default 200000), BENCH_PYTHON (default
+ * /usr/bin/python3), ports 7700 and 7703-7706.
  */
-import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import {
+  ChildProcess,
+  execFileSync,
+  fork,
+  spawn,
+  spawnSync,
+} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +56,9 @@ const PORT = 7703;
 const DATA_PLANE_PORT = 7704;
 const BARE_PORT = 7705;
 const GRPC_PORT = 7706;
+const FASTAPI_PORT = 7700;
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const PROFILE = process.env.BENCH_PROFILE;
 const TOKEN =
   process.env.LOOPLINE_DEMO_TOKEN ?? 'loopline-demo-token-change-me';
 const REPO = path.resolve(__dirname, '../../..');
@@ -95,6 +118,8 @@ function startBackend(work: string, workers: number) {
   const child = spawn(
     process.execPath,
     [
+      // BENCH_PROFILE=<dir>: CPU profiles of the backend and its workers (inherited).
+      ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []),
       '--require',
       require.resolve('@backstage/cli/config/nodeTransform.cjs'),
       'src/index.ts',
@@ -144,8 +169,97 @@ function startBare(modelPath: string) {
   });
 }
 
+/**
+ * The served model's weights and bias, read off the ONNX session itself
+ * (it is linear: f(0) is the bias, f(e_j) - f(0) the weight j), checked on
+ * real rows so the FastAPI peer serves exactly the same function.
+ */
+async function linearWeights(
+  modelPath: string,
+  rows: number[][],
+): Promise<{ weights: number[]; bias: number }> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ort = require('onnxruntime-node');
+  const session = await ort.InferenceSession.create(modelPath);
+  const n = rows[0].length;
+  const run = async (x: number[][]) => {
+    const out = await session.run({
+      [session.inputNames[0]]: new ort.Tensor(
+        'float32',
+        Float32Array.from(x.flat()),
+        [x.length, n],
+      ),
+    });
+    return Array.from(
+      out[session.outputNames[0]].data as Float32Array,
+      Number,
+    );
+  };
+  const probes = [
+    new Array(n).fill(0),
+    ...Array.from({ length: n }, (_, j) =>
+      Array.from({ length: n }, (__, k) => (k === j ? 1 : 0)),
+    ),
+  ];
+  const [bias, ...units] = await run(probes);
+  const weights = units.map(u => u - bias);
+  const sample = rows.slice(0, 50);
+  const expected = await run(sample);
+  sample.forEach((row, i) => {
+    const linear = row.reduce((sum, x, j) => sum + x * weights[j], bias);
+    if (Math.abs(linear - expected[i]) > 1e-3 * (1 + Math.abs(expected[i]))) {
+      throw new Error(
+        `The served model is not linear (row ${i}: ${linear} vs ${expected[i]}): no FastAPI peer`,
+      );
+    }
+  });
+  await session.release?.();
+  return { weights, bias };
+}
+
+/** The FastAPI peer, or why it is not in the run. */
+async function startFastapi(
+  work: string,
+  model: { weights: number[]; bias: number },
+): Promise<ChildProcess | string> {
+  const probe = spawnSync(PYTHON, [
+    '-c',
+    'import fastapi, uvicorn, sklearn',
+  ]);
+  if (probe.status !== 0) {
+    return `not installed (${PYTHON} cannot import fastapi, uvicorn and sklearn: apt-get install python3-fastapi python3-uvicorn python3-sklearn)`;
+  }
+  const spec = path.join(work, 'linear.json');
+  fs.writeFileSync(spec, JSON.stringify(model));
+  const child = spawn(
+    PYTHON,
+    [path.join(__dirname, 'fastapiServer.py'), spec, String(FASTAPI_PORT)],
+    {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  children.push(child);
+  await waitFor('the FastAPI peer', async () => {
+    const res = await fetch(
+      `http://127.0.0.1:${FASTAPI_PORT}/v2/models/${MODEL}/infer`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: inferBody([model.weights.map(() => 1)], 1, 'input'),
+      },
+    );
+    return res.ok;
+  });
+  return child;
+}
+
 interface LoadResult {
   requests: number;
+  /** Requests sent, the warm-up's included (what the servers' CPU covers). */
+  total: number;
+  /** The load generator's own CPU, µs. */
+  cpuMicros: number;
   errors: number;
   firstError?: string;
   seconds: number;
@@ -322,59 +436,115 @@ async function main() {
   );
   const modelPath = path.join(work, 'model.onnx');
   fs.writeFileSync(modelPath, artifact);
-  await startBare(modelPath);
+  const bare = await startBare(modelPath);
   const rows = wineRows();
   const inputName = meta.inputs[0].name;
+  const fastapi = await startFastapi(
+    work,
+    await linearWeights(modelPath, rows),
+  );
+  if (PROFILE) {
+    // Only the load to profile (batch BENCH_PROFILE_BATCH, default 1), then stop.
+    const batch = Number(process.env.BENCH_PROFILE_BATCH ?? 1);
+    const result = await load({
+      url: `${dpBase}/v2/models/${MODEL}/infer`,
+      body: inferBody(rows, batch, inputName),
+      headers: auth,
+      concurrency: CONCURRENCY,
+      durationMs: SECONDS * 1000,
+    });
+    console.log(
+      `Profiled ${result.requests} requests (batch ${batch}); profiles in ${PROFILE}`,
+    );
+    // The workers first, so that each ends by itself and writes its profile.
+    for (const pid of workerPids(backend.pid!)) process.kill(pid, 'SIGTERM');
+    await sleep(5000);
+    await stopBackend(backend);
+    return;
+  }
 
-  type Cell = {
-    label: string;
-    dp: LoadResult[];
-    bare: LoadResult[];
-    grpc: LoadResult[];
-  };
-  const cells: Cell[] = [];
-  // Where the CPU goes while the data plane is loaded: its worker, and the
-  // backend (the control plane: IPC, the log writes, the metrics).
+  // Each server's CPU per request: user + system time of its processes over
+  // a measurement, divided by the requests sent (warm-up included). The
+  // backend's is net of its idle rate (its scheduler, catalog, demo seed).
   const [benchWorker] = workerPids(backend.pid!);
-  const cpu: Record<
-    string,
-    { worker: number; backend: number; requests: number }
-  > = {};
+  await sleep(2000);
+  const idleStart = { cpu: cpuSeconds(backend.pid!), at: Date.now() };
+  await sleep(SECONDS * 1000);
+  const backendIdlePerSecond =
+    (cpuSeconds(backend.pid!) - idleStart.cpu) /
+    ((Date.now() - idleStart.at) / 1000);
+  type Server = 'dp' | 'grpc' | 'bare' | 'fastapi';
+  type Measured = LoadResult & { cpu: Record<string, number> };
+  async function measure(
+    pids: Record<string, number>,
+    run: () => Promise<LoadResult>,
+  ): Promise<Measured> {
+    const at = Date.now();
+    const before = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]),
+    );
+    const result = await run();
+    const elapsed = (Date.now() - at) / 1000;
+    const cpu: Record<string, number> = {
+      loadgen: result.cpuMicros / result.total,
+    };
+    for (const [k, pid] of Object.entries(pids)) {
+      let spent = cpuSeconds(pid) - before[k];
+      if (k === 'backend') spent -= backendIdlePerSecond * elapsed;
+      cpu[k] = (Math.max(0, spent) / result.total) * 1e6;
+    }
+    return { ...result, cpu };
+  }
+  type Cell = { label: string } & Record<Server, Measured[]>;
+  const cells: Cell[] = [];
   for (const batch of [1, 64]) {
     const body = inferBody(rows, batch, inputName);
-    const cell: Cell = { label: `batch ${batch}`, dp: [], bare: [], grpc: [] };
+    const cell: Cell = {
+      label: `batch ${batch}`,
+      dp: [],
+      grpc: [],
+      bare: [],
+      fastapi: [],
+    };
+    const dpPids = { worker: benchWorker, backend: backend.pid! };
     for (let round = 0; round < ROUNDS; round++) {
       process.stdout.write(`batch ${batch}, round ${round + 1}/${ROUNDS} ...`);
-      const before = {
-        worker: cpuSeconds(benchWorker),
-        backend: cpuSeconds(backend.pid!),
-      };
-      const dpResult = await load({
-        url: `${dpBase}/v2/models/${MODEL}/infer`,
-        body,
-        headers: auth,
-        concurrency: CONCURRENCY,
-        durationMs: SECONDS * 1000,
-      });
-      cell.dp.push(dpResult);
-      const spent = (cpu[cell.label] ??= {
-        worker: 0,
-        backend: 0,
-        requests: 0,
-      });
-      spent.worker += cpuSeconds(benchWorker) - before.worker;
-      spent.backend += cpuSeconds(backend.pid!) - before.backend;
-      // The warm-up second is not counted in requests but is in CPU: add it at the measured rate.
-      spent.requests += dpResult.requests * ((SECONDS + 1) / SECONDS);
-      cell.bare.push(
-        await load({
-          url: `http://127.0.0.1:${BARE_PORT}/infer`,
-          body,
-          concurrency: CONCURRENCY,
-          durationMs: SECONDS * 1000,
-        }),
+      cell.dp.push(
+        await measure(dpPids, () =>
+          load({
+            url: `${dpBase}/v2/models/${MODEL}/infer`,
+            body,
+            headers: auth,
+            concurrency: CONCURRENCY,
+            durationMs: SECONDS * 1000,
+          }),
+        ),
       );
-      cell.grpc.push(await loadGrpc(rows, batch, inputName));
+      cell.bare.push(
+        await measure({ server: bare.pid! }, () =>
+          load({
+            url: `http://127.0.0.1:${BARE_PORT}/infer`,
+            body,
+            concurrency: CONCURRENCY,
+            durationMs: SECONDS * 1000,
+          }),
+        ),
+      );
+      cell.grpc.push(
+        await measure(dpPids, () => loadGrpc(rows, batch, inputName)),
+      );
+      if (typeof fastapi !== 'string') {
+        cell.fastapi.push(
+          await measure({ server: fastapi.pid! }, () =>
+            load({
+              url: `http://127.0.0.1:${FASTAPI_PORT}/v2/models/${MODEL}/infer`,
+              body,
+              concurrency: CONCURRENCY,
+              durationMs: SECONDS * 1000,
+            }),
+          ),
+        );
+      }
       process.stdout.write(' done\n');
     }
     cells.push(cell);
@@ -437,67 +607,95 @@ async function main() {
     'p99 ms',
     'req/s ÷ bare',
     'p99 ÷ bare',
+    'server CPU µs/req',
+    'loadgen CPU µs/req',
   ];
   const lines: string[][] = [];
   const summary: string[] = [];
+  const med = (runs: Measured[]) => ({
+    tp: median(runs.map(r => r.throughput)),
+    p50: median(runs.map(r => r.p50)),
+    p99: median(runs.map(r => r.p99)),
+    cpu: (k: string) => median(runs.map(r => r.cpu[k] ?? NaN)),
+  });
+  const names: Record<Server, string> = {
+    dp: 'data plane, 1 worker',
+    grpc: 'data plane gRPC, 1 worker',
+    bare: 'bare node:http',
+    fastapi: 'FastAPI + uvicorn + sklearn',
+  };
   for (const cell of cells) {
-    const dp = {
-      tp: median(cell.dp.map(r => r.throughput)),
-      p50: median(cell.dp.map(r => r.p50)),
-      p99: median(cell.dp.map(r => r.p99)),
-    };
-    const bare = {
-      tp: median(cell.bare.map(r => r.throughput)),
-      p50: median(cell.bare.map(r => r.p50)),
-      p99: median(cell.bare.map(r => r.p99)),
-    };
-    lines.push([
-      cell.label,
-      'data plane, 1 worker',
-      f(dp.tp, 0),
-      f(dp.p50),
-      f(dp.p99),
-      `${f(dp.tp / bare.tp)}x`,
-      `${f(dp.p99 / bare.p99)}x`,
-    ]);
-    const grpcTp = median(cell.grpc.map(r => r.throughput));
-    lines.push([
-      cell.label,
-      'data plane gRPC, 1 worker',
-      f(grpcTp, 0),
-      f(median(cell.grpc.map(r => r.p50))),
-      f(median(cell.grpc.map(r => r.p99))),
-      `${f(grpcTp / bare.tp)}x`,
-      `${f(median(cell.grpc.map(r => r.p99)) / bare.p99)}x`,
-    ]);
+    const bareM = med(cell.bare);
+    for (const server of ['dp', 'grpc', 'bare', 'fastapi'] as Server[]) {
+      if (server === 'fastapi' && typeof fastapi === 'string') {
+        lines.push([cell.label, names.fastapi, fastapi.split(' (')[0], '', '', '', '', '', '']);
+        continue;
+      }
+      const m = med(cell[server]);
+      const serverCpu =
+        server === 'dp' || server === 'grpc'
+          ? `${f(m.cpu('worker'), 0)} + ${f(m.cpu('backend'), 0)} backend`
+          : f(m.cpu('server'), 0);
+      lines.push([
+        cell.label,
+        names[server],
+        f(m.tp, 0),
+        f(m.p50),
+        f(m.p99),
+        server === 'bare' ? '' : `${f(m.tp / bareM.tp)}x`,
+        server === 'bare' ? '' : `${f(m.p99 / bareM.p99)}x`,
+        serverCpu,
+        f(m.cpu('loadgen'), 0),
+      ]);
+    }
+    const dp = med(cell.dp);
+    const grpcM = med(cell.grpc);
+    const target = cell.label === 'batch 1' ? 0.8 : 0.9;
+    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    summary.push(
+      `${cell.label}: throughput ${f(dp.tp / bareM.tp)}x bare (>= ${target}: ${met(
+        dp.tp / bareM.tp >= target,
+      )})` +
+        (cell.label === 'batch 1'
+          ? `, p99 ${f(dp.p99 / bareM.p99)}x bare (<= 1.5: ${met(
+              dp.p99 / bareM.p99 <= 1.5,
+            )})`
+          : '') +
+        `; CPU per request: data plane ${f(
+          dp.cpu('worker') + dp.cpu('backend'),
+          0,
+        )} µs (worker ${f(dp.cpu('worker'), 0)} + backend ${f(
+          dp.cpu('backend'),
+          0,
+        )}) vs bare ${f(bareM.cpu('server'), 0)} µs: ${f(
+          bareM.cpu('server') / (dp.cpu('worker') + dp.cpu('backend')),
+        )}x bare's work per CPU second`,
+    );
     if (cell.label === 'batch 1') {
       summary.push(
-        `gRPC vs the data plane's JSON (batch 1): ${f(
-          grpcTp / dp.tp,
-        )}x (>= 1.2: ${grpcTp / dp.tp >= 1.2 ? 'met' : 'NOT met'})`,
+        `gRPC vs the data plane's JSON (batch 1): ${f(grpcM.tp / dp.tp)}x (>= 1.2: ${met(
+          grpcM.tp / dp.tp >= 1.2,
+        )}); server CPU per request ${f(
+          grpcM.cpu('worker') + grpcM.cpu('backend'),
+          0,
+        )} µs vs ${f(dp.cpu('worker') + dp.cpu('backend'), 0)} µs; the JS gRPC load generator ${f(
+          grpcM.cpu('loadgen'),
+          0,
+        )} µs vs ${f(dp.cpu('loadgen'), 0)} µs for HTTP/1.1`,
       );
     }
-    lines.push([
-      cell.label,
-      'bare node:http',
-      f(bare.tp, 0),
-      f(bare.p50),
-      f(bare.p99),
-      '',
-      '',
-    ]);
-    const target = cell.label === 'batch 1' ? 0.8 : 0.9;
-    summary.push(
-      `${cell.label}: throughput ${f(dp.tp / bare.tp)}x bare (>= ${target}: ${
-        dp.tp / bare.tp >= target ? 'met' : 'NOT met'
-      })` +
-        (cell.label === 'batch 1'
-          ? `, p99 ${f(dp.p99 / bare.p99)}x bare (<= 1.5: ${
-              dp.p99 / bare.p99 <= 1.5 ? 'met' : 'NOT met'
-            })`
-          : ''),
-    );
+    if (typeof fastapi !== 'string') {
+      const fa = med(cell.fastapi);
+      summary.push(
+        `${cell.label}: data plane vs FastAPI: ${f(dp.tp / fa.tp)}x throughput (>= 3: ${met(
+          dp.tp / fa.tp >= 3,
+        )}), ${f(
+          fa.cpu('server') / (dp.cpu('worker') + dp.cpu('backend')),
+        )}x less CPU per request`,
+      );
+    }
   }
+  if (typeof fastapi === 'string') summary.push(`FastAPI peer: ${fastapi}`);
   const oneWorker = median(cells[0].dp.map(r => r.throughput));
   const twoWorkers = {
     tp: median(two.map(r => r.throughput)),
@@ -513,6 +711,8 @@ async function main() {
     f(twoWorkers.p99),
     `${f(twoWorkers.tp / bare1)}x`,
     '',
+    '',
+    '',
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...lines.map(l => l[i].length)),
@@ -526,9 +726,15 @@ async function main() {
       os.cpus()[0]?.model ?? 'cpu'
     }; model ${MODEL} v${version} (${
       artifact.length
-    } bytes); the load generator is its own process on the same cores; load average before the run ${loadBefore
+    } bytes); the load generators are processes of their own on the same cores; load average before the run ${loadBefore
       .map(l => l.toFixed(1))
-      .join(' ')}\n`,
+      .join(' ')}, after ${os
+      .loadavg()
+      .map(l => l.toFixed(1))
+      .join(' ')}; the backend's idle CPU (${f(
+      backendIdlePerSecond * 100,
+      1,
+    )}% of a core) is subtracted from its share\n`,
   );
   console.log(row(header));
   console.log(`|${widths.map(w => '-'.repeat(w + 2)).join('|')}|`);
@@ -538,17 +744,6 @@ async function main() {
   console.log(
     `2 workers vs 1 worker (batch 1): ${f(twoWorkers.tp / oneWorker)}x`,
   );
-  for (const [label, spent] of Object.entries(cpu)) {
-    const per = (seconds: number) =>
-      ((seconds / spent.requests) * 1e6).toFixed(0);
-    console.log(
-      `CPU per request, data plane ${label}: worker ${per(
-        spent.worker,
-      )} µs, backend (control plane: IPC, inference log writes, metrics) ${per(
-        spent.backend,
-      )} µs`,
-    );
-  }
   const growth = ((rssAfter - rssBefore) / rssBefore) * 100;
   console.log(
     `RSS of the worker over ${long.requests.toLocaleString(

@@ -4,7 +4,8 @@
  * raw_input_contents, reporting throughput and latency percentiles over IPC.
  *
  * Message in:  { address, protoPath, request (raw_input_contents as base64), token, concurrency, durationMs, warmupMs? }
- * Message out: { requests, errors, firstError?, seconds, throughput, p50, p99 }
+ * Message out: { requests, errors, firstError?, seconds, throughput, p50, p99,
+ *   total (requests sent, warm-up included), cpuMicros (this process's CPU) }
  */
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -57,6 +58,8 @@ async function run({
   const latencies = [];
   let errors = 0;
   let firstError;
+  let total = 0;
+  const cpuStart = process.cpuUsage();
   let measuring = false;
   let started = 0n;
   const warmupEnd = Date.now() + warmupMs;
@@ -72,6 +75,7 @@ async function run({
       if (measuring && now >= deadline) return;
       const countIt = measuring;
       const r = await call();
+      total++;
       if (!countIt) continue;
       if (r.error) {
         errors++;
@@ -91,6 +95,10 @@ async function run({
     throughput: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    total,
+    cpuMicros: (({ user, system }) => user + system)(
+      process.cpuUsage(cpuStart),
+    ),
   };
 }
 

@@ -5,7 +5,8 @@
  * throughput and latency percentiles over IPC.
  *
  * Message in:  { url, body, headers, concurrency, durationMs?, requests?, warmupMs? }
- * Message out: { requests, errors, firstError?, seconds, throughput, p50, p99 }
+ * Message out: { requests, errors, firstError?, seconds, throughput, p50, p99,
+ *   total (requests sent, warm-up included), cpuMicros (this process's CPU) }
  */
 const http = require('node:http');
 
@@ -70,6 +71,8 @@ async function run({
   let errors = 0;
   let firstError;
   let sent = 0;
+  let total = 0;
+  const cpuStart = process.cpuUsage();
   let measuring = false;
   const warmupEnd = Date.now() + warmupMs;
   let deadline = Infinity;
@@ -91,6 +94,7 @@ async function run({
       if (measuring) sent++;
       const countIt = measuring;
       const r = await send(agent, url, payload, headers);
+      total++;
       if (!countIt) continue;
       if (r.ok) latencies.push(r.ms);
       else {
@@ -111,6 +115,10 @@ async function run({
     throughput: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    total,
+    cpuMicros: (({ user, system }) => user + system)(
+      process.cpuUsage(cpuStart),
+    ),
   };
 }
 

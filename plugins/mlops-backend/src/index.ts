@@ -6,19 +6,17 @@
 export { mlopsPlugin as default } from './plugin';
 export { mlopsServiceRef } from './inProcess';
 export type { MlopsService } from './inProcess';
-// What the scaffolder's mlops:serving:render-manifests renders as the KServe
-// target writes it.
+// The scaffolder's mlops:serving:render-manifests builds the InferenceService
+// with the KServe target's own code.
 export {
   INFERENCE_SERVICE,
-  LOOPLINE_ANNOTATIONS,
-  LOOPLINE_LABELS,
-  MANAGED_BY,
+  inferenceServiceManifest,
   inferenceServiceName,
-  labelValue,
   readKServeConfig,
   storageUriFor,
 } from './rollout/kserve';
 export type { InferenceServiceObject } from './rollout/kserve';
+export type { DesiredDeployment, TargetVersion } from './rollout/types';
 export { readRolloutConfig } from './rollout/config';
 export { KSERVE_LOGGER_PATH } from './serving/log';
 /** The standalone serving data plane, for the `loopline-serving` bin (packages/serving). */

@@ -50,6 +50,8 @@ describe.each(databaseIds)('mlops backend plugin on %s', databaseId => {
           '20261207000300_logged_models.js',
           '20261207000400_pipelines.js',
           '20261208000100_registry_artifact_folder.js',
+          '20261208000400_monitoring_references.js',
+          '20261208000500_quality_gates.js',
         ],
       },
       kinds: ['Model', 'Dataset', 'Pipeline'],

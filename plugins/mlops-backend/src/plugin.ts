@@ -33,7 +33,7 @@ import {
   createServingRouter,
   readServingConfig,
 } from './serving';
-import { createDataPlane, DataPlaneSupervisor } from './dataPlane';
+import { createDataPlane, RoutingRefreshHook } from './dataPlane';
 import {
   createInferenceLog,
   KSERVE_LOGGER_PATH,
@@ -42,6 +42,7 @@ import {
 import { createRollouts, RolloutStore } from './rollout';
 import { seedDemoModels } from './demo/seed';
 import { createPipelines } from './pipelines';
+import { createQuality } from './quality';
 import { createMonitoring } from './monitoring';
 import { createLineage } from './lineage';
 import { MlopsInProcessService, mlopsServiceHolderRef } from './inProcess';
@@ -152,7 +153,7 @@ export const mlopsPlugin = createBackendPlugin({
         });
         const servingConfig = readServingConfig(config);
         const featureSource = new CatalogFeatureSchemaSource({ catalog, auth });
-        let dataPlane: DataPlaneSupervisor | undefined;
+        const dataPlaneRefresh = new RoutingRefreshHook();
         const servingParts = createEmbeddedServingParts({
           registry,
           logger,
@@ -177,7 +178,7 @@ export const mlopsPlugin = createBackendPlugin({
           },
           inferenceLog,
           // The data plane's workers route by a new deployment at once.
-          onDeploymentApplied: () => void dataPlane?.refresh(),
+          onDeploymentApplied: dataPlaneRefresh.onDeploymentApplied,
         });
         const { service: inference, sessions } = createEmbeddedServing({
           registry,
@@ -187,6 +188,19 @@ export const mlopsPlugin = createBackendPlugin({
           featureSource,
           parts: servingParts,
           routeWith: () => rollouts.trafficRouter,
+        });
+
+        // Data docs (Dataset expectations) and Model gates (stage moves, evaluate steps).
+        const quality = createQuality({
+          db,
+          auth,
+          catalog,
+          registry,
+          auditTrail,
+          notifications,
+          logger,
+          httpAuth,
+          permissions,
         });
 
         // Pipeline runs: triggers, the local runner, recovery after a restart.
@@ -207,6 +221,8 @@ export const mlopsPlugin = createBackendPlugin({
           tracking,
           registry,
           rollouts: rollouts.service,
+          gates: quality.gates,
+          validations: quality.validations,
         });
 
         // Monitoring: drift, quality and alerts over the inference log.
@@ -221,6 +237,10 @@ export const mlopsPlugin = createBackendPlugin({
           log: inferenceLog.store,
           featureNamesOf: async name =>
             (await inference.modelInfo(name)).features.map(f => f.name),
+          productionVersionOf: async name =>
+            (await registry.getLatestVersions(name, ['Production']))[0]
+              ?.version,
+          jsonBodyLimit,
           metricsRegistry: inferenceLog.metrics.registry,
           events,
           notifications,
@@ -259,15 +279,9 @@ export const mlopsPlugin = createBackendPlugin({
           observers: inferenceLog.observers,
           logger: logger.child({ service: 'data-plane' }),
           metricsRegistry: inferenceLog.metrics.registry,
+          lifecycle,
+          refreshHook: dataPlaneRefresh,
         });
-        dataPlane = dataPlanes.supervisor;
-        if (dataPlane) {
-          const supervisor = dataPlane;
-          lifecycle.addStartupHook(async () => {
-            await supervisor.start();
-            lifecycle.addShutdownHook(() => supervisor.close());
-          });
-        }
         // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
         const lineage = await createLineage({
           db,
@@ -291,6 +305,8 @@ export const mlopsPlugin = createBackendPlugin({
             servingRouter,
             // The KServe logger route parses its own (large) bodies.
             inferenceLogRouter: inferenceLog.router,
+            // Drift comparisons and uploaded references too.
+            ownBodyRouters: [monitoring.router],
             // MLflow's routes answer in MLflow's shapes, errors included.
             mlflowRouter: createMlflowRouter({
               httpAuth,
@@ -303,6 +319,7 @@ export const mlopsPlugin = createBackendPlugin({
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
               artifactBodyLimit: maxArtifactBytes,
+              stageGate: quality.gates,
             }),
             routers: [
               createInfoRouter({ httpAuth, infoService }),
@@ -313,11 +330,12 @@ export const mlopsPlugin = createBackendPlugin({
                 registry,
                 tracking,
                 artifactBodyLimit: maxArtifactBytes,
+                stageGate: quality.gates,
               }),
               createTrackingRouter({ httpAuth, tracking }),
               rollouts.router,
               pipelines.router,
-              monitoring.router,
+              quality.router,
               dataPlanes.router,
             ],
           }),

@@ -19,3 +19,4 @@ export * from './monitoring';
 export * from './lineage';
 export * from './pipelines';
 export * from './datasetEvents';
+export * from './quality';

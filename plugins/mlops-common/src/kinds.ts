@@ -1,4 +1,5 @@
 import type { PipelineStepKind } from './pipelines';
+import type { ModelGates } from './quality';
 import type { Entity } from '@backstage/catalog-model';
 
 /** The apiVersion of Loopline's catalog kinds. */
@@ -184,6 +185,8 @@ export interface ModelEntityV1alpha1 extends Entity {
     fairness?: FairnessConfig;
     monitoring?: MonitoringConfig;
     serving?: ServingConfig;
+    /** What a version must pass to go to Production (pipelines' evaluate steps and stage moves). */
+    gates?: ModelGates;
   };
 }
 

@@ -233,3 +233,65 @@ export interface MonitoringAlertEvent {
 }
 
 export const MONITORING_ALERT_TOPIC = 'loopline.monitoring.alert';
+
+/**
+ * What a Model's drift checks compare with (`GET /monitoring/models/:name/reference`):
+ * its Dataset (`spec.monitoring.drift.reference`, else the first of
+ * `spec.trainedOn`), or a reference set through the API instead, either a
+ * pinned window of the inference log or columns uploaded. Profiled once and
+ * stored.
+ */
+export interface DriftReferenceInfo {
+  source: 'dataset' | 'upload' | 'log';
+  /** The Dataset's entity ref (source `dataset`). */
+  dataset?: string;
+  /** The stored profile; absent for a Dataset not profiled yet. */
+  id?: string;
+  rowCount?: number;
+  sampled?: boolean;
+  columns?: string[];
+  /** Source `log`: the pinned window. */
+  window?: { since: string; until: string; version?: number };
+  /** Who set it (source `upload` or `log`). */
+  setBy?: string;
+  createdAt?: string;
+}
+
+/**
+ * Body of `PUT /monitoring/models/:name/reference`: columns to compare with
+ * (an uploaded reference set), or a window of the Model's inference log to
+ * pin (its decoded features, and its ground truth as the target).
+ */
+export type SetDriftReferenceRequest =
+  | { columns: Record<string, DriftColumnValue[]> }
+  | { window: { since: string; until: string; version?: number } };
+
+/** One Model's row on the ML overview page. */
+export interface ModelMonitoringSummary {
+  model: string;
+  /** The registry's Production version, if any. */
+  productionVersion?: number;
+  /** Requests per second over the last five minutes, all versions. */
+  requestRate: number;
+  /** The latest drift report. */
+  drift?: {
+    status: 'drift' | 'no_drift' | 'insufficient_data';
+    version: string;
+    shareOfDriftedColumns: number;
+    createdAt: string;
+  };
+  /** The latest quality against ground truth: the SLO's metric, else the first there is. */
+  quality?: {
+    metric: keyof Omit<QualityMetrics, 'count'>;
+    value: number;
+    version: string;
+    createdAt: string;
+    /** Against the Model's quality SLO, when it has one. */
+    withinSlo?: boolean;
+  };
+}
+
+/** `GET /monitoring/summary?model=a&model=b`: the Models the caller may read. */
+export interface ModelMonitoringSummaryResponse {
+  items: ModelMonitoringSummary[];
+}

@@ -64,6 +64,16 @@ export const pipelineRunPermission = createPermission({
 });
 
 /**
+ * Move a version to Production although it fails its Model's gates (with a
+ * comment, audited). A basic permission, so that a policy gives it to a
+ * platform team rather than to each Model's owners.
+ */
+export const modelGateOverridePermission = createPermission({
+  name: 'loopline.model.gate.override',
+  attributes: { action: 'update' },
+});
+
+/**
  * Record OpenLineage events (the ingest routes). A basic permission: events
  * name jobs and datasets that need not be catalog entities.
  */
@@ -92,6 +102,7 @@ export const mlopsPermissions = [
   deploymentManagePermission,
   pipelineRunPermission,
   modelMonitorPermission,
+  modelGateOverridePermission,
   lineageIngestPermission,
   dataPlaneConnectPermission,
 ];

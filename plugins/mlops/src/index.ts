@@ -20,6 +20,7 @@ export {
   EntityPipelineRunsContent,
   EntityLineageContent,
   MlopsTargetColumnPickerFieldExtension,
+  MlopsNamePickerFieldExtension,
 } from './plugin';
 export { mlopsApiRef, MlopsClient } from './api';
 export type {
@@ -41,3 +42,4 @@ export type { EntityModelDriftContentProps } from './components/EntityModelDrift
 export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
 export type { EntityLineageContentProps } from './components/EntityLineageContent';
 export type { TargetColumnPickerUiOptions } from './components/TargetColumnPicker';
+export type { NamePickerUiOptions } from './components/NamePicker';

@@ -12,6 +12,7 @@ import {
   TargetColumnPicker,
   validateTargetColumn,
 } from './components/TargetColumnPicker';
+import { NamePicker, validateName } from './components/NamePicker';
 import { rootRouteRef } from './routes';
 
 /** Loopline's frontend plugin: the ML overview page and the ML entity cards. */
@@ -231,5 +232,18 @@ export const MlopsTargetColumnPickerFieldExtension = mlopsPlugin.provide(
     name: 'MlopsTargetColumnPicker',
     component: TargetColumnPicker,
     validation: validateTargetColumn,
+  }),
+);
+
+/**
+ * The scaffolder form field `MlopsNamePicker`: the name of a new project,
+ * refused while taken by an entity the template would create
+ * (`ui:options.entityRefs`) or, with `registeredModel`, a registered model.
+ */
+export const MlopsNamePickerFieldExtension = mlopsPlugin.provide(
+  createScaffolderFieldExtension({
+    name: 'MlopsNamePicker',
+    component: NamePicker,
+    validation: validateName,
   }),
 );

@@ -1,4 +1,5 @@
 import {
+  BackstageCredentials,
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
@@ -59,15 +60,17 @@ export const scaffolderModuleMlops = createBackendModule({
       }) {
         const mlopsBaseUrl = () => discovery.getExternalBaseUrl('mlops');
         const trackingUri = async () => `${await mlopsBaseUrl()}/mlflow`;
+        const entityExists = async (
+          entityRef: string,
+          credentials: BackstageCredentials,
+        ) => Boolean(await catalog.getEntityByRef(entityRef, { credentials }));
         scaffolder.addActions(
           createValidateEntitiesAction({
             authorizeNewModel: newModelAuthorizer(permissions),
-          }),
-          createCreateRegisteredModelAction({
+            entityExists,
             mlops,
-            entityExists: async (entityRef, credentials) =>
-              Boolean(await catalog.getEntityByRef(entityRef, { credentials })),
           }),
+          createCreateRegisteredModelAction({ mlops, entityExists }),
           createCreateExperimentAction({ mlops, trackingUri }),
           createRenderServingManifestsAction({
             defaults: async () => {

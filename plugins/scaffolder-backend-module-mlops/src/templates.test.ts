@@ -20,8 +20,10 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { MlopsEntitiesProcessor } from '@loopline/plugin-catalog-backend-module-mlops';
 import mlopsPlugin from '@loopline/plugin-mlops-backend';
-import { inferenceServiceValidator } from '@loopline/plugin-mlops-backend/src/rollout/kserve/__testUtils__/crdSchema';
-import { describeWithSpecs } from '@loopline/plugin-mlops-backend/src/__testUtils__/specs';
+import {
+  describeWithSpecs,
+  inferenceServiceValidator,
+} from '@loopline/plugin-mlops-backend/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import request from 'supertest';
 import { parse, parseAllDocuments } from 'yaml';

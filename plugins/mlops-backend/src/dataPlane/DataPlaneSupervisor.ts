@@ -373,18 +373,23 @@ export class DataPlaneSupervisor {
     if (initial) worker.send({ type: 'dataplane:table', table: initial });
     const listening = new Promise<{ port: number; grpcPort?: number }>(
       (resolve, reject) => {
+        let failure: string | undefined;
         const onMessage = (message: unknown) => {
           const m = message as WorkerMessage;
           if (m?.type === 'dataplane:listening') {
             worker.off('message', onMessage);
             resolve({ port: m.port, grpcPort: m.grpcPort });
+          } else if (m?.type === 'dataplane:failed') {
+            failure = m.message;
           }
         };
         worker.on('message', onMessage);
         worker.once('exit', code =>
           reject(
             new Error(
-              `Data-plane worker ${slot} exited with ${code} before listening`,
+              `Data-plane worker ${slot} exited with ${code} before listening${
+                failure ? ` (${failure})` : ''
+              }`,
             ),
           ),
         );
@@ -392,7 +397,8 @@ export class DataPlaneSupervisor {
     );
     worker.once('exit', (code, signal) => {
       if (this.workers.get(slot) === worker) this.workers.delete(slot);
-      if (this.closing) return;
+      // Before all first listened, start() fails instead (no restart loop on a taken port).
+      if (this.closing || this.port === undefined) return;
       this.options.logger.warn(
         `Data-plane worker ${slot} (pid ${worker.process.pid}) died (${
           signal ?? `code ${code}`

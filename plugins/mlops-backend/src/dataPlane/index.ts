@@ -1,5 +1,6 @@
 import type {
   HttpAuthService,
+  LifecycleService,
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import type express from 'express';
@@ -39,6 +40,57 @@ export { createDataPlaneRouter } from './router';
 export { HttpControlPlaneChannel, runStandaloneDataPlane } from './standalone';
 
 /**
+ * Deployments are built before the data plane in the plugin's wiring order,
+ * yet a deployment applied must reach the workers at once: this hook is
+ * handed to the rollouts first and forwards to the supervisor once it exists.
+ */
+export class RoutingRefreshHook {
+  private target?: Pick<DataPlaneSupervisor, 'refresh'>;
+
+  /** For `createRollouts({ onDeploymentApplied })`. */
+  readonly onDeploymentApplied = (): void => {
+    void this.target?.refresh();
+  };
+
+  attach(target: Pick<DataPlaneSupervisor, 'refresh'>): void {
+    this.target = target;
+  }
+}
+
+/**
+ * Starts the supervisor with the backend and stops it with it. A data plane
+ * that cannot start (its port taken, a worker that cannot listen) is logged
+ * as an error naming the port and its config key, and its workers stopped;
+ * the backend (the control plane, the portal's own `/api/mlops/v2` routes)
+ * stays up, as a platform engineer expects of an optional listener: one
+ * misconfigured port should not take the catalog down with it.
+ */
+export function startWithBackend(
+  supervisor: Pick<DataPlaneSupervisor, 'start' | 'close'>,
+  lifecycle: Pick<LifecycleService, 'addStartupHook' | 'addShutdownHook'>,
+  logger: LoggerService,
+  where: { port: number; grpcPort?: number },
+): void {
+  lifecycle.addStartupHook(async () => {
+    lifecycle.addShutdownHook(() => supervisor.close());
+    try {
+      await supervisor.start();
+    } catch (error) {
+      await supervisor.close().catch(() => {});
+      logger.error(
+        `The serving data plane did not start, so it serves nothing: ${
+          (error as Error)?.message
+        }. Check that port ${where.port} (mlops.serving.dataPlane.port)${
+          where.grpcPort !== undefined
+            ? ` and ${where.grpcPort} (mlops.serving.dataPlane.grpcPort)`
+            : ''
+        } are free; the backend and its /api/mlops routes keep running.`,
+      );
+    }
+  });
+}
+
+/**
  * The data plane wired from config: one endpoint answering every data plane
  * (the worker processes over IPC, standalone ones over HTTP through
  * `router`), and, when `config` is given, the supervisor of its
@@ -59,6 +111,10 @@ export function createDataPlane(
     httpAuth: HttpAuthService;
     logger: LoggerService;
     metricsRegistry?: Registry;
+    /** Given: the supervisor starts and stops with the backend (startWithBackend). */
+    lifecycle?: Pick<LifecycleService, 'addStartupHook' | 'addShutdownHook'>;
+    /** Given: deployments applied refresh the workers' table through it. */
+    refreshHook?: RoutingRefreshHook;
   },
 ): {
   endpoint: ControlPlaneEndpoint;
@@ -98,5 +154,9 @@ export function createDataPlane(
       ...options.rolloutRouting,
     },
   });
+  options.refreshHook?.attach(supervisor);
+  if (options.lifecycle) {
+    startWithBackend(supervisor, options.lifecycle, options.logger, config);
+  }
   return { endpoint, supervisor, router };
 }

@@ -74,7 +74,9 @@ export type WorkerMessage =
       /** Events dropped since the last message (the worker's buffer was full). */
       dropped: number;
     }
-  | { type: 'dataplane:table-applied'; revision: string; workerId: number };
+  | { type: 'dataplane:table-applied'; revision: string; workerId: number }
+  /** The worker could not start (e.g. its port is taken) and exits. */
+  | { type: 'dataplane:failed'; message: string; workerId: number };
 
 export type ControlPlaneMessage =
   | { type: 'dataplane:table'; table: RoutingTable }

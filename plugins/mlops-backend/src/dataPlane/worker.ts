@@ -6,7 +6,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ControlPlaneLink, Channel } from './ControlPlaneLink';
 import { DataPlaneServer } from './DataPlaneServer';
-import type { DataPlaneWorkerOptions } from './protocol';
+import type { DataPlaneWorkerOptions, WorkerMessage } from './protocol';
 
 /** A plain logger for a process outside Backstage's logging: one JSON line per entry. */
 export function consoleLogger(fields: Record<string, unknown>): LoggerService {
@@ -77,10 +77,19 @@ if (require.main === module) {
     process.stderr.write('LOOPLINE_DATA_PLANE_WORKER is not set\n');
     process.exit(2);
   }
-  runDataPlaneWorker(JSON.parse(raw)).catch(error => {
+  const options: DataPlaneWorkerOptions = JSON.parse(raw);
+  runDataPlaneWorker(options).catch(error => {
     process.stderr.write(
       `Data-plane worker failed to start: ${error?.stack ?? error}\n`,
     );
-    process.exit(1);
+    // The supervisor names the cause (e.g. EADDRINUSE) in the backend's log.
+    const failed: WorkerMessage = {
+      type: 'dataplane:failed',
+      message: String(error?.message ?? error),
+      workerId: options.workerId,
+    };
+    if (process.connected && process.send) {
+      process.send(failed, undefined, {}, () => process.exit(1));
+    } else process.exit(1);
   });
 }

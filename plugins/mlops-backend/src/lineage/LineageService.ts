@@ -11,6 +11,7 @@ import type {
   LineageNode,
   LineageRun,
 } from '@loopline/mlops-common';
+import { LineageBatch } from './LineageBatch';
 import {
   DatasetRecord,
   DatasetVersionRecord,
@@ -59,6 +60,16 @@ export interface BatchFailure {
   problems: EventProblem[];
 }
 
+/** A dataset version stored for the first time: a run's write, or a declared version. */
+export interface NewDatasetVersion {
+  namespace: string;
+  name: string;
+  /** The content hash (`version` facet) when there is one, else the version id. */
+  version: string;
+  runId: string | null;
+  createdAt: number;
+}
+
 /** Thrown for an invalid event: the routes answer 400 with its problems. */
 export class InvalidEventError extends InputError {
   constructor(readonly problems: EventProblem[]) {
@@ -101,6 +112,10 @@ export class LineageService {
     private readonly store: LineageStore,
     private readonly validator: OpenLineageValidator,
     private readonly clock: () => number = Date.now,
+    /** Told, after commit, of every dataset version stored for the first time. */
+    private readonly onDatasetVersions?: (
+      versions: NewDatasetVersion[],
+    ) => Promise<void>,
   ) {}
 
   /** Validates then records one event; nothing is stored if it is invalid. */
@@ -109,7 +124,7 @@ export class LineageService {
     if (!result.valid) {
       throw new InvalidEventError(result.problems);
     }
-    await this.store.transaction(tx => this.apply(tx, result.event));
+    await this.applyAll([result.event]);
   }
 
   /**
@@ -137,22 +152,42 @@ export class LineageService {
       }
     });
     if (valid.length > 0) {
-      await this.store.transaction(async tx => {
-        for (const event of valid) {
-          await this.apply(tx, event);
-        }
-      });
+      await this.applyAll(valid);
     }
     return { received: bodies.length, failed };
   }
 
-  private async apply(tx: LineageStore, event: LineageEvent): Promise<void> {
+  /**
+   * Applies events in order, in one transaction: the state they touch is
+   * read up front, changed in memory and written table by table.
+   */
+  private async applyAll(events: LineageEvent[]): Promise<void> {
+    const created = await this.store.transaction(async store => {
+      const batch = await LineageBatch.load(store, events);
+      for (const event of events) {
+        await this.apply(batch, event);
+      }
+      await batch.flush(this.clock());
+      return batch.newDatasetVersions().map(({ dataset, version }) => ({
+        namespace: dataset.namespace,
+        name: dataset.name,
+        version: version.contentHash ?? version.version,
+        runId: version.runUuid,
+        createdAt: version.createdAt,
+      }));
+    });
+    if (created.length > 0 && this.onDatasetVersions) {
+      await this.onDatasetVersions(created);
+    }
+  }
+
+  private async apply(tx: LineageBatch, event: LineageEvent): Promise<void> {
     const type = eventTypeOf(event as any);
     const now = this.clock();
     const eventTime = Date.parse(event.eventTime);
     const run = type === 'RunEvent' ? (event as RunEvent) : undefined;
     const job = 'job' in event ? event.job : undefined;
-    await tx.insertEvent({
+    tx.insertEvent({
       kind:
         type === 'RunEvent'
           ? 'RUN'
@@ -178,13 +213,13 @@ export class LineageService {
   }
 
   private async upsertJob(
-    tx: LineageStore,
+    tx: LineageBatch,
     id: DatasetId,
     facets: Facets | undefined,
     now: number,
     parentJobUuid?: string,
   ): Promise<JobRecord> {
-    await tx.ensureNamespace(id.namespace, now);
+    tx.ensureNamespace(id.namespace);
     const existing = await tx.getJob(id);
     const merged = mergeFacets(existing?.facets ?? {}, facets);
     const job: JobRecord = {
@@ -206,16 +241,16 @@ export class LineageService {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
-    await tx.putJob(job);
+    tx.putJob(job);
     return job;
   }
 
   private async upsertDataset(
-    tx: LineageStore,
+    tx: LineageBatch,
     dataset: EventDataset,
     now: number,
   ): Promise<DatasetRecord> {
-    await tx.ensureNamespace(dataset.namespace, now);
+    tx.ensureNamespace(dataset.namespace);
     const existing = await tx.getDataset(dataset);
     const facts = datasetFacts(dataset);
     const record: DatasetRecord = {
@@ -233,12 +268,12 @@ export class LineageService {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
-    await tx.putDataset(record);
+    tx.putDataset(record);
     return record;
   }
 
   private async applyRunEvent(
-    tx: LineageStore,
+    tx: LineageBatch,
     event: RunEvent,
     eventTime: number,
     now: number,
@@ -300,7 +335,7 @@ export class LineageService {
       updatedAt: now,
     };
     if (incoming) {
-      await tx.addRunState(runUuid, incoming, eventTime);
+      tx.addRunState(runUuid, incoming, eventTime);
     }
 
     const completed = state === 'COMPLETED';
@@ -341,7 +376,7 @@ export class LineageService {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       };
-      await tx.putDatasetVersion(version);
+      tx.putDatasetVersion(version);
       await tx.putRunIo({
         runUuid,
         direction: 'out',
@@ -350,10 +385,10 @@ export class LineageService {
       });
       const rows = columnLineageOf(output);
       if (rows.length > 0) {
-        await tx.replaceColumnLineage(versionUuid, dataset.uuid, rows);
+        tx.replaceColumnLineage(versionUuid, dataset.uuid, rows);
       }
       if (completed || !dataset.currentVersionUuid) {
-        await tx.putDataset({
+        tx.putDataset({
           ...dataset,
           currentVersionUuid: versionUuid,
           lastModifiedAt: completed ? eventTime : dataset.lastModifiedAt,
@@ -363,7 +398,7 @@ export class LineageService {
     }
 
     // The job's version and current I/O.
-    const io = await tx.runIo([runUuid]);
+    const io = await tx.runIo(runUuid);
     const ids = await tx.getDatasetsByUuid(io.map(r => r.datasetUuid));
     const byUuid = new Map(ids.map(d => [d.uuid, d]));
     const side = (direction: 'in' | 'out') =>
@@ -373,6 +408,12 @@ export class LineageService {
         .filter(Boolean);
     const inputs = side('in');
     const outputs = side('out');
+    if (completed && existing?.state !== 'COMPLETED') {
+      // What a run wrote is new data once the run completes.
+      io.filter(r => r.direction === 'out').forEach(r =>
+        tx.announce(r.datasetVersionUuid),
+      );
+    }
     let currentVersionUuid = job.currentVersionUuid;
     const streaming = job.type === 'STREAM';
     if (isDone(state as RunState) || streaming) {
@@ -383,8 +424,8 @@ export class LineageService {
         outputs,
         job.location,
       );
-      const previous = await tx.getJobVersion(versionUuid);
-      await tx.putJobVersion({
+      const previous = await tx.getJobVersion(versionUuid, job.uuid);
+      tx.putJobVersion({
         uuid: versionUuid,
         jobUuid: job.uuid,
         inputs: inputs.map(d => ({ namespace: d.namespace, name: d.name })),
@@ -396,19 +437,19 @@ export class LineageService {
       });
       run.jobVersionUuid = versionUuid;
       currentVersionUuid = versionUuid;
-      await tx.setJobIo(
+      tx.setJobIo(
         job.uuid,
         inputs.map(d => d.uuid),
         outputs.map(d => d.uuid),
       );
     } else if (!job.currentVersionUuid) {
-      await tx.setJobIo(
+      tx.setJobIo(
         job.uuid,
         inputs.map(d => d.uuid),
         outputs.map(d => d.uuid),
       );
     }
-    await tx.putRun(run);
+    tx.putRun(run);
     const latestRun =
       job.currentRunUuid && job.currentRunUuid !== runUuid
         ? await tx.getRun(job.currentRunUuid)
@@ -417,7 +458,7 @@ export class LineageService {
       !latestRun ||
       (run.startedAt ?? run.stateTime) >=
         (latestRun.startedAt ?? latestRun.stateTime);
-    await tx.putJob({
+    tx.putJob({
       ...job,
       currentVersionUuid,
       currentRunUuid: isLatest ? runUuid : job.currentRunUuid,
@@ -427,7 +468,7 @@ export class LineageService {
 
   /** A version for a dataset with none, keyed by what its facets say. */
   private async putStaticVersion(
-    tx: LineageStore,
+    tx: LineageBatch,
     dataset: DatasetRecord,
     source: EventDataset,
     now: number,
@@ -435,8 +476,8 @@ export class LineageService {
     const facts = datasetFacts(source);
     const content = JSON.stringify([facts.version ?? null, dataset.fields]);
     const uuid = staticDatasetVersionUuid(dataset, content);
-    const previous = await tx.getDatasetVersion(uuid);
-    await tx.putDatasetVersion({
+    const previous = await tx.getDatasetVersion(uuid, dataset.uuid);
+    tx.putDatasetVersion({
       uuid,
       datasetUuid: dataset.uuid,
       version: uuid,
@@ -450,7 +491,7 @@ export class LineageService {
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
     });
-    await tx.putDataset({
+    tx.putDataset({
       ...dataset,
       currentVersionUuid: uuid,
       updatedAt: now,
@@ -459,7 +500,7 @@ export class LineageService {
   }
 
   private async applyDatasetEvent(
-    tx: LineageStore,
+    tx: LineageBatch,
     event: DatasetEvent,
     eventTime: number,
     now: number,
@@ -468,8 +509,9 @@ export class LineageService {
     // A declared version (the `version` facet) is recorded as a version of
     // its own, without a run; otherwise the metadata changes the dataset only.
     if (datasetFacts(event.dataset).version) {
-      await this.putStaticVersion(tx, dataset, event.dataset, now);
-      await tx.putDataset({
+      const uuid = await this.putStaticVersion(tx, dataset, event.dataset, now);
+      tx.announce(uuid);
+      tx.putDataset({
         ...(await tx.getDataset(event.dataset))!,
         lastModifiedAt: eventTime,
       });
@@ -478,7 +520,7 @@ export class LineageService {
 
   /** Static lineage: the job's declared I/O becomes its current version. */
   private async applyJobEvent(
-    tx: LineageStore,
+    tx: LineageBatch,
     event: JobEvent,
     now: number,
   ): Promise<void> {
@@ -501,8 +543,8 @@ export class LineageService {
       outputs,
       job.location,
     );
-    const previous = await tx.getJobVersion(versionUuid);
-    await tx.putJobVersion({
+    const previous = await tx.getJobVersion(versionUuid, job.uuid);
+    tx.putJobVersion({
       uuid: versionUuid,
       jobUuid: job.uuid,
       inputs: inputs.map(d => ({ namespace: d.namespace, name: d.name })),
@@ -512,12 +554,12 @@ export class LineageService {
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
     });
-    await tx.setJobIo(
+    tx.setJobIo(
       job.uuid,
       inputs.map(d => d.uuid),
       outputs.map(d => d.uuid),
     );
-    await tx.putJob({
+    tx.putJob({
       ...job,
       currentVersionUuid: versionUuid,
       updatedAt: now,
@@ -678,8 +720,7 @@ export class LineageService {
   async listEvents(
     page: Page,
   ): Promise<{ events: unknown[]; totalCount: number }> {
-    const events = await this.store.listEvents(page);
-    return { events, totalCount: await this.store.eventCount() };
+    return this.store.listEvents(page);
   }
 
   /**

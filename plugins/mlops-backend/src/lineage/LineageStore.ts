@@ -19,8 +19,13 @@ const RUN_IO = 'lineage_run_io';
 const JOB_IO = 'lineage_job_io';
 const COLUMN_LINEAGE = 'lineage_column_lineage';
 
-/** Values per `IN (...)` list: SQLite allows 999 bound variables. */
+/** Values per `IN (...)` list. */
 const IN_CHUNK = 500;
+/**
+ * Bound variables per multi-row statement: under SQLite's limit (32,766
+ * since 3.32; better-sqlite3 bundles a newer one) and PostgreSQL's 65,535.
+ */
+const MAX_VARIABLES = 8000;
 
 export type Direction = 'in' | 'out';
 
@@ -231,6 +236,9 @@ function toDatasetVersion(row: any): DatasetVersionRecord {
   };
 }
 
+const rowWidth = (rows: Array<Record<string, unknown>>) =>
+  Object.keys(rows[0]).length;
+
 function chunks<T>(values: T[], size = IN_CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < values.length; i += size) {
@@ -248,33 +256,38 @@ export class LineageStore {
     return (this.db as Knex).transaction(trx => fn(new LineageStore(trx)));
   }
 
-  // ---- writes -----------------------------------------------------------
+  // ---- writes (multi-row: a batch of events is written table by table) ---
 
-  async insertEvent(event: RawEventRecord): Promise<void> {
-    await this.db(EVENTS).insert({
-      event_kind: event.kind,
-      event_type: event.eventType,
-      event_time: event.eventTime,
-      run_uuid: event.runUuid,
-      job_namespace: event.jobNamespace,
-      job_name: event.jobName,
-      producer: event.producer,
-      event: json(event.event),
-      received_at: event.receivedAt,
-    });
+  async insertEvents(events: RawEventRecord[]): Promise<void> {
+    await this.insertRows(
+      EVENTS,
+      events.map(event => ({
+        event_kind: event.kind,
+        event_type: event.eventType,
+        event_time: event.eventTime,
+        run_uuid: event.runUuid,
+        job_namespace: event.jobNamespace,
+        job_name: event.jobName,
+        producer: event.producer,
+        event: json(event.event),
+        received_at: event.receivedAt,
+      })),
+    );
   }
 
-  async ensureNamespace(name: string, now: number): Promise<void> {
-    await this.db(NAMESPACES)
-      .insert({
+  async ensureNamespaces(names: string[], now: number): Promise<void> {
+    await this.upsert(
+      NAMESPACES,
+      [...new Set(names)].map(name => ({
         name,
         owner_name: 'anonymous',
         description: null,
         created_at: now,
         updated_at: now,
-      })
-      .onConflict('name')
-      .ignore();
+      })),
+      'name',
+      'ignore',
+    );
   }
 
   async putNamespace(
@@ -283,21 +296,26 @@ export class LineageStore {
     description: string | null,
     now: number,
   ): Promise<void> {
-    await this.db(NAMESPACES)
-      .insert({
-        name,
-        owner_name: ownerName,
-        description,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict('name')
-      .merge(['owner_name', 'description', 'updated_at']);
+    await this.upsert(
+      NAMESPACES,
+      [
+        {
+          name,
+          owner_name: ownerName,
+          description,
+          created_at: now,
+          updated_at: now,
+        },
+      ],
+      'name',
+      ['owner_name', 'description', 'updated_at'],
+    );
   }
 
-  async putJob(job: JobRecord): Promise<void> {
-    await this.db(JOBS)
-      .insert({
+  async putJobs(jobs: JobRecord[]): Promise<void> {
+    await this.upsert(
+      JOBS,
+      jobs.map(job => ({
         uuid: job.uuid,
         namespace: job.namespace,
         name: job.name,
@@ -311,14 +329,15 @@ export class LineageStore {
         current_run_uuid: job.currentRunUuid,
         created_at: job.createdAt,
         updated_at: job.updatedAt,
-      })
-      .onConflict('uuid')
-      .merge();
+      })),
+      'uuid',
+    );
   }
 
-  async putJobVersion(version: JobVersionRecord): Promise<void> {
-    await this.db(JOB_VERSIONS)
-      .insert({
+  async putJobVersions(versions: JobVersionRecord[]): Promise<void> {
+    await this.upsert(
+      JOB_VERSIONS,
+      versions.map(version => ({
         uuid: version.uuid,
         job_uuid: version.jobUuid,
         inputs: json(version.inputs),
@@ -327,14 +346,16 @@ export class LineageStore {
         latest_run_uuid: version.latestRunUuid,
         created_at: version.createdAt,
         updated_at: version.updatedAt,
-      })
-      .onConflict('uuid')
-      .merge(['latest_run_uuid', 'updated_at']);
+      })),
+      'uuid',
+      ['latest_run_uuid', 'updated_at'],
+    );
   }
 
-  async putRun(run: RunRecord): Promise<void> {
-    await this.db(RUNS)
-      .insert({
+  async putRuns(runs: RunRecord[]): Promise<void> {
+    await this.upsert(
+      RUNS,
+      runs.map(run => ({
         uuid: run.uuid,
         job_uuid: run.jobUuid,
         job_version_uuid: run.jobVersionUuid,
@@ -348,26 +369,31 @@ export class LineageStore {
         facets: json(run.facets),
         created_at: run.createdAt,
         updated_at: run.updatedAt,
-      })
-      .onConflict('uuid')
-      .merge();
+      })),
+      'uuid',
+    );
   }
 
-  /** A state transition; the same state at the same time is recorded once. */
-  async addRunState(
-    runUuid: string,
-    state: RunState,
-    transitionedAt: number,
+  /** State transitions; the same state at the same time is recorded once. */
+  async addRunStates(
+    states: Array<{ runUuid: string; state: RunState; transitionedAt: number }>,
   ): Promise<void> {
-    await this.db(RUN_STATES)
-      .insert({ run_uuid: runUuid, state, transitioned_at: transitionedAt })
-      .onConflict(['run_uuid', 'state', 'transitioned_at'])
-      .ignore();
+    await this.upsert(
+      RUN_STATES,
+      states.map(s => ({
+        run_uuid: s.runUuid,
+        state: s.state,
+        transitioned_at: s.transitionedAt,
+      })),
+      ['run_uuid', 'state', 'transitioned_at'],
+      'ignore',
+    );
   }
 
-  async putDataset(dataset: DatasetRecord): Promise<void> {
-    await this.db(DATASETS)
-      .insert({
+  async putDatasets(datasets: DatasetRecord[]): Promise<void> {
+    await this.upsert(
+      DATASETS,
+      datasets.map(dataset => ({
         uuid: dataset.uuid,
         namespace: dataset.namespace,
         name: dataset.name,
@@ -381,14 +407,15 @@ export class LineageStore {
         last_modified_at: dataset.lastModifiedAt,
         created_at: dataset.createdAt,
         updated_at: dataset.updatedAt,
-      })
-      .onConflict('uuid')
-      .merge();
+      })),
+      'uuid',
+    );
   }
 
-  async putDatasetVersion(version: DatasetVersionRecord): Promise<void> {
-    await this.db(DATASET_VERSIONS)
-      .insert({
+  async putDatasetVersions(versions: DatasetVersionRecord[]): Promise<void> {
+    await this.upsert(
+      DATASET_VERSIONS,
+      versions.map(version => ({
         uuid: version.uuid,
         dataset_uuid: version.datasetUuid,
         version: version.version,
@@ -401,65 +428,104 @@ export class LineageStore {
         lifecycle_state: version.lifecycleState,
         created_at: version.createdAt,
         updated_at: version.updatedAt,
-      })
-      .onConflict('uuid')
-      .merge();
+      })),
+      'uuid',
+    );
   }
 
-  async putRunIo(io: RunIoRecord): Promise<void> {
-    await this.db(RUN_IO)
-      .insert({
-        run_uuid: io.runUuid,
-        direction: io.direction,
-        dataset_uuid: io.datasetUuid,
-        dataset_version_uuid: io.datasetVersionUuid,
-      })
-      .onConflict(['run_uuid', 'direction', 'dataset_uuid'])
-      .merge(['dataset_version_uuid']);
+  async putRunIo(io: RunIoRecord[]): Promise<void> {
+    await this.upsert(
+      RUN_IO,
+      io.map(r => ({
+        run_uuid: r.runUuid,
+        direction: r.direction,
+        dataset_uuid: r.datasetUuid,
+        dataset_version_uuid: r.datasetVersionUuid,
+      })),
+      ['run_uuid', 'direction', 'dataset_uuid'],
+      ['dataset_version_uuid'],
+    );
   }
 
-  /** Replaces a job's current I/O (the graph's edges). */
+  /** Replaces these jobs' current I/O (the graph's edges). */
   async setJobIo(
-    jobUuid: string,
-    inputs: string[],
-    outputs: string[],
+    io: Map<string, { inputs: string[]; outputs: string[] }>,
   ): Promise<void> {
-    await this.db(JOB_IO).where({ job_uuid: jobUuid }).delete();
-    const rows = [...new Set(inputs).values()]
-      .map(d => ({ job_uuid: jobUuid, direction: 'in', dataset_uuid: d }))
-      .concat(
-        [...new Set(outputs).values()].map(d => ({
-          job_uuid: jobUuid,
-          direction: 'out',
-          dataset_uuid: d,
-        })),
-      );
-    for (const chunk of chunks(rows, 200)) {
-      await this.db(JOB_IO).insert(chunk);
+    for (const chunk of chunks([...io.keys()])) {
+      await this.db(JOB_IO).whereIn('job_uuid', chunk).delete();
+    }
+    const rows: Array<Record<string, string>> = [];
+    for (const [jobUuid, { inputs, outputs }] of io) {
+      for (const [direction, uuids] of [
+        ['in', inputs],
+        ['out', outputs],
+      ] as const) {
+        for (const d of new Set(uuids)) {
+          rows.push({ job_uuid: jobUuid, direction, dataset_uuid: d });
+        }
+      }
+    }
+    await this.insertRows(JOB_IO, rows);
+  }
+
+  /** Replaces the column lineage of these dataset versions. */
+  async replaceColumnLineage(
+    byVersion: Map<string, { datasetUuid: string; rows: ColumnLineageRow[] }>,
+  ): Promise<void> {
+    for (const chunk of chunks([...byVersion.keys()])) {
+      await this.db(COLUMN_LINEAGE)
+        .whereIn('dataset_version_uuid', chunk)
+        .delete();
+    }
+    const records = [...byVersion].flatMap(([versionUuid, v]) =>
+      v.rows.map(row => ({
+        dataset_version_uuid: versionUuid,
+        dataset_uuid: v.datasetUuid,
+        field: row.field,
+        input_namespace: row.inputNamespace,
+        input_name: row.inputName,
+        input_field: row.inputField,
+        transformation_type: row.transformationType,
+        transformation_subtype: row.transformationSubtype,
+        transformation_description: row.transformationDescription,
+      })),
+    );
+    await this.insertRows(COLUMN_LINEAGE, records);
+  }
+
+  /** Multi-row inserts, as many rows per statement as the variable budget allows. */
+  private async insertRows(
+    table: string,
+    rows: Array<Record<string, unknown>>,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const size = Math.max(1, Math.floor(MAX_VARIABLES / rowWidth(rows)));
+    for (const chunk of chunks(rows, size)) {
+      await this.db(table).insert(chunk);
     }
   }
 
-  async replaceColumnLineage(
-    datasetVersionUuid: string,
-    datasetUuid: string,
-    rows: ColumnLineageRow[],
+  /**
+   * Multi-row upserts: `merge` lists the columns an existing row takes
+   * (all by default), `'ignore'` keeps it. Each key must appear once.
+   */
+  private async upsert(
+    table: string,
+    rows: Array<Record<string, unknown>>,
+    conflict: string | string[],
+    merge?: string[] | 'ignore',
   ): Promise<void> {
-    await this.db(COLUMN_LINEAGE)
-      .where({ dataset_version_uuid: datasetVersionUuid })
-      .delete();
-    const records = rows.map(row => ({
-      dataset_version_uuid: datasetVersionUuid,
-      dataset_uuid: datasetUuid,
-      field: row.field,
-      input_namespace: row.inputNamespace,
-      input_name: row.inputName,
-      input_field: row.inputField,
-      transformation_type: row.transformationType,
-      transformation_subtype: row.transformationSubtype,
-      transformation_description: row.transformationDescription,
-    }));
-    for (const chunk of chunks(records, 100)) {
-      await this.db(COLUMN_LINEAGE).insert(chunk);
+    if (rows.length === 0) return;
+    const size = Math.max(1, Math.floor(MAX_VARIABLES / rowWidth(rows)));
+    for (const chunk of chunks(rows, size)) {
+      const q = this.db(table)
+        .insert(chunk)
+        .onConflict(conflict as string[]);
+      await (merge === 'ignore'
+        ? q.ignore()
+        : merge
+        ? q.merge(merge)
+        : q.merge());
     }
   }
 
@@ -498,14 +564,12 @@ export class LineageStore {
     namespace: string | undefined,
     page: Page,
   ): Promise<{ jobs: JobRecord[]; totalCount: number }> {
-    const base = () =>
-      namespace ? this.db(JOBS).where({ namespace }) : this.db(JOBS);
-    const [{ n }] = await base().count({ n: '*' });
-    const rows = await base()
-      .orderBy([{ column: 'updated_at', order: 'desc' }, 'name'])
-      .limit(page.limit)
-      .offset(page.offset);
-    return { jobs: rows.map(toJob), totalCount: Number(n) };
+    const { rows, totalCount } = await this.paged(
+      namespace ? this.db(JOBS).where({ namespace }) : this.db(JOBS),
+      [{ column: 'updated_at', order: 'desc' }, { column: 'name' }],
+      page,
+    );
+    return { jobs: rows.map(toJob), totalCount };
   }
 
   async getJobVersion(uuid: string): Promise<JobVersionRecord | undefined> {
@@ -521,15 +585,17 @@ export class LineageStore {
     jobUuid: string,
     page: Page,
   ): Promise<{ versions: JobVersionRecord[]; totalCount: number }> {
-    const [{ n }] = await this.db(JOB_VERSIONS)
-      .where({ job_uuid: jobUuid })
-      .count({ n: '*' });
-    const rows = await this.db(JOB_VERSIONS)
-      .where({ job_uuid: jobUuid })
-      .orderBy('created_at', 'desc')
-      .limit(page.limit)
-      .offset(page.offset);
-    return { versions: rows.map(toJobVersion), totalCount: Number(n) };
+    const { rows, totalCount } = await this.paged(
+      this.db(JOB_VERSIONS).where({ job_uuid: jobUuid }),
+      [{ column: 'created_at', order: 'desc' }, { column: 'uuid' }],
+      page,
+    );
+    return { versions: rows.map(toJobVersion), totalCount };
+  }
+
+  /** All versions of these jobs. */
+  async jobVersionsOf(jobUuids: string[]): Promise<JobVersionRecord[]> {
+    return this.rowsWhereIn(JOB_VERSIONS, 'job_uuid', jobUuids, toJobVersion);
   }
 
   async getRun(uuid: string): Promise<RunRecord | undefined> {
@@ -545,18 +611,12 @@ export class LineageStore {
     jobUuid: string,
     page: Page,
   ): Promise<{ runs: RunRecord[]; totalCount: number }> {
-    const [{ n }] = await this.db(RUNS)
-      .where({ job_uuid: jobUuid })
-      .count({ n: '*' });
-    const rows = await this.db(RUNS)
-      .where({ job_uuid: jobUuid })
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'uuid', order: 'asc' },
-      ])
-      .limit(page.limit)
-      .offset(page.offset);
-    return { runs: rows.map(toRun), totalCount: Number(n) };
+    const { rows, totalCount } = await this.paged(
+      this.db(RUNS).where({ job_uuid: jobUuid }),
+      [{ column: 'created_at', order: 'desc' }, { column: 'uuid' }],
+      page,
+    );
+    return { runs: rows.map(toRun), totalCount };
   }
 
   async runStates(
@@ -619,15 +679,12 @@ export class LineageStore {
     namespace: string,
     page: Page,
   ): Promise<{ datasets: DatasetRecord[]; totalCount: number }> {
-    const [{ n }] = await this.db(DATASETS)
-      .where({ namespace })
-      .count({ n: '*' });
-    const rows = await this.db(DATASETS)
-      .where({ namespace })
-      .orderBy('name')
-      .limit(page.limit)
-      .offset(page.offset);
-    return { datasets: rows.map(toDataset), totalCount: Number(n) };
+    const { rows, totalCount } = await this.paged(
+      this.db(DATASETS).where({ namespace }),
+      [{ column: 'name' }],
+      page,
+    );
+    return { datasets: rows.map(toDataset), totalCount };
   }
 
   async getDatasetVersion(
@@ -645,18 +702,48 @@ export class LineageStore {
     datasetUuid: string,
     page: Page,
   ): Promise<{ versions: DatasetVersionRecord[]; totalCount: number }> {
-    const [{ n }] = await this.db(DATASET_VERSIONS)
-      .where({ dataset_uuid: datasetUuid })
-      .count({ n: '*' });
-    const rows = await this.db(DATASET_VERSIONS)
-      .where({ dataset_uuid: datasetUuid })
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'uuid', order: 'asc' },
-      ])
+    const { rows, totalCount } = await this.paged(
+      this.db(DATASET_VERSIONS).where({ dataset_uuid: datasetUuid }),
+      [{ column: 'created_at', order: 'desc' }, { column: 'uuid' }],
+      page,
+    );
+    return { versions: rows.map(toDatasetVersion), totalCount };
+  }
+
+  /** The versions recorded without a run (read before written, or declared) of these datasets. */
+  async staticVersionsOf(
+    datasetUuids: string[],
+  ): Promise<DatasetVersionRecord[]> {
+    const out: DatasetVersionRecord[] = [];
+    for (const chunk of chunks([...new Set(datasetUuids)])) {
+      const rows = await this.db(DATASET_VERSIONS)
+        .whereIn('dataset_uuid', chunk)
+        .whereNull('run_uuid');
+      out.push(...rows.map(toDatasetVersion));
+    }
+    return out;
+  }
+
+  /**
+   * One page of `query` in `order`, with the total (a window count, so one
+   * statement; a page past the end counts separately).
+   */
+  private async paged(
+    query: Knex.QueryBuilder,
+    order: Array<{ column: string; order?: 'asc' | 'desc' }>,
+    page: Page,
+  ): Promise<{ rows: any[]; totalCount: number }> {
+    const rows = await query
+      .clone()
+      .select('*', this.db.raw('count(*) over () as total_count'))
+      .orderBy(order)
       .limit(page.limit)
       .offset(page.offset);
-    return { versions: rows.map(toDatasetVersion), totalCount: Number(n) };
+    if (rows.length > 0) {
+      return { rows, totalCount: Number(rows[0].total_count) };
+    }
+    const [{ n }] = await query.clone().count({ n: '*' });
+    return { rows, totalCount: Number(n) };
   }
 
   /** Current job I/O edges touching any of these jobs or datasets. */
@@ -736,21 +823,19 @@ export class LineageStore {
     return out;
   }
 
-  async eventCount(): Promise<number> {
-    const [{ n }] = await this.db(EVENTS).count({ n: '*' });
-    return Number(n);
-  }
-
-  async listEvents(page: Page): Promise<unknown[]> {
-    const rows = await this.db(EVENTS)
-      .where({ event_kind: 'RUN' })
-      .orderBy([
+  /** The raw RunEvents, newest first, and how many there are. */
+  async listEvents(
+    page: Page,
+  ): Promise<{ events: unknown[]; totalCount: number }> {
+    const { rows, totalCount } = await this.paged(
+      this.db(EVENTS).where({ event_kind: 'RUN' }),
+      [
         { column: 'event_time', order: 'desc' },
         { column: 'id', order: 'desc' },
-      ])
-      .limit(page.limit)
-      .offset(page.offset);
-    return rows.map(r => JSON.parse(r.event));
+      ],
+      page,
+    );
+    return { events: rows.map(r => JSON.parse(r.event)), totalCount };
   }
 
   /**

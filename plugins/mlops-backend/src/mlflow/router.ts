@@ -7,6 +7,7 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { createRequestAuth } from '../lib/http';
 import { ModelEntityLookup, RegistryService } from '../registry';
+import type { StageGate } from '../registry/stageGate';
 import { LoggedModelService, TrackingService } from '../tracking';
 import { MlflowError, mlflowErrorHandler } from './errors';
 import { MlflowArtifacts } from './MlflowArtifacts';
@@ -37,6 +38,8 @@ export function createMlflowRouter(options: {
   artifacts: MlflowArtifacts;
   jsonBodyLimit: string;
   artifactBodyLimit: number;
+  /** The Model's gates, checked before a version moves to Production. */
+  stageGate?: StageGate;
 }): express.Router {
   const { tracking, registry, artifacts } = options;
   const context: MlflowRouteContext = {
@@ -53,6 +56,8 @@ export function createMlflowRouter(options: {
     input: mlflowInput,
     tags: tagRecord,
     artifactBodyLimit: options.artifactBodyLimit,
+    permissions: options.permissions,
+    ...(options.stageGate ? { stageGate: options.stageGate } : {}),
   };
   const router = Router();
 

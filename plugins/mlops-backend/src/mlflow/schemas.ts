@@ -236,6 +236,8 @@ export const mlflowSchemas = {
       ),
       archive_existing_versions: bool.optional(),
       comment: z.string().optional(),
+      // Loopline's: promote past failing gates (a platform group, with a comment).
+      override_gates: bool.optional(),
     })
     .passthrough(),
   versionTag: z

@@ -5,7 +5,10 @@
  * demand, with alerts. No Express and no knex here.
  */
 import { randomUUID } from 'crypto';
-import type { LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CronTime } from 'cron';
 import type {
@@ -13,6 +16,8 @@ import type {
   DriftComparison,
   DriftFeatureResult,
   DriftHistoryResponse,
+  DriftReferenceInfo,
+  ModelMonitoringSummary,
   DriftReport,
   DriftTestMethod,
   FeatureDistribution,
@@ -20,15 +25,27 @@ import type {
   MonitoringConfig as ModelMonitoringSpec,
   QualityMetrics,
   QualityResponse,
+  SetDriftReferenceRequest,
 } from '@loopline/mlops-common';
 import { toDriftTestMethod } from '@loopline/mlops-common';
 import { quantile } from 'simple-statistics';
+import { actorOf } from '../audit';
+import type { AuditTrail } from '../audit';
 import type { DatasetTable, DatasetValue } from '../datasets';
-import type { InferenceLogRecord } from '../serving/log/types';
+import type {
+  InferenceLogRecord,
+  LogWindowQuery,
+  LogWindowSummary,
+} from '../serving/log/types';
 import type { MonitoringAlerter } from './alerts';
 import type { MonitoringConfig } from './config';
 import type { MonitoringMetrics } from './metrics';
-import type { MonitoringStore, ReferenceProfile } from './MonitoringStore';
+import type {
+  ChangePoint,
+  GroundTruthCursor,
+  MonitoringStore,
+  ReferenceProfile,
+} from './MonitoringStore';
 import {
   classificationQuality,
   QualityPair,
@@ -46,12 +63,8 @@ import {
   seedFor,
   testColumn,
 } from './statistics';
-import {
-  decodeFeatureRecords,
-  groundTruthValues,
-  mainOutputValues,
-  positiveScores,
-} from './window';
+import { mainOutputValues, predictionPairs } from '../serving/log/decode';
+import { decodeFeatureRecords, positiveScores } from './window';
 
 /** A Model as monitoring sees it (from the catalog). */
 export interface MonitoredModel {
@@ -89,7 +102,22 @@ export interface InferenceWindowReader {
     version?: number;
     limit: number;
   }): Promise<InferenceLogRecord[]>;
+  /** Successful requests whose ground truth arrived after `after`, in arrival order. */
+  labelledSince(options: {
+    modelName: string;
+    after?: GroundTruthCursor;
+    until?: number;
+    version?: number;
+    limit: number;
+  }): Promise<LabelledRecord[]>;
+  /** Requests (weighted by the sample rate) and errors of a window. */
+  windowSummary(query: LogWindowQuery): Promise<LogWindowSummary>;
 }
+
+/** A logged request with the ground truth that arrived for it. */
+export type LabelledRecord = InferenceLogRecord & {
+  groundTruth: { value: unknown; createdAt: number };
+};
 
 export interface MonitoringServiceOptions {
   store: MonitoringStore;
@@ -97,9 +125,13 @@ export interface MonitoringServiceOptions {
   log: InferenceWindowReader;
   /** The model's feature names in input order (its feature layout), when served. */
   featureNamesOf: (modelName: string) => Promise<string[] | undefined>;
+  /** The registry's Production version of a Model, for the overview. */
+  productionVersionOf?: (modelName: string) => Promise<number | undefined>;
   readDataset: (location: string, format?: string) => Promise<DatasetTable>;
   config: MonitoringConfig;
   alerter?: MonitoringAlerter;
+  /** Where setting a reference is recorded. */
+  auditTrail?: AuditTrail;
   metrics?: MonitoringMetrics;
   logger: LoggerService;
   now?: () => number;
@@ -107,6 +139,15 @@ export interface MonitoringServiceOptions {
 
 const REGRESSION_TYPES = new Set(['regression', 'forecasting']);
 const DISTRIBUTION_MAX_BINS = 40;
+const SUMMARY_RATE_WINDOW_MS = 5 * 60_000;
+const QUALITY_METRICS = [
+  'rmse',
+  'mae',
+  'r2',
+  'accuracy',
+  'f1',
+  'rocAuc',
+] as const;
 
 export class MonitoringService {
   private readonly now: () => number;
@@ -126,6 +167,14 @@ export class MonitoringService {
     });
   }
 
+  /** The Models of these names that the catalog holds. */
+  async modelsNamed(names: string[]): Promise<MonitoredModel[]> {
+    const wanted = new Set(names);
+    return (await this.options.models.listModels()).filter(m =>
+      wanted.has(m.name),
+    );
+  }
+
   async requireModel(name: string): Promise<MonitoredModel> {
     const model = await this.options.models.getModel(name);
     if (!model) throw new NotFoundError(`No Model entity named ${name}`);
@@ -140,18 +189,18 @@ export class MonitoringService {
   async referenceOf(
     model: MonitoredModel,
   ): Promise<{ profile: ReferenceProfile; target?: string }> {
-    const ref = model.monitoring?.drift?.reference ?? model.trainedOn?.[0];
-    if (!ref) {
-      throw new InputError(
-        `Model ${model.name} names no drift reference (spec.monitoring.drift.reference) and no training Dataset (spec.trainedOn)`,
-      );
+    const active = await this.options.store.getActiveReference(model.name);
+    const pinned = active
+      ? await this.options.store.getReferenceProfileById(active.profileId)
+      : undefined;
+    if (pinned) {
+      const target = (await this.referenceDataset(model, false))?.target;
+      return {
+        profile: pinned,
+        ...(target && pinned.columns[target] ? { target } : {}),
+      };
     }
-    const datasetRef = ref.includes(':') ? ref : `dataset:${ref}`;
-    const dataset = await this.options.models.getDataset(datasetRef);
-    if (!dataset)
-      throw new NotFoundError(
-        `No Dataset entity ${datasetRef} (the reference of ${model.name})`,
-      );
+    const dataset = (await this.referenceDataset(model, true))!;
     const key = `dataset:${dataset.entityRef}@${dataset.location}`;
     const stored = await this.options.store.getReferenceProfile(
       model.name,
@@ -185,6 +234,184 @@ export class MonitoringService {
       ),
     });
     return { profile, target: dataset.target };
+  }
+
+  /** The Dataset a Model's drift is measured against by its spec; throws when `required` and there is none. */
+  private async referenceDataset(
+    model: MonitoredModel,
+    required: boolean,
+  ): Promise<MonitoredDataset | undefined> {
+    const ref = model.monitoring?.drift?.reference ?? model.trainedOn?.[0];
+    if (!ref) {
+      if (!required) return undefined;
+      throw new InputError(
+        `Model ${model.name} names no drift reference (spec.monitoring.drift.reference) and no training Dataset (spec.trainedOn)`,
+      );
+    }
+    const datasetRef = ref.includes(':') ? ref : `dataset:${ref}`;
+    const dataset = await this.options.models.getDataset(datasetRef);
+    if (!dataset && required)
+      throw new NotFoundError(
+        `No Dataset entity ${datasetRef} (the reference of ${model.name})`,
+      );
+    return dataset;
+  }
+
+  /** What the Model's checks compare with now. */
+  async getReference(name: string): Promise<DriftReferenceInfo> {
+    const model = await this.requireModel(name);
+    const active = await this.options.store.getActiveReference(model.name);
+    const profile = active
+      ? await this.options.store.getReferenceProfileById(active.profileId)
+      : undefined;
+    if (active && profile) return referenceInfo(profile, active.setBy);
+    const ref = model.monitoring?.drift?.reference ?? model.trainedOn?.[0];
+    if (!ref) {
+      throw new NotFoundError(
+        `Model ${model.name} has no drift reference: no Dataset in its spec and none set through the API`,
+      );
+    }
+    const dataset = await this.referenceDataset(model, false);
+    if (!dataset) {
+      return {
+        source: 'dataset',
+        dataset: ref.includes(':') ? ref : `dataset:${ref}`,
+      };
+    }
+    const stored = await this.options.store.getReferenceProfile(
+      model.name,
+      `dataset:${dataset.entityRef}@${dataset.location}`,
+    );
+    return stored
+      ? { ...referenceInfo(stored), dataset: dataset.entityRef }
+      : { source: 'dataset', dataset: dataset.entityRef };
+  }
+
+  /**
+   * Sets the Model's reference to uploaded columns or to a pinned window of
+   * its inference log (decoded features, the ground truth as the target),
+   * profiled once and stored; later checks compare with it instead of the
+   * Dataset until it is cleared.
+   */
+  async setReference(
+    name: string,
+    request: SetDriftReferenceRequest,
+    credentials?: BackstageCredentials,
+  ): Promise<DriftReferenceInfo> {
+    const model = await this.requireModel(name);
+    const setBy = credentials ? actorOf(credentials) : undefined;
+    const { config, store } = this.options;
+    let columns: Record<string, DatasetValue[]>;
+    let key: string;
+    let source: 'upload' | 'log';
+    if ('columns' in request) {
+      columns = request.columns;
+      key = `upload:${randomUUID()}`;
+      source = 'upload';
+    } else {
+      const since = Date.parse(request.window.since);
+      const until = Date.parse(request.window.until);
+      if (!(since < until)) {
+        throw new InputError('window.since must be before window.until');
+      }
+      const records = await this.options.log.listRecent({
+        modelName: model.name,
+        since,
+        until: until + 1,
+        ...(request.window.version !== undefined
+          ? { version: request.window.version }
+          : {}),
+        limit: config.maxLogRows,
+      });
+      const featureNames = await this.featureNames(model);
+      if (!featureNames) {
+        throw new InputError(
+          `Model ${model.name} has no feature layout to decode its logged requests with`,
+        );
+      }
+      const target = (await this.referenceDataset(model, false))?.target;
+      columns = Object.fromEntries(
+        [...featureNames, ...(target ? [target] : [])].map(f => [f, []]),
+      );
+      for (const record of [...records].reverse()) {
+        if (record.status !== 'ok') continue;
+        const decoded = decodeFeatureRecords(record.inputs, featureNames);
+        if (!decoded) continue;
+        const truth = record.groundTruth
+          ? predictionPairs([
+              {
+                outputs: record.outputs,
+                groundTruth: record.groundTruth.value,
+              },
+            ]).map(([, actual]) => actual)
+          : [];
+        decoded.forEach((row, i) => {
+          for (const f of featureNames) columns[f].push(row[f]);
+          if (target) {
+            const t = truth[i];
+            columns[target].push(
+              t === undefined ? null : typeof t === 'boolean' ? String(t) : t,
+            );
+          }
+        });
+      }
+      const rows = columns[featureNames[0]].length;
+      if (rows < config.minRows) {
+        throw new InputError(
+          `The window holds ${rows} decoded requests of ${model.name}, fewer than ${config.minRows} (mlops.monitoring.minRows)`,
+        );
+      }
+      key = `log:${request.window.version ?? 'all'}@${since}-${until}`;
+      source = 'log';
+    }
+    const rowCount = Math.max(...Object.values(columns).map(c => c.length));
+    const profile = await store.saveReferenceProfile({
+      modelName: model.name,
+      referenceKey: key,
+      source,
+      rowCount,
+      sampled: rowCount > config.maxReferenceRows,
+      columns: Object.fromEntries(
+        Object.entries(columns).map(([column, values]) => {
+          const keep = sampleIndices(
+            values.length,
+            config.maxReferenceRows,
+            seedFor(`${key}:${column}`),
+          );
+          return [column, profileColumn(keep.map(i => values[i]))];
+        }),
+      ),
+    });
+    await store.setActiveReference(model.name, profile.id, setBy, this.now());
+    if (credentials)
+      await this.options.auditTrail?.record({
+        entityRef: model.entityRef,
+        action: 'monitoring.reference.set',
+        credentials,
+        comment:
+          source === 'log'
+            ? `drift reference: the inference log's ${key.slice(4)}`
+            : `drift reference: ${rowCount} uploaded rows`,
+        details: { profileId: profile.id, source, rowCount },
+      });
+    return referenceInfo(profile, setBy);
+  }
+
+  /** Back to the spec's Dataset; false when no reference was set. */
+  async clearReference(
+    name: string,
+    credentials?: BackstageCredentials,
+  ): Promise<boolean> {
+    const model = await this.requireModel(name);
+    const cleared = await this.options.store.clearActiveReference(model.name);
+    if (cleared && credentials)
+      await this.options.auditTrail?.record({
+        entityRef: model.entityRef,
+        action: 'monitoring.reference.cleared',
+        credentials,
+        comment: 'drift reference: back to the Dataset',
+      });
+    return cleared;
   }
 
   /**
@@ -228,6 +455,26 @@ export class MonitoringService {
     const featureNames =
       (await this.featureNames(model)) ??
       Object.keys(profile.columns).filter(c => c !== target);
+    // Quality is over the ground truth that arrived in the window, however
+    // old the requests it labels: labels often come hours or days late.
+    const labelled = await this.options.log.labelledSince({
+      modelName: model.name,
+      after: { at: windowStart - 1, logId: Number.MAX_SAFE_INTEGER },
+      until: windowEnd,
+      ...(options.version && options.version !== 'all'
+        ? { version: Number(options.version) }
+        : {}),
+      limit: config.maxLogRows,
+    });
+    const labelledByVersion = new Map<string, LabelledRecord[]>();
+    for (const record of labelled) {
+      const key = String(record.version ?? 'all');
+      labelledByVersion.set(key, [
+        ...(labelledByVersion.get(key) ?? []),
+        record,
+      ]);
+    }
+    await this.feedGroundTruth(model);
     const reports: DriftReport[] = [];
     for (const [version, rows] of byVersion) {
       const report = await this.report(
@@ -237,6 +484,7 @@ export class MonitoringService {
         featureNames,
         version,
         rows,
+        labelledByVersion.get(version) ?? [],
         {
           windowStart,
           windowEnd,
@@ -245,7 +493,6 @@ export class MonitoringService {
       );
       await this.options.store.insertReport(report);
       this.options.metrics?.record(report);
-      await this.updateAdwin(model, version, rows);
       await this.alert(model, report);
       reports.push(report);
     }
@@ -273,6 +520,7 @@ export class MonitoringService {
     featureNames: string[],
     version: string,
     records: InferenceLogRecord[],
+    labelled: LabelledRecord[],
     window: {
       windowStart: number;
       windowEnd: number;
@@ -293,6 +541,8 @@ export class MonitoringService {
     const truths: DatasetValue[] = [];
     const pairs: QualityPair[] = [];
     let undecoded = 0;
+    const asValue = (v: string | number | boolean): DatasetValue =>
+      typeof v === 'boolean' ? String(v) : v;
     // Oldest first, so that a sample is the same whichever way the log was read.
     for (const record of [...ok].reverse()) {
       const decoded = decodeFeatureRecords(record.inputs, featureNames);
@@ -301,27 +551,21 @@ export class MonitoringService {
         continue;
       }
       for (const row of decoded) reservoir.add(row);
-      const predicted = mainOutputValues(record.outputs) ?? [];
-      for (const p of predicted)
-        predictions.push(typeof p === 'boolean' ? String(p) : p);
-      const truth = record.groundTruth
-        ? groundTruthValues(record.groundTruth.value)
-        : undefined;
-      if (truth) {
-        const scores = positiveScores(record.outputs);
-        for (let i = 0; i < Math.min(truth.length, predicted.length); i++) {
-          truths.push(
-            typeof truth[i] === 'boolean'
-              ? String(truth[i])
-              : (truth[i] as DatasetValue),
-          );
-          pairs.push({
-            predicted: predicted[i],
-            actual: truth[i],
-            ...(scores ? { score: scores[i] } : {}),
-          });
-        }
-      }
+      for (const p of mainOutputValues(record.outputs) ?? [])
+        predictions.push(asValue(p));
+    }
+    for (const record of labelled) {
+      const scores = positiveScores(record.outputs);
+      predictionPairs([
+        { outputs: record.outputs, groundTruth: record.groundTruth.value },
+      ]).forEach(([predicted, actual], i) => {
+        truths.push(asValue(actual));
+        pairs.push({
+          predicted,
+          actual,
+          ...(scores ? { score: scores[i] } : {}),
+        });
+      });
     }
     const sample = reservoir.sample();
     const base = {
@@ -434,63 +678,74 @@ export class MonitoringService {
     };
   }
 
-  /** Feeds the window's new (request error) values to the version's ADWIN and stores what it found. */
-  private async updateAdwin(
-    model: MonitoredModel,
-    version: string,
-    records: InferenceLogRecord[],
-  ) {
-    const stored = await this.options.store.getAdwin(model.name, version);
-    const adwin = new Adwin({}, stored?.state);
+  /**
+   * Feeds ADWIN (one per version) the per-request errors of the ground truth
+   * that arrived since it last read, in arrival order, however late it
+   * came; stores its state and change points, and alerts on a change. Runs
+   * on every tick and check; of two instances feeding the same rows, one
+   * saves (the cursor moves by compare-and-set). Returns the change points.
+   */
+  async feedGroundTruth(model: MonitoredModel): Promise<ChangePoint[]> {
+    const { store, log, config } = this.options;
+    const from = await store.getGroundTruthCursor(model.name);
+    // Ground truth of the last seconds waits: a label may arrive in the same
+    // millisecond as the cursor, or before its request's log row is flushed.
+    const rows = await log.labelledSince({
+      modelName: model.name,
+      ...(from ? { after: from } : {}),
+      until: this.now() - config.groundTruthSettleMs,
+      limit: config.maxLogRows,
+    });
+    if (!rows.length) return [];
+    const states = await store.getAdwinStates(model.name);
+    const adwins = new Map<string, Adwin>();
     const regression = REGRESSION_TYPES.has(model.type ?? '');
-    const fresh = records
-      .filter(r => r.groundTruth && r.status === 'ok')
-      .filter(
-        r =>
-          !stored ||
-          r.createdAt > stored.lastCreatedAt ||
-          (r.createdAt === stored.lastCreatedAt && r.id > stored.lastLogId),
-      )
-      .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
-    if (!fresh.length) return;
-    const changePoints: Array<{ at: number; estimation: number }> = [];
-    for (const record of fresh) {
-      const predicted = mainOutputValues(record.outputs) ?? [];
-      const truth = groundTruthValues(record.groundTruth!.value) ?? [];
-      for (let i = 0; i < Math.min(predicted.length, truth.length); i++) {
-        const error = requestError(
-          { predicted: predicted[i], actual: truth[i] },
-          regression,
-        );
+    const changePoints: ChangePoint[] = [];
+    for (const record of rows) {
+      const version = String(record.version ?? 'all');
+      let adwin = adwins.get(version);
+      if (!adwin) {
+        adwin = new Adwin({}, states.get(version));
+        adwins.set(version, adwin);
+      }
+      for (const [predicted, actual] of predictionPairs([
+        { outputs: record.outputs, groundTruth: record.groundTruth.value },
+      ])) {
+        const error = requestError({ predicted, actual }, regression);
         if (error === undefined) continue;
         adwin.update(error);
         if (adwin.driftDetected)
           changePoints.push({
-            at: record.createdAt,
+            version,
+            at: record.groundTruth.createdAt,
             estimation: adwin.estimation,
           });
       }
     }
-    const last = fresh[fresh.length - 1];
-    await this.options.store.saveAdwin(
+    const last = rows[rows.length - 1];
+    const saved = await store.saveAdwinProgress(
       model.name,
-      version,
-      adwin.state(),
-      { createdAt: last.createdAt, logId: last.id },
+      { from, to: { at: last.groundTruth.createdAt, logId: last.id } },
+      new Map([...adwins].map(([v, a]) => [v, a.state()])),
       changePoints,
+      this.now(),
     );
-    if (
-      changePoints.length &&
-      model.monitoring?.alerts?.onConceptDrift !== false
-    ) {
-      await this.raise(model, {
-        kind: 'concept_drift',
-        version,
-        summary: `the error stream changed (ADWIN, ${
-          changePoints.length
-        } change point${changePoints.length > 1 ? 's' : ''})`,
-      });
+    if (!saved) return [];
+    if (model.monitoring?.alerts?.onConceptDrift !== false) {
+      for (const version of new Set(changePoints.map(c => c.version))) {
+        const found = changePoints.filter(c => c.version === version);
+        await this.raise(model, {
+          kind: 'concept_drift',
+          version,
+          summary: `the error stream changed (ADWIN, ${
+            found.length
+          } change point${found.length > 1 ? 's' : ''}; mean error now ${found[
+            found.length - 1
+          ].estimation.toPrecision(3)})`,
+        });
+      }
     }
+    return changePoints;
   }
 
   private async alert(
@@ -624,6 +879,79 @@ export class MonitoringService {
     };
   }
 
+  /**
+   * The ML overview's row of each Model: its Production version, request
+   * rate over the last five minutes, latest drift status and quality.
+   */
+  async summary(models: MonitoredModel[]): Promise<ModelMonitoringSummary[]> {
+    const until = this.now();
+    const since = until - SUMMARY_RATE_WINDOW_MS;
+    return Promise.all(
+      models.map(async model => {
+        const [production, traffic, [latest], [labelled]] = await Promise.all([
+          this.options.productionVersionOf?.(model.name).catch(() => undefined),
+          this.options.log.windowSummary({
+            modelName: model.name,
+            since,
+            until,
+          }),
+          this.options.store.listReports({ modelName: model.name, limit: 1 }),
+          this.options.store.listReports({
+            modelName: model.name,
+            withQuality: true,
+            limit: 1,
+          }),
+        ]);
+        const slo = model.monitoring?.quality;
+        const metric =
+          labelled?.quality &&
+          (slo && labelled.quality[slo.metric] !== undefined
+            ? slo.metric
+            : QUALITY_METRICS.find(m => labelled.quality![m] !== undefined));
+        const value = metric ? labelled!.quality![metric] : undefined;
+        return {
+          model: model.name,
+          ...(production !== undefined
+            ? { productionVersion: production }
+            : {}),
+          requestRate: traffic.requests / (SUMMARY_RATE_WINDOW_MS / 1000),
+          ...(latest
+            ? {
+                drift: {
+                  status:
+                    latest.status === 'insufficient_data'
+                      ? ('insufficient_data' as const)
+                      : latest.datasetDrift
+                      ? ('drift' as const)
+                      : ('no_drift' as const),
+                  version: latest.version,
+                  shareOfDriftedColumns: latest.shareOfDriftedColumns,
+                  createdAt: latest.createdAt,
+                },
+              }
+            : {}),
+          ...(metric && value !== undefined
+            ? {
+                quality: {
+                  metric,
+                  value,
+                  version: labelled!.version,
+                  createdAt: labelled!.createdAt,
+                  ...(slo?.metric === metric
+                    ? {
+                        withinSlo:
+                          (slo.min === undefined || value >= slo.min) &&
+                          (slo.max === undefined || value <= slo.max),
+                      }
+                    : {}),
+                },
+              }
+            : {}),
+        };
+      }),
+    );
+  }
+
   async quality(
     name: string,
     filters: { version?: string; since?: number; until?: number },
@@ -673,7 +1001,19 @@ export class MonitoringService {
     const now = this.now();
     const ran: string[] = [];
     for (const model of await this.options.models.listModels()) {
-      const cron = model.monitoring?.drift?.schedule;
+      if (!model.monitoring) continue;
+      // The error stream is read on every tick, so ADWIN sees late ground
+      // truth within one tick whatever the drift schedule.
+      try {
+        await this.feedGroundTruth(model);
+      } catch (error) {
+        this.options.logger.warn(
+          `Feeding ${model.name}'s ground truth to ADWIN failed: ${
+            (error as Error)?.message
+          }`,
+        );
+      }
+      const cron = model.monitoring.drift?.schedule;
       if (!cron) continue;
       let next: number;
       try {
@@ -784,5 +1124,30 @@ function trimBins(d: FeatureDistribution): FeatureDistribution {
     bins: d.bins.slice(0, DISTRIBUTION_MAX_BINS),
     reference: d.reference.slice(0, DISTRIBUTION_MAX_BINS),
     current: d.current.slice(0, DISTRIBUTION_MAX_BINS),
+  };
+}
+
+function referenceInfo(
+  profile: ReferenceProfile,
+  setBy?: string,
+): DriftReferenceInfo {
+  const window = profile.referenceKey.match(/^log:(\w+)@(\d+)-(\d+)$/);
+  return {
+    source: profile.source,
+    id: profile.id,
+    rowCount: profile.rowCount,
+    sampled: profile.sampled,
+    columns: Object.keys(profile.columns),
+    ...(window
+      ? {
+          window: {
+            since: new Date(Number(window[2])).toISOString(),
+            until: new Date(Number(window[3])).toISOString(),
+            ...(window[1] !== 'all' ? { version: Number(window[1]) } : {}),
+          },
+        }
+      : {}),
+    ...(setBy ? { setBy } : {}),
+    createdAt: new Date(profile.createdAt).toISOString(),
   };
 }

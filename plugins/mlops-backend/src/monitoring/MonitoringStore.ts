@@ -15,6 +15,8 @@ const SCHEDULES = 'monitoring_schedules';
 const ALERTS = 'monitoring_alerts';
 const ADWIN = 'monitoring_adwin';
 const CHANGE_POINTS = 'monitoring_change_points';
+const GT_CURSORS = 'monitoring_ground_truth_cursors';
+const ACTIVE_REFERENCES = 'monitoring_active_references';
 
 /** A column profile as JSON: typed arrays and maps as plain arrays. */
 interface StoredColumnProfile {
@@ -67,6 +69,12 @@ export interface StoredSchedule {
   cron: string;
   nextRunAt: number;
   lastRunAt?: number;
+}
+
+/** A position in a Model's ground truth: arrival time, then log row id. */
+export interface GroundTruthCursor {
+  at: number;
+  logId: number;
 }
 
 export interface ChangePoint {
@@ -132,6 +140,50 @@ export class MonitoringStore {
     }
   }
 
+  /** The reference a Model is compared with instead of its spec's Dataset, if one was set. */
+  async getActiveReference(
+    modelName: string,
+  ): Promise<
+    { profileId: string; setBy?: string; createdAt: number } | undefined
+  > {
+    const row = await this.db(ACTIVE_REFERENCES)
+      .where({ model_name: modelName })
+      .first();
+    return row
+      ? {
+          profileId: row.profile_id,
+          ...(row.set_by ? { setBy: row.set_by } : {}),
+          createdAt: Number(row.created_at),
+        }
+      : undefined;
+  }
+
+  async setActiveReference(
+    modelName: string,
+    profileId: string,
+    setBy: string | undefined,
+    now: number,
+  ): Promise<void> {
+    await this.db(ACTIVE_REFERENCES)
+      .insert({
+        model_name: modelName,
+        profile_id: profileId,
+        set_by: setBy ?? null,
+        created_at: now,
+      })
+      .onConflict('model_name')
+      .merge();
+  }
+
+  /** Back to the spec's Dataset; true when a reference was set. */
+  async clearActiveReference(modelName: string): Promise<boolean> {
+    return (
+      (await this.db(ACTIVE_REFERENCES)
+        .where({ model_name: modelName })
+        .delete()) > 0
+    );
+  }
+
   async insertReport(report: DriftReport): Promise<void> {
     const {
       id,
@@ -160,6 +212,7 @@ export class MonitoringStore {
       dataset_drift: datasetDrift,
       share_drifted: shareOfDriftedColumns,
       row_count: rowCount,
+      has_quality: rest.quality !== undefined,
       report: JSON.stringify(rest),
       created_at: Date.parse(createdAt),
     });
@@ -171,6 +224,8 @@ export class MonitoringStore {
     version?: string;
     since?: number;
     until?: number;
+    /** Only reports with quality against ground truth. */
+    withQuality?: boolean;
     limit: number;
   }): Promise<DriftReport[]> {
     const query = this.db(REPORTS)
@@ -183,6 +238,7 @@ export class MonitoringStore {
       query.where('created_at', '>=', options.since);
     if (options.until !== undefined)
       query.where('created_at', '<', options.until);
+    if (options.withQuality) query.where('has_quality', true);
     return (await query).map(toReport);
   }
 
@@ -271,56 +327,91 @@ export class MonitoringStore {
     });
   }
 
-  async getAdwin(
+  /** How far ADWIN has read a Model's ground truth (in arrival order). */
+  async getGroundTruthCursor(
     modelName: string,
-    version: string,
-  ): Promise<
-    { state: AdwinState; lastCreatedAt: number; lastLogId: number } | undefined
-  > {
-    const row = await this.db(ADWIN)
-      .where({ model_name: modelName, version })
+  ): Promise<GroundTruthCursor | undefined> {
+    const row = await this.db(GT_CURSORS)
+      .where({ model_name: modelName })
       .first();
     return row
-      ? {
-          state: JSON.parse(row.state),
-          lastCreatedAt: Number(row.last_created_at),
-          lastLogId: Number(row.last_log_id),
-        }
+      ? { at: Number(row.gt_created_at), logId: Number(row.log_id) }
       : undefined;
   }
 
-  /** Saves ADWIN's state and the change points found since, in one transaction. */
-  async saveAdwin(
+  /** ADWIN's state per version of a Model. */
+  async getAdwinStates(modelName: string): Promise<Map<string, AdwinState>> {
+    const rows = await this.db(ADWIN).where({ model_name: modelName });
+    return new Map(rows.map(r => [r.version, JSON.parse(r.state)]));
+  }
+
+  /**
+   * Moves a Model's ground-truth cursor from `from` to `to` and saves what
+   * ADWIN made of the rows between (its states and change points), in one
+   * transaction, only if the cursor is still at `from`: of two instances
+   * feeding the same rows, one saves and the other gets false.
+   */
+  async saveAdwinProgress(
     modelName: string,
-    version: string,
-    state: AdwinState,
-    last: { createdAt: number; logId: number },
-    changePoints: Array<{ at: number; estimation: number }>,
-  ): Promise<void> {
-    await this.db.transaction(async trx => {
-      await trx(ADWIN)
-        .insert({
-          model_name: modelName,
-          version,
-          state: JSON.stringify(state),
-          last_created_at: last.createdAt,
-          last_log_id: last.logId,
-        })
-        .onConflict(['model_name', 'version'])
-        .merge();
-      if (changePoints.length) {
-        const now = Date.now();
-        await trx(CHANGE_POINTS).insert(
-          changePoints.map(c => ({
-            model_name: modelName,
-            version,
-            at: c.at,
-            estimation: c.estimation,
-            created_at: now,
-          })),
-        );
-      }
-    });
+    cursor: { from?: GroundTruthCursor; to: GroundTruthCursor },
+    states: Map<string, AdwinState>,
+    changePoints: ChangePoint[],
+    now: number,
+  ): Promise<boolean> {
+    const lost = new Error('cursor moved');
+    try {
+      await this.db.transaction(async trx => {
+        const { from, to } = cursor;
+        if (from) {
+          const moved = await trx(GT_CURSORS)
+            .where({
+              model_name: modelName,
+              gt_created_at: from.at,
+              log_id: from.logId,
+            })
+            .update({ gt_created_at: to.at, log_id: to.logId });
+          if (moved !== 1) throw lost;
+        } else {
+          try {
+            await trx(GT_CURSORS).insert({
+              model_name: modelName,
+              gt_created_at: to.at,
+              log_id: to.logId,
+            });
+          } catch (error) {
+            if (isUniqueViolation(error)) throw lost;
+            throw error;
+          }
+        }
+        for (const [version, state] of states) {
+          await trx(ADWIN)
+            .insert({
+              model_name: modelName,
+              version,
+              state: JSON.stringify(state),
+              last_created_at: to.at,
+              last_log_id: to.logId,
+            })
+            .onConflict(['model_name', 'version'])
+            .merge();
+        }
+        if (changePoints.length) {
+          await trx(CHANGE_POINTS).insert(
+            changePoints.map(c => ({
+              model_name: modelName,
+              version: c.version,
+              at: c.at,
+              estimation: c.estimation,
+              created_at: now,
+            })),
+          );
+        }
+      });
+      return true;
+    } catch (error) {
+      if (error === lost) return false;
+      throw error;
+    }
   }
 
   async listChangePoints(

@@ -18,6 +18,10 @@ export interface MonitoringConfig {
   minFeatureValues: number;
   /** Columns a `POST /drift/compare` may send. */
   maxCompareColumns: number;
+  /** The largest body of `POST /drift/compare` and of an uploaded reference (express's size syntax). */
+  compareBodyLimit: string;
+  /** Ground truth younger than this waits for the next tick (its request's log row may not be flushed yet). */
+  groundTruthSettleMs: number;
 }
 
 export function readMonitoringConfig(config: Config): MonitoringConfig {
@@ -32,5 +36,7 @@ export function readMonitoringConfig(config: Config): MonitoringConfig {
     alertCooldownMinutes: c?.getOptionalNumber('alertCooldownMinutes') ?? 60,
     minFeatureValues: c?.getOptionalNumber('minFeatureValues') ?? 5,
     maxCompareColumns: c?.getOptionalNumber('maxCompareColumns') ?? 500,
+    compareBodyLimit: c?.getOptionalString('compareBodyLimit') ?? '16mb',
+    groundTruthSettleMs: c?.getOptionalNumber('groundTruthSettleMs') ?? 5000,
   };
 }

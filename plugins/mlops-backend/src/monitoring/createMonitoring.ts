@@ -35,6 +35,10 @@ export function createMonitoring(options: {
   catalog: CatalogService;
   log: InferenceWindowReader;
   featureNamesOf: (modelName: string) => Promise<string[] | undefined>;
+  /** The registry's Production version of a Model (the overview shows it). */
+  productionVersionOf?: (modelName: string) => Promise<number | undefined>;
+  /** `mlops.api.jsonBodyLimit`: the body limit of the routes other than compare. */
+  jsonBodyLimit: string;
   metricsRegistry: Registry;
   events?: EventsService;
   notifications?: NotificationService;
@@ -50,6 +54,8 @@ export function createMonitoring(options: {
     }),
     log: options.log,
     featureNamesOf: options.featureNamesOf,
+    productionVersionOf: options.productionVersionOf,
+    auditTrail: options.auditTrail,
     readDataset: (location, format) => readDataset(location, { format }),
     config,
     metrics: new MonitoringMetrics(options.metricsRegistry),
@@ -71,6 +77,8 @@ export function createMonitoring(options: {
       permissions: options.permissions,
       monitoring: service,
       maxCompareColumns: config.maxCompareColumns,
+      jsonBodyLimit: options.jsonBodyLimit,
+      compareBodyLimit: config.compareBodyLimit,
     }),
     tick: () => service.tick(),
     /**

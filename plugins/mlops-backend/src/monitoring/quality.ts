@@ -7,8 +7,7 @@
  */
 import type { QualityMetrics } from '@loopline/mlops-common';
 import { mean } from 'simple-statistics';
-
-type Scalar = number | string | boolean;
+import type { Scalar } from '../serving/log/decode';
 
 export interface QualityPair {
   predicted: Scalar;

@@ -21,6 +21,11 @@ jest.setTimeout(60_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 const MALLORY = 'user:default/mallory';
+const WINE = {
+  name: 'wine',
+  entityRef: 'model:default/wine',
+  trainedOn: ['dataset:default/wine-ref'],
+};
 
 async function setup() {
   const knex = await databases.init('SQLITE_3');
@@ -28,15 +33,8 @@ async function setup() {
   const service = new MonitoringService({
     store: new MonitoringStore(knex),
     models: {
-      getModel: async name =>
-        name === 'wine'
-          ? {
-              name: 'wine',
-              entityRef: 'model:default/wine',
-              trainedOn: ['dataset:default/wine-ref'],
-            }
-          : undefined,
-      listModels: async () => [],
+      getModel: async name => (name === 'wine' ? WINE : undefined),
+      listModels: async () => [WINE],
       getDataset: async () => undefined,
     },
     log: new InferenceLogStore(knex),
@@ -60,8 +58,8 @@ async function setup() {
     ),
     authorizeConditional: jest.fn(),
   } as unknown as PermissionsService;
+  // No body parser of the app's: the router's routes parse their own.
   const app = express();
-  app.use(express.json({ limit: '64kb' }));
   app.use(
     '/api/mlops',
     createMonitoringRouter({
@@ -69,6 +67,8 @@ async function setup() {
       permissions,
       monitoring: service,
       maxCompareColumns: 3,
+      jsonBodyLimit: '1kb',
+      compareBodyLimit: '64kb',
     }),
   );
   app.use(
@@ -186,14 +186,29 @@ describe('POST /monitoring/drift/compare', () => {
     expect(res.body.error.message).toMatch(message);
   });
 
-  it('answers 413 to a body over the limit, 401 without credentials', async () => {
+  it("answers 413 over its own body limit (not the plugin's), 401 without credentials", async () => {
     const { http } = await setup();
+    // About 50 kB: over the plugin's JSON limit (1 kB here), under compare's (64 kB).
+    const some = Array.from({ length: 5_000 }, (_, i) => i);
+    await http
+      .post(COMPARE)
+      .send({
+        reference: { columns: { a: some } },
+        current: { columns: { a: some } },
+      })
+      .expect(200);
     const big = Array.from({ length: 20_000 }, (_, i) => i);
     const res = await http.post(COMPARE).send({
       reference: { columns: { a: big } },
       current: { columns: { a: big } },
     });
     expect(res.status).toBe(413);
+    expect(res.body.error.name).toBe('PayloadTooLargeError');
+    // The other routes keep the plugin's limit.
+    const run = await http
+      .post('/api/mlops/monitoring/models/wine/drift/run')
+      .send({ version: '1', padding: 'x'.repeat(2000) });
+    expect(run.status).toBe(413);
     await http
       .post(COMPARE)
       .set('Authorization', mockCredentials.none.header())
@@ -254,5 +269,93 @@ describe('model routes', () => {
     expect(res.body.error.message).toMatch(
       /No Dataset entity dataset:default\/wine-ref/,
     );
+  });
+});
+
+describe('references set through the API, and the overview', () => {
+  const REFERENCE = '/api/mlops/monitoring/models/wine/reference';
+  const columns = {
+    alcohol: Array.from({ length: 200 }, (_, i) => 9 + (i % 40) / 10),
+    color: Array.from({ length: 200 }, (_, i) => (i % 3 ? 'white' : 'red')),
+  };
+
+  it('stores an uploaded reference once, profiled, and checks compare with it', async () => {
+    const { http, knex } = await setup();
+    const denied = await http
+      .put(REFERENCE)
+      .set('Authorization', mockCredentials.user.header(MALLORY))
+      .send({ columns });
+    expect(denied.status).toBe(403);
+    expect(
+      (await knex('monitoring_active_references').count({ n: '*' }))[0].n,
+    ).toBe(0);
+
+    const set = await http.put(REFERENCE).send({ columns }).expect(200);
+    expect(set.body).toMatchObject({
+      source: 'upload',
+      rowCount: 200,
+      sampled: false,
+      columns: ['alcohol', 'color'],
+      setBy: 'user:default/mock',
+    });
+    const got = await http.get(REFERENCE).expect(200);
+    expect(got.body.id).toBe(set.body.id);
+    const [stored] = await knex('monitoring_reference_profiles').where({
+      id: set.body.id,
+    });
+    expect(JSON.parse(stored.profile).alcohol.sorted).toHaveLength(200);
+
+    // The Model's Dataset does not exist: the uploaded reference serves instead.
+    const run = await http
+      .post('/api/mlops/monitoring/models/wine/drift/run')
+      .send({})
+      .expect(201);
+    expect(run.body.reports[0]).toMatchObject({
+      referenceId: set.body.id,
+      status: 'insufficient_data',
+    });
+
+    await http.delete(REFERENCE).expect(204);
+    await http.delete(REFERENCE).expect(404);
+    const back = await http.get(REFERENCE);
+    expect(back.body).toEqual({
+      source: 'dataset',
+      dataset: 'dataset:default/wine-ref',
+    });
+  });
+
+  it.each([
+    [{ columns: {} }, /columns: must name at least one column/],
+    [{ window: { since: 'then', until: 'now' } }, /window\.since/],
+    [
+      { columns, window: { since: '2026-12-01T00:00:00Z' } },
+      /Unrecognized key|Invalid input/,
+    ],
+    [
+      {
+        window: {
+          since: '2026-12-07T12:00:00Z',
+          until: '2026-12-07T11:00:00Z',
+        },
+      },
+      /since must be before/,
+    ],
+  ])('answers 400 to a bad reference %#', async (body, message) => {
+    const { http, knex } = await setup();
+    const res = await http.put(REFERENCE).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(message);
+    expect(
+      (await knex('monitoring_reference_profiles').count({ n: '*' }))[0].n,
+    ).toBe(0);
+  });
+
+  it('summarizes the Models asked for that the catalog holds', async () => {
+    const { http } = await setup();
+    const res = await http
+      .get('/api/mlops/monitoring/summary?model=wine&model=nope')
+      .expect(200);
+    expect(res.body).toEqual({ items: [{ model: 'wine', requestRate: 0 }] });
+    await http.get('/api/mlops/monitoring/summary').expect(400);
   });
 });

@@ -1,24 +1,12 @@
 /**
  * Reading the inference log as monitoring needs it: a logged request's
  * inputs decoded into feature records by the model's feature layout (one
- * [N, k] tensor whose columns are the features, or one tensor per feature),
- * its main output, and its ground truth.
+ * [N, k] tensor whose columns are the features, or one tensor per feature)
+ * and the positive class's scores. The prediction and the ground truth are
+ * read by serving's decoder (`serving/log/decode`), shared with rollouts.
  */
 import type { DatasetValue } from '../datasets';
-
-type Scalar = number | string | boolean;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isScalar(value: unknown): value is Scalar {
-  return (
-    typeof value === 'number' ||
-    typeof value === 'string' ||
-    typeof value === 'boolean'
-  );
-}
+import { isPlainObject } from '../serving/log/decode';
 
 function toValue(value: unknown): DatasetValue {
   if (typeof value === 'number') return value;
@@ -93,40 +81,12 @@ export function decodeFeatureRecords(
   return records;
 }
 
-const MAIN_OUTPUT_NAMES = [
-  'label',
-  'output_label',
-  'prediction',
-  'predictions',
-  'variable',
-];
 const SCORE_OUTPUT_NAMES = [
   'probabilities',
   'output_probability',
   'probability',
   'scores',
 ];
-
-/** The main output's values (the label or the regression value), one per record. */
-export function mainOutputValues(outputs: unknown): Scalar[] | undefined {
-  let tensors = outputs;
-  if (isPlainObject(outputs)) {
-    if (Array.isArray(outputs.predictions)) {
-      return (outputs.predictions.flat(Infinity) as unknown[]).filter(isScalar);
-    }
-    tensors = outputs.outputs;
-  }
-  if (!Array.isArray(tensors) || tensors.length === 0) return undefined;
-  const main =
-    tensors.find(
-      t =>
-        isPlainObject(t) &&
-        typeof t.name === 'string' &&
-        MAIN_OUTPUT_NAMES.includes(t.name.toLowerCase()),
-    ) ?? tensors[0];
-  if (!isPlainObject(main) || !Array.isArray(main.data)) return undefined;
-  return (main.data.flat(Infinity) as unknown[]).filter(isScalar);
-}
 
 /**
  * The positive class's score per record when the model outputs
@@ -150,23 +110,4 @@ export function positiveScores(outputs: unknown): number[] | undefined {
   if (!shape || shape.length === 1 || (shape.length === 2 && shape[1] === 1))
     return flat;
   return undefined;
-}
-
-/**
- * Ground truth as posted to `/serving/ground-truth`: a scalar, an array (a
- * batch), or an object wrapping one (`{ value }` or a single field).
- */
-export function groundTruthValues(
-  value: unknown,
-  depth = 0,
-): Scalar[] | undefined {
-  if (isScalar(value)) return [value];
-  if (Array.isArray(value))
-    return (value.flat(Infinity) as unknown[]).filter(isScalar);
-  if (!isPlainObject(value) || depth >= 2) return undefined;
-  if ('value' in value) return groundTruthValues(value.value, depth + 1);
-  const keys = Object.keys(value);
-  return keys.length === 1
-    ? groundTruthValues(value[keys[0]], depth + 1)
-    : undefined;
 }

@@ -7,11 +7,11 @@ import { readDemoTable } from '../demo/datasets';
 import type { RegistryService } from '../registry';
 import type { RolloutService } from '../rollout';
 import type { TrackingService } from '../tracking';
+import type { DatasetValidationService, GateService } from '../quality';
+import { LOWER_IS_BETTER } from '../quality/gates';
 import type { BuiltinStep } from './PipelineService';
 import type { StepResult } from './runners/types';
-
-/** Metrics where less is better; the others are better higher. */
-const LOWER_IS_BETTER = new Set(['rmse', 'mae', 'mse', 'log_loss', 'loss']);
+import { normalizeRef } from './triggers';
 
 /** What `train` leaves in the run's workspace for `evaluate` and `register`. */
 interface TrainedArtifact {
@@ -30,6 +30,10 @@ export interface BuiltinStepsOptions {
   serviceCredentials(): Promise<BackstageCredentials>;
   /** Where the demo's data files are (examples/data); found from the working folder when unset. */
   demoDataDir?: string;
+  /** The Models' gates (`spec.gates`); without them, `evaluate` uses its `with` bounds only. */
+  gates?: Pick<GateService, 'evaluate' | 'attachVersion'>;
+  /** Dataset validations, for `validate-data`. */
+  validations?: Pick<DatasetValidationService, 'validate'>;
 }
 
 const text = (value: unknown, name: string, step: string): string => {
@@ -143,11 +147,45 @@ export function createBuiltinSteps(
     },
   };
 
+  const gateResultFile = (runId: string, model: string) =>
+    `${artifactFile(runId, model)}.gates`;
+
   const evaluate: BuiltinStep = {
     async run({ run, step, log }): Promise<StepResult> {
       const model = text(step.with?.model, 'model', step.name);
-      const metric = text(step.with?.metric, 'metric', step.name);
       const trained = await readTrained(run.id, model);
+      // The Model's own gates first: the same ones a move to Production meets.
+      const gated = await options.gates?.evaluate({
+        model,
+        metrics: trained.metrics,
+        onnx: await fs.readFile(trained.onnxFile),
+        context: 'evaluate',
+        credentials: await options.serviceCredentials(),
+        entityRef: demoModelRecipe(model).entityRef,
+        pipelineRunId: run.id,
+      });
+      if (gated) {
+        for (const check of gated.checks) {
+          log(
+            `${check.passed ? 'PASS' : 'FAIL'} ${check.gate}: ${check.message}`,
+          );
+        }
+        await fs.writeFile(gateResultFile(run.id, model), gated.id);
+        if (!gated.passed) {
+          return {
+            state: 'failed',
+            message: `Gate refused: ${gated.checks
+              .filter(c => !c.passed)
+              .map(c => c.message)
+              .join('; ')}`,
+          };
+        }
+        if (step.with?.metric === undefined) {
+          log(`The Model's gates passed (${gated.checks.length} checks)`);
+          return { state: 'succeeded' };
+        }
+      }
+      const metric = text(step.with?.metric, 'metric', step.name);
       const value = trained.metrics[metric];
       if (value === undefined) {
         return {
@@ -243,6 +281,10 @@ export function createBuiltinSteps(
         comment: `Registered by pipeline ${run.pipeline} (${run.trigger.cause})`,
         credentials,
       });
+      const gated = await fs
+        .readFile(gateResultFile(run.id, model), 'utf8')
+        .catch(() => undefined);
+      if (gated) await options.gates?.attachVersion(gated, version.version);
       log(`Registered ${model} version ${version.version} in Staging`);
       return {
         state: 'succeeded',
@@ -286,5 +328,53 @@ export function createBuiltinSteps(
     },
   };
 
-  return { train, evaluate, register, rollout };
+  const validateData: BuiltinStep = {
+    async run({ run, pipeline, step, log }): Promise<StepResult> {
+      if (!options.validations) {
+        return {
+          state: 'failed',
+          message: 'Dataset validation is not available on this backend',
+        };
+      }
+      const declared =
+        typeof step.with?.dataset === 'string'
+          ? step.with.dataset
+          : pipeline.spec.consumes?.[0];
+      if (!declared) {
+        throw new Error(
+          `Step ${step.name} needs with.dataset (or the pipeline's spec.consumes)`,
+        );
+      }
+      const entityRef = normalizeRef(declared, 'dataset');
+      log(`Validating ${entityRef}`);
+      const validation = await options.validations.validate({
+        entityRef,
+        credentials: await options.serviceCredentials(),
+        pipelineRunId: run.id,
+      });
+      log(`${validation.rowCount} rows at ${validation.location}`);
+      for (const result of validation.results) {
+        log(
+          `${result.success ? 'PASS' : 'FAIL'} ${result.type}${
+            result.column ? ` (${result.column})` : ''
+          }${result.message ? `: ${result.message}` : ''}`,
+        );
+      }
+      const { unsuccessfulExpectations, evaluatedExpectations } =
+        validation.statistics;
+      if (!validation.success) {
+        return {
+          state: 'failed',
+          message: `${unsuccessfulExpectations} of ${evaluatedExpectations} expectations of ${entityRef} failed: ${validation.results
+            .filter(r => !r.success)
+            .map(r => r.message)
+            .join('; ')}`,
+        };
+      }
+      log(`All ${evaluatedExpectations} expectations of ${entityRef} passed`);
+      return { state: 'succeeded' };
+    },
+  };
+
+  return { train, evaluate, register, rollout, 'validate-data': validateData };
 }

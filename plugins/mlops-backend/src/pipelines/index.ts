@@ -12,8 +12,8 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
 import {
-  DATASET_VERSION_TOPIC,
-  DatasetVersionPayload,
+  LINEAGE_DATASET_VERSION_TOPIC,
+  LineageDatasetVersionEvent,
   MONITORING_ALERT_TOPIC,
   MonitoringAlertEvent,
 } from '@loopline/mlops-common';
@@ -22,6 +22,7 @@ import type { AuditTrail } from '../audit';
 import type { RegistryService } from '../registry';
 import type { RolloutService } from '../rollout';
 import type { TrackingService } from '../tracking';
+import type { DatasetValidationService, GateService } from '../quality';
 import { createBuiltinSteps } from './builtins';
 import { CatalogPipelineSource } from './catalog';
 import { pipelineKubeConfig, readPipelinesConfig } from './config';
@@ -67,6 +68,8 @@ export async function createPipelines(options: {
   tracking: TrackingService;
   registry: RegistryService;
   rollouts: Pick<RolloutService, 'start'>;
+  gates?: GateService;
+  validations?: DatasetValidationService;
 }) {
   const { config, logger, auth, discovery } = options;
   const settings = readPipelinesConfig(config);
@@ -108,6 +111,8 @@ export async function createPipelines(options: {
       registry: options.registry,
       rollouts: options.rollouts,
       workspaceOf: runId => localRunner.workspaceOf(runId),
+      gates: options.gates,
+      validations: options.validations,
       serviceCredentials: () => auth.getOwnServiceCredentials(),
     }),
     stepEnvironment: async () => {
@@ -145,15 +150,15 @@ export async function createPipelines(options: {
 
   await options.events.subscribe({
     id: 'mlops-pipelines',
-    topics: [MONITORING_ALERT_TOPIC, DATASET_VERSION_TOPIC],
+    topics: [MONITORING_ALERT_TOPIC, LINEAGE_DATASET_VERSION_TOPIC],
     onEvent: async params => {
       if (params.topic === MONITORING_ALERT_TOPIC) {
         await triggers.onMonitoringAlert(
           params.eventPayload as MonitoringAlertEvent,
         );
-      } else if (params.topic === DATASET_VERSION_TOPIC) {
+      } else if (params.topic === LINEAGE_DATASET_VERSION_TOPIC) {
         await triggers.onDatasetVersion(
-          params.eventPayload as DatasetVersionPayload,
+          params.eventPayload as LineageDatasetVersionEvent,
         );
       }
     },

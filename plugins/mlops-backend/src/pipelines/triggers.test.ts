@@ -11,7 +11,7 @@ import {
   pipelineEntity,
   prepareDatabase,
 } from './__testUtils__/harness';
-import { PipelineTriggers } from './triggers';
+import { PipelineTriggers, sameLocation } from './triggers';
 
 jest.setTimeout(120_000);
 
@@ -206,5 +206,65 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
           'The Dataset dataset:default/wine-quality-raw changed in the catalog',
       },
     });
+
+    // The lineage domain's event: by entity ref, else by OpenLineage name.
+    expect(
+      await a.triggers.onDatasetVersion({
+        namespace: 'file',
+        name: '/data/elsewhere.csv',
+        version: 'v8',
+        entityRef: 'dataset:default/wine-quality-raw',
+      }),
+    ).toHaveLength(1);
+    const byName = await a.triggers.onDatasetVersion({
+      namespace: 'file',
+      name: '/srv/loopline/examples/data/winequality-v2.csv',
+      version: 'v9',
+    });
+    expect(byName).toHaveLength(1);
+    expect(
+      await a.triggers.onDatasetVersion({
+        namespace: 's3://other-bucket',
+        name: 'examples/data/winequality-v2.csv',
+        version: 'v10',
+      }),
+    ).toEqual([]);
+    await a.service.idle();
+    expect(await a.service.getRun(name, byName[0])).toMatchObject({
+      parameters: {
+        dataset: 'dataset:default/wine-quality-raw',
+        dataset_version: 'v9',
+      },
+      trigger: {
+        type: 'dataset-update',
+        cause: 'New version v9 of dataset:default/wine-quality-raw',
+      },
+    });
+  });
+
+  it('matches OpenLineage dataset names with Dataset locations', () => {
+    expect(
+      sameLocation('s3://lake/raw/events/', 's3://lake', 'raw/events'),
+    ).toBe(true);
+    expect(
+      sameLocation(
+        'file:examples/data/x.csv',
+        'file',
+        '/repo/examples/data/x.csv',
+      ),
+    ).toBe(true);
+    expect(sameLocation('file:///repo/x.csv', 'file', '/repo/x.csv')).toBe(
+      true,
+    );
+    expect(
+      sameLocation(
+        'file:examples/data/x.csv',
+        'file',
+        '/repo/examples/data/y.csv',
+      ),
+    ).toBe(false);
+    expect(
+      sameLocation('s3://lake/raw/events', 's3://other', 'raw/events'),
+    ).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   DatasetEntityV1alpha1,
   DatasetVersionPayload,
+  LineageDatasetVersionEvent,
   MonitoringAlertEvent,
   PipelineEntityV1alpha1,
 } from '@loopline/mlops-common';
@@ -133,13 +134,35 @@ export class PipelineTriggers {
     return created;
   }
 
-  /** A new Dataset version (from lineage): pipelines with a dataset-update trigger on it run. */
-  async onDatasetVersion(event: DatasetVersionPayload): Promise<string[]> {
-    const dataset = safeNormalize(event.dataset, 'dataset');
-    if (!dataset) return [];
+  /**
+   * A new Dataset version from lineage: pipelines with a dataset-update
+   * trigger on it run. The event names the catalog Dataset (`entityRef`, or
+   * `dataset`), else only its OpenLineage namespace and name, which are
+   * matched with the watched Datasets' locations.
+   */
+  async onDatasetVersion(
+    event: LineageDatasetVersionEvent | DatasetVersionPayload,
+  ): Promise<string[]> {
+    const named =
+      'dataset' in event && typeof event.dataset === 'string'
+        ? event.dataset
+        : (event as LineageDatasetVersionEvent).entityRef;
+    const byRef = named ? safeNormalize(named, 'dataset') : undefined;
+    const lineage = event as Partial<LineageDatasetVersionEvent>;
+    if (!byRef && !(lineage.namespace && lineage.name)) return [];
+    if (typeof event.version !== 'string' || event.version === '') return [];
     const created: string[] = [];
     for (const pipeline of await this.options.pipelines.list()) {
-      if (!datasetTriggers(pipeline).includes(dataset)) continue;
+      let dataset: string | undefined;
+      for (const watched of datasetTriggers(pipeline)) {
+        if (
+          byRef ? watched === byRef : await this.locatedAt(watched, lineage)
+        ) {
+          dataset = watched;
+          break;
+        }
+      }
+      if (!dataset) continue;
       const id = await this.start(
         pipeline,
         {
@@ -152,6 +175,16 @@ export class PipelineTriggers {
       if (id) created.push(id);
     }
     return created;
+  }
+
+  /** Whether a watched Dataset's location is the OpenLineage dataset `namespace` + `name`. */
+  private async locatedAt(
+    dataset: string,
+    event: Partial<LineageDatasetVersionEvent>,
+  ): Promise<boolean> {
+    const entity = await this.options.datasets?.getDataset(dataset);
+    if (!entity) return false;
+    return sameLocation(entity.spec.location, event.namespace!, event.name!);
   }
 
   /** Runs the pipeline when a Dataset it watches changed in the catalog since the last tick. */
@@ -224,6 +257,32 @@ function safeNormalize(ref: string, kind: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A Dataset `location` against OpenLineage's naming (namespace `file` with
+ * a path, or `s3://bucket` with a key, ...): the same place when the URIs
+ * agree, or, for relative `file:` locations, when the path ends with it.
+ */
+export function sameLocation(
+  location: string,
+  namespace: string,
+  name: string,
+): boolean {
+  const trim = (s: string) => s.replace(/\/+$/, '');
+  const target = trim(location);
+  if (!(namespace === 'file' || namespace.startsWith('file:'))) {
+    return target === trim(`${trim(namespace)}/${name.replace(/^\/+/, '')}`);
+  }
+  // A file: a relative location (`file:x/y.csv`, `x/y.csv`) is a path's tail.
+  const isFile =
+    target.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(target);
+  if (!isFile) return false;
+  const path = target.replace(/^file:(\/\/)?/, '').replace(/^\.\//, '');
+  const other = trim(name.replace(/^file:(\/\/)?/, ''));
+  return path.startsWith('/')
+    ? path === other
+    : other === path || other.endsWith(`/${path}`);
 }
 
 function datasetTriggers(pipeline: PipelineEntityV1alpha1): string[] {

@@ -17,6 +17,7 @@ import { entityRefSchema, parseInput } from '../lib/validation';
 import { versionSchema } from '../lib/version';
 import { TrackingService } from '../tracking';
 import { RegistryService } from './RegistryService';
+import { gateOverrideOf, StageGate } from './stageGate';
 
 const versionParams = z
   .object({ name: z.string().min(1), version: versionSchema })
@@ -39,6 +40,8 @@ const transitionBody = z
     stage: z.enum(MODEL_STAGES),
     comment: z.string().max(5000).optional(),
     archiveExistingVersions: z.boolean().optional(),
+    /** Promote past failing gates (a platform group, with a comment). */
+    overrideGates: z.boolean().optional(),
   })
   .strict();
 const setAliasBody = z
@@ -62,6 +65,8 @@ export function createRegistryRouter(options: {
   registry: RegistryService;
   tracking: TrackingService;
   artifactBodyLimit: number;
+  /** The Model's gates, checked before a version moves to Production. */
+  stageGate?: StageGate;
 }): express.Router {
   const { registry, tracking } = options;
   const router = Router();
@@ -158,6 +163,18 @@ export function createRegistryRouter(options: {
       );
       const { version } = parseInput(versionParams, req.params, 'path');
       const body = parseInput(transitionBody, req.body, 'stage transition');
+      await options.stageGate?.beforeTransition({
+        name: model.name,
+        version,
+        stage: body.stage,
+        credentials,
+        comment: body.comment,
+        override: await gateOverrideOf(
+          options.permissions,
+          credentials,
+          body.overrideGates,
+        ),
+      });
       res.json(
         await registry.transitionStage({
           name: model.name,

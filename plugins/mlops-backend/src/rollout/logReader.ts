@@ -6,7 +6,8 @@
  */
 import type { ArmMetrics } from '@loopline/mlops-common';
 import type { InferenceLogStore } from '../serving/log/InferenceLogStore';
-import { agreementOf, predictionPairs, qualityOf } from './armScoring';
+import { predictionPairs } from '../serving/log/decode';
+import { agreementOf, qualityOf } from './armScoring';
 import type { ArmWindowQuery, RolloutLogReader } from './types';
 
 /** Quality: at most this many requests with ground truth (the newest) are scored. */

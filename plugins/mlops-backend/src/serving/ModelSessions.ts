@@ -399,17 +399,7 @@ export class ModelSessions {
   private async warmUp(model: LoadedModel): Promise<void> {
     const ort = loadOnnxRuntime();
     try {
-      const feeds: Record<string, InstanceType<OnnxRuntime['Tensor']>> = {};
-      for (const input of model.inputs) {
-        const dims = input.shape.map(d => (d < 0 ? 1 : d));
-        const count = dims.reduce((a, b) => a * b, 1);
-        const type = ORT_TYPE_OF[input.datatype];
-        feeds[input.name] =
-          type === 'string'
-            ? new ort.Tensor('string', new Array<string>(count).fill(''), dims)
-            : new ort.Tensor(type, zeros(type, count) as any, dims);
-      }
-      await model.session.run(feeds);
+      await model.session.run(zeroFeeds(ort, model.inputs));
     } catch (error) {
       // Some graphs cannot run on zeros; the model still serves real inputs.
       this.logger?.warn(
@@ -484,6 +474,24 @@ function toSpec(
 
 function plainSpec(spec: ServingTensorSpec): TensorSpec {
   return { name: spec.name, datatype: spec.datatype, shape: [...spec.shape] };
+}
+
+/** Inputs of zeros, batch 1 (free dimensions as 1): for warm-ups and latency probes. */
+export function zeroFeeds(
+  ort: OnnxRuntime,
+  inputs: ReadonlyArray<Pick<TensorSpec, 'name' | 'datatype' | 'shape'>>,
+): Record<string, InstanceType<OnnxRuntime['Tensor']>> {
+  const feeds: Record<string, InstanceType<OnnxRuntime['Tensor']>> = {};
+  for (const input of inputs) {
+    const dims = input.shape.map(d => (d < 0 ? 1 : d));
+    const count = dims.reduce((a, b) => a * b, 1);
+    const type = ORT_TYPE_OF[input.datatype];
+    feeds[input.name] =
+      type === 'string'
+        ? new ort.Tensor('string', new Array<string>(count).fill(''), dims)
+        : new ort.Tensor(type, zeros(type, count) as any, dims);
+  }
+  return feeds;
 }
 
 function zeros(type: string, count: number) {

@@ -19,6 +19,7 @@ import {
 } from '@loopline/mlops-common';
 import { describeValue, ServingTensorSpec } from './codec';
 import { FeatureSchemaSource } from './features';
+import { isMainOutputName } from './log/decode';
 import type { LoadedModel } from './ModelSessions';
 
 export /** How records map to a model's inputs. */
@@ -30,15 +31,6 @@ interface FeatureLayout {
   /** Feature name → its own input (inputs layout). */
   inputs?: Map<string, ServingTensorSpec>;
 }
-
-/** Outputs that are the prediction when a model has them (skl2onnx and OnnxWriter names). */
-const MAIN_OUTPUT_NAMES = [
-  'label',
-  'output_label',
-  'prediction',
-  'predictions',
-  'variable',
-];
 
 const FEATURE_TYPE_OF: Record<TensorDatatype, string> = {
   BOOL: 'boolean',
@@ -294,7 +286,7 @@ export function splitRecords(
   n: number,
 ): Array<{ prediction: unknown; outputs: Record<string, unknown> }> {
   const main =
-    outputs.find(o => MAIN_OUTPUT_NAMES.includes(o.name.toLowerCase())) ??
+    outputs.find(o => isMainOutputName(o.name)) ??
     outputs[0];
   const result = [];
   for (let i = 0; i < n; i++) {

@@ -29,7 +29,12 @@ export type {
   ServingModelSchema,
   ServingRegistry,
 } from './InferenceService';
-export { LoadedModel, ModelSessions } from './ModelSessions';
+export {
+  LoadedModel,
+  loadOnnxRuntime,
+  ModelSessions,
+  zeroFeeds,
+} from './ModelSessions';
 export type { ArtifactSource, ModelSessionsOptions } from './ModelSessions';
 export { ProductionTrafficRouter } from './TrafficRouter';
 export type {

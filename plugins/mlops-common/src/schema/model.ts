@@ -101,6 +101,37 @@ export const modelEntitySchema = kindSchema({
         },
       },
     },
+    gates: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'What a version must pass to go to Production: metric bounds, beating Production by a margin, a p95 latency.',
+      properties: {
+        metrics: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['metric'],
+            additionalProperties: false,
+            properties: {
+              metric: { type: 'string', minLength: 1 },
+              min: { type: 'number' },
+              max: { type: 'number' },
+            },
+          },
+        },
+        beatProduction: {
+          type: 'object',
+          required: ['metric'],
+          additionalProperties: false,
+          properties: {
+            metric: { type: 'string', minLength: 1 },
+            margin: { type: 'number' },
+          },
+        },
+        maxLatencyP95Ms: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
     serving: {
       type: 'object',
       additionalProperties: false,

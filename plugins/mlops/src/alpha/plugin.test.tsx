@@ -78,6 +78,7 @@ describe('mlops plugin in the new frontend system', () => {
       'entity-content:mlops/pipeline-runs',
       'entity-content:mlops/lineage',
       'scaffolder-form-field:mlops/target-column',
+      'scaffolder-form-field:mlops/name',
     ] as const) {
       expect(mlopsPlugin.getExtension(id)).toBeDefined();
     }

@@ -61,6 +61,21 @@ const targetColumnFormField = FormFieldBlueprint.make({
   },
 });
 
+/** The scaffolder form field `MlopsNamePicker` (see the legacy export). */
+const nameFormField = FormFieldBlueprint.make({
+  name: 'name',
+  params: {
+    field: () =>
+      import('../components/NamePicker').then(m =>
+        createFormField({
+          name: 'MlopsNamePicker',
+          component: m.NamePicker,
+          validation: m.validateName,
+        }),
+      ),
+  },
+});
+
 export const mlopsPlugin = createFrontendPlugin({
   pluginId: 'mlops',
   title: 'ML',
@@ -72,5 +87,6 @@ export const mlopsPlugin = createFrontendPlugin({
     ...mlopsEntityCards,
     ...mlopsEntityContents,
     targetColumnFormField,
+    nameFormField,
   ],
 });

@@ -76,8 +76,25 @@ spec:
 `;
 
 describe('mlops:entity:validate', () => {
+  const inCatalog = new Set<string>();
+  const takenModels = new Set<string>();
+  const takenExperiments = new Set<string>();
   const action = createValidateEntitiesAction({
     authorizeNewModel: newModelAuthorizer(ownersOnlyPermissions()),
+    entityExists: async ref => inCatalog.has(ref),
+    mlops: {
+      findRegisteredModel: async name =>
+        takenModels.has(name) ? ({ name } as any) : undefined,
+      findExperiment: async name =>
+        takenExperiments.has(name)
+          ? ({ name, experimentId: '7' } as any)
+          : undefined,
+    },
+  });
+  afterEach(() => {
+    inCatalog.clear();
+    takenModels.clear();
+    takenExperiments.clear();
   });
 
   function workspace(catalogInfo: string) {
@@ -153,6 +170,59 @@ describe('mlops:entity:validate', () => {
           { credentials: bob },
         ) as any,
       ),
+    ).resolves.toBeUndefined();
+  });
+
+  it('validates the same in a dry run', async () => {
+    workspace([MODEL({ type: 'astrology' })].join('---\n'));
+    await expect(
+      action.handler(
+        context({ files: ['catalog-info.yaml'] }, { dryRun: true }) as any,
+      ),
+    ).rejects.toThrow(/model:default\/wine-new" is invalid: .*\/spec\/type/);
+    workspace([MODEL(), PIPELINE].join('---\n'));
+    const ctx = context(
+      { files: ['catalog-info.yaml'], checkConflicts: true },
+      { dryRun: true },
+    );
+    await action.handler(ctx as any);
+    expect(outputs(ctx).modelRefs).toEqual(['model:default/wine-new']);
+  });
+
+  it('with checkConflicts, names what is taken: an entity, a registered model, an experiment', async () => {
+    workspace([MODEL(), PIPELINE, COMPONENT].join('---\n'));
+    const input = {
+      files: ['catalog-info.yaml'],
+      checkConflicts: true,
+      experimentNames: ['wine-new'],
+    };
+    await expect(action.handler(context(input) as any)).resolves.toBe(
+      undefined,
+    );
+
+    inCatalog.add('pipeline:default/wine-new-training');
+    await expect(action.handler(context(input) as any)).rejects.toMatchObject({
+      name: 'ConflictError',
+      message:
+        'pipeline:default/wine-new-training is already in the catalog; choose another name',
+    });
+    inCatalog.clear();
+
+    takenModels.add('wine-new');
+    await expect(action.handler(context(input) as any)).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: expect.stringContaining("Registered model 'wine-new'"),
+    });
+    takenModels.clear();
+
+    takenExperiments.add('wine-new');
+    await expect(action.handler(context(input) as any)).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: expect.stringContaining("Experiment 'wine-new'"),
+    });
+    // Without checkConflicts, taken names are not its business.
+    await expect(
+      action.handler(context({ files: ['catalog-info.yaml'] }) as any),
     ).resolves.toBeUndefined();
   });
 
@@ -342,5 +412,20 @@ describe('mlops:token:describe', () => {
     const everything = JSON.stringify((ctx.output as jest.Mock).mock.calls);
     expect(everything).not.toContain('s3cr3t-value');
     expect(everything).not.toContain('gho_abc');
+  });
+
+  it('describes the same in a dry run, with the defaults', async () => {
+    const ctx = {
+      ...createMockActionContext({
+        input: {},
+        workspacePath: mockDir.resolve('workspace'),
+      }),
+      isDryRun: true,
+    };
+    await action.handler(ctx as any);
+    expect(outputs(ctx as any).variables).toEqual([
+      { name: 'MLFLOW_TRACKING_URI', value: TRACKING_URI },
+      { name: 'MLFLOW_TRACKING_TOKEN', fromSecret: 'LOOPLINE_TOKEN' },
+    ]);
   });
 });

@@ -3,13 +3,11 @@ import { createMockDirectory } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { parse } from 'yaml';
 import type { JsonObject } from '@backstage/types';
-import { KServeTarget } from '@loopline/plugin-mlops-backend/src/rollout/kserve/KServeTarget';
+import { inferenceServiceName } from '@loopline/plugin-mlops-backend';
 import {
-  FakeKubeApiServer,
-  startFakeKubeApiServer,
-} from '@loopline/plugin-mlops-backend/src/rollout/kserve/__testUtils__/fakeKubeApiServer';
-import { inferenceServiceValidator } from '@loopline/plugin-mlops-backend/src/rollout/kserve/__testUtils__/crdSchema';
-import { describeWithSpecs } from '@loopline/plugin-mlops-backend/src/__testUtils__/specs';
+  describeWithSpecs,
+  inferenceServiceValidator,
+} from '@loopline/plugin-mlops-backend/testUtils';
 import {
   createRenderServingManifestsAction,
   ServingDefaults,
@@ -50,17 +48,9 @@ function action(defaults: Partial<ServingDefaults> = {}) {
 }
 
 describeWithSpecs('mlops:serving:render-manifests', () => {
-  let fake: FakeKubeApiServer;
-
   beforeAll(() => {
     inferenceServiceValidator(); // 2 MB of schema, compiled once
   }, 120_000);
-  beforeEach(async () => {
-    fake = await startFakeKubeApiServer({ namespace: NAMESPACE });
-  });
-  afterEach(async () => {
-    await fake.close();
-  });
 
   it('writes the InferenceService the KServe target writes, valid against the CRD', async () => {
     const ctx = context({
@@ -90,26 +80,42 @@ describeWithSpecs('mlops:serving:render-manifests', () => {
     expect(validator.unknownFields(copy, false)).toEqual([]);
     expect(validator.validate(copy)).toEqual([]);
 
-    // Loopline's KServe target writes exactly this for version 1 (its
-    // logger token is added there, never written to the repository).
-    const target = new KServeTarget({
-      kubeConfig: fake.kubeConfig(),
-      namespace: NAMESPACE,
-      loggerUrl: LOGGER_URL,
-    });
-    await target.apply({
-      modelName: 'wine-new',
-      entityRef: 'model:default/wine-new',
-      environment: 'production',
-      stable: {
-        version: 1,
-        storageUri: 's3://models/wine-new/1/model.onnx',
+    // What the KServe target's builder gives a first deployment of v1
+    // (the same function: the logger token is added only when it applies).
+    expect(name).toBe(
+      inferenceServiceName('wine-new', 'production', NAMESPACE),
+    );
+    expect(manifest).toEqual({
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: {
+        name,
+        namespace: NAMESPACE,
+        labels: {
+          'app.kubernetes.io/managed-by': 'loopline',
+          'loopline.dev/model': 'wine-new',
+          'loopline.dev/environment': 'production',
+        },
+        annotations: {
+          'loopline.dev/entity-ref': 'model:default/wine-new',
+          'loopline.dev/model-name': 'wine-new',
+          'loopline.dev/environment': 'production',
+          'loopline.dev/stable-version': '1',
+        },
       },
-      candidatePercent: 0,
+      spec: {
+        predictor: {
+          model: {
+            modelFormat: { name: 'onnx' },
+            storageUri: 's3://models/wine-new/1/model.onnx',
+          },
+          logger: {
+            mode: 'all',
+            url: `${LOGGER_URL}?model=wine-new&version=1`,
+          },
+        },
+      },
     });
-    const create = fake.requests.find(r => r.method === 'POST');
-    expect(create?.body).toEqual(manifest);
-    expect(name).toBe(target.nameOf('wine-new', 'production'));
   });
 
   it('keeps the logger token out of the repository', async () => {

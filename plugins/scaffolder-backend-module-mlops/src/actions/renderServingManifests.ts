@@ -4,13 +4,9 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  INFERENCE_SERVICE,
   InferenceServiceObject,
-  LOOPLINE_ANNOTATIONS,
-  LOOPLINE_LABELS,
-  MANAGED_BY,
+  inferenceServiceManifest,
   inferenceServiceName,
-  labelValue,
   storageUriFor,
 } from '@loopline/plugin-mlops-backend';
 import { stringify } from 'yaml';
@@ -30,10 +26,9 @@ export interface ServingDefaults {
 
 /**
  * The InferenceService Loopline's KServe target writes for the first
- * deployment of `version` (stable only): the same name, labels, annotations,
- * ONNX predictor and request logger. The logger URL never carries the
- * route's token: the target adds it when it applies the object, so the
- * repository holds no secret.
+ * deployment of `version` (stable only), built by the target's own code.
+ * The logger URL never carries the route's token: the target adds it when
+ * it applies the object, so the repository holds no secret.
  */
 export function renderInferenceService(options: {
   modelName: string;
@@ -44,42 +39,32 @@ export function renderInferenceService(options: {
   loggerUrl: string;
   version: number;
 }): InferenceServiceObject {
-  const logger = new URL(options.loggerUrl);
-  logger.searchParams.delete('token');
-  logger.searchParams.set('model', options.modelName);
-  logger.searchParams.set('version', String(options.version));
-  return {
-    apiVersion: INFERENCE_SERVICE.apiVersion,
-    kind: INFERENCE_SERVICE.kind,
-    metadata: {
+  const loggerUrl = new URL(options.loggerUrl);
+  loggerUrl.searchParams.delete('token');
+  const manifest = inferenceServiceManifest(
+    {
+      modelName: options.modelName,
+      entityRef: options.entityRef,
+      environment: options.environment,
+      stable: { version: options.version, storageUri: options.storageUri },
+      candidatePercent: 0,
+    },
+    {
       name: inferenceServiceName(
         options.modelName,
         options.environment,
         options.namespace,
       ),
       namespace: options.namespace,
-      labels: {
-        [LOOPLINE_LABELS.managedBy]: MANAGED_BY,
-        [LOOPLINE_LABELS.model]: labelValue(options.modelName),
-        [LOOPLINE_LABELS.environment]: labelValue(options.environment),
-      },
-      annotations: {
-        [LOOPLINE_ANNOTATIONS.entityRef]: options.entityRef,
-        [LOOPLINE_ANNOTATIONS.modelName]: options.modelName,
-        [LOOPLINE_ANNOTATIONS.environment]: options.environment,
-        [LOOPLINE_ANNOTATIONS.stableVersion]: String(options.version),
-      },
+      existing: undefined,
+      loggerUrl: loggerUrl.toString(),
     },
-    spec: {
-      predictor: {
-        model: {
-          modelFormat: { name: 'onnx' },
-          storageUri: options.storageUri,
-        },
-        logger: { mode: 'all', url: logger.toString() },
-      },
-    },
-  };
+  );
+  if (!manifest) {
+    // Only without a version to run, and one is always given here.
+    throw new Error(`No InferenceService for ${options.modelName}`);
+  }
+  return manifest;
 }
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

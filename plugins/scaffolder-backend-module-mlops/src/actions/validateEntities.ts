@@ -4,12 +4,14 @@ import {
   parseEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { isMlopsEntity, isModelEntity } from '@loopline/mlops-common';
 import { MlopsEntitiesProcessor } from '@loopline/plugin-catalog-backend-module-mlops';
 import { parseAllDocuments } from 'yaml';
+import type { MlopsService } from '@loopline/plugin-mlops-backend';
 import type { NewModelAuthorizer } from './authorizeNewModel';
+import type { EntityLookup } from './createRegisteredModel';
 import { resolveInWorkspace } from './workspace';
 
 export const VALIDATE_ENTITIES_ID = 'mlops:entity:validate';
@@ -19,10 +21,15 @@ export const VALIDATE_ENTITIES_ID = 'mlops:entity:validate';
  * workspace, checked with the catalog module's own validator before anything
  * is published. With `checkPermissions`, also whether the user may create
  * the registered model of each Model (the policy's decision on the entity
- * as it will be), so a refusal comes before a repository exists.
+ * as it will be), so a refusal comes before a repository exists. With
+ * `checkConflicts`, whether the names are still free (the entities in the
+ * catalog, the registered models and experiments), so a re-run with a taken
+ * name stops before anything is made.
  */
 export function createValidateEntitiesAction(options: {
   authorizeNewModel: NewModelAuthorizer;
+  entityExists: EntityLookup;
+  mlops: Pick<MlopsService, 'findRegisteredModel' | 'findExperiment'>;
 }) {
   const processor = new MlopsEntitiesProcessor();
   return createTemplateAction({
@@ -54,6 +61,19 @@ export function createValidateEntitiesAction(options: {
           '      checkPermissions: true',
         ].join('\n'),
       },
+      {
+        description:
+          'Validate, and fail with a conflict if a name is taken (entities, registered model, experiment)',
+        example: [
+          'steps:',
+          '  - id: validate',
+          '    action: mlops:entity:validate',
+          '    input:',
+          '      files: [catalog-info.yaml]',
+          '      checkConflicts: true',
+          '      experimentNames: [${{ parameters.name }}]',
+        ].join('\n'),
+      },
     ],
     schema: {
       input: {
@@ -71,6 +91,20 @@ export function createValidateEntitiesAction(options: {
             .optional()
             .describe(
               'Also check that the user may create the registered model of each Model entity (default false)',
+            ),
+        checkConflicts: z =>
+          z
+            .boolean()
+            .optional()
+            .describe(
+              'Also fail with a conflict when an entity of the files is in the catalog already, or a registered model named after a Model exists (default false)',
+            ),
+        experimentNames: z =>
+          z
+            .array(z.string().min(1))
+            .optional()
+            .describe(
+              'With checkConflicts: experiments the template will create, which must not exist yet',
             ),
       },
       output: {
@@ -135,6 +169,33 @@ export function createValidateEntitiesAction(options: {
                 entity,
                 '',
               )}: the permission policy refuses loopline.model.version.create for it (is its owner one of your groups?)`,
+            );
+          }
+        }
+      }
+
+      if (ctx.input.checkConflicts) {
+        const credentials = await ctx.getInitiatorCredentials();
+        for (const ref of entityRefs) {
+          if (await options.entityExists(ref, credentials)) {
+            throw new ConflictError(
+              `${ref} is already in the catalog; choose another name`,
+            );
+          }
+        }
+        for (const { entity } of entities) {
+          if (!isModelEntity(entity)) continue;
+          const name = entity.metadata.name;
+          if (await options.mlops.findRegisteredModel(name, { credentials })) {
+            throw new ConflictError(
+              `Registered model '${name}' already exists; choose another name`,
+            );
+          }
+        }
+        for (const name of ctx.input.experimentNames ?? []) {
+          if (await options.mlops.findExperiment(name, { credentials })) {
+            throw new ConflictError(
+              `Experiment '${name}' already exists; choose another name`,
             );
           }
         }

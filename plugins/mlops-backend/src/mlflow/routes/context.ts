@@ -1,9 +1,11 @@
+import { PermissionsService } from '@backstage/backend-plugin-api';
 import { RegisteredModel } from '@loopline/mlops-common';
 import { Request } from 'express';
 import { z } from 'zod';
 import { RequestAuth } from '../../lib/http';
 import { describeIssues } from '../../lib/validation';
 import { ModelEntityLookup, RegistryService } from '../../registry';
+import type { StageGate } from '../../registry/stageGate';
 import { LoggedModelService, TrackingService } from '../../tracking';
 import { MlflowError } from '../errors';
 import { MlflowArtifacts } from '../MlflowArtifacts';
@@ -23,6 +25,9 @@ export interface MlflowRouteContext {
   tags(list?: { key: string; value: string }[]): Record<string, string>;
   /** The largest artifact upload, in bytes. */
   artifactBodyLimit: number;
+  permissions: PermissionsService;
+  /** The Model's gates, checked before a version moves to Production. */
+  stageGate?: StageGate;
 }
 
 /** GET calls send their fields as query parameters, others as a JSON body. */

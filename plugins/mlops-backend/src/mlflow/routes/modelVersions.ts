@@ -6,6 +6,7 @@ import express, { Request } from 'express';
 import { MlflowRouteContext, nextPageToken } from './context';
 import { mlflowSchemas as s } from '../schemas';
 import { toMlflowModelVersion } from '../mappers';
+import { gateOverrideOf } from '../../registry/stageGate';
 
 /** MLflow's `model-versions/*` routes. */
 export function addModelVersionRoutes(
@@ -89,6 +90,18 @@ export function addModelVersionRoutes(
       modelStageTransitionPermission,
       body.name,
     );
+    await context.stageGate?.beforeTransition({
+      name: body.name,
+      version: body.version,
+      stage: body.stage,
+      credentials,
+      comment: body.comment,
+      override: await gateOverrideOf(
+        context.permissions,
+        credentials,
+        body.override_gates,
+      ),
+    });
     const version = await registry.transitionStage({
       name: body.name,
       version: body.version,

@@ -7,6 +7,7 @@ export {
   LOOPLINE_ANNOTATIONS,
   LOOPLINE_LABELS,
   MANAGED_BY,
+  inferenceServiceManifest,
   inferenceServiceName,
   labelValue,
 } from './inferenceService';

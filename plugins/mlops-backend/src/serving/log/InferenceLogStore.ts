@@ -221,6 +221,57 @@ export class InferenceLogStore implements InferenceLogWriter {
     return (await query).map(toRecord);
   }
 
+  /**
+   * A model's successful requests whose ground truth arrived after `after`
+   * (and at or before `until`), in the order it arrived (the ground truth's
+   * `created_at`, then the log row's id): however late a label comes, a
+   * reader keeping the last row's cursor sees it once.
+   */
+  async labelledSince(options: {
+    modelName: string;
+    after?: { at: number; logId: number };
+    until?: number;
+    version?: number;
+    limit: number;
+  }): Promise<
+    Array<
+      InferenceLogRecord & {
+        groundTruth: { value: unknown; createdAt: number };
+      }
+    >
+  > {
+    const query = this.db<JoinedRow>({ l: LOG })
+      .join({ g: GROUND_TRUTH }, 'g.request_id', 'l.request_id')
+      .select('l.*', { gt_value: 'g.value', gt_created_at: 'g.created_at' })
+      .where('l.model_name', options.modelName)
+      .where('l.status', 'ok')
+      .orderBy('g.created_at', 'asc')
+      .orderBy('l.id', 'asc')
+      .limit(options.limit);
+    const after = options.after;
+    if (after) {
+      query.where(q =>
+        q
+          .where('g.created_at', '>', after.at)
+          .orWhere(q2 =>
+            q2.where('g.created_at', after.at).where('l.id', '>', after.logId),
+          ),
+      );
+    }
+    if (options.until !== undefined) {
+      query.where('g.created_at', '<=', options.until);
+    }
+    if (options.version !== undefined) {
+      query.where('l.version', options.version);
+    }
+    return (await query).map(
+      row =>
+        toRecord(row) as InferenceLogRecord & {
+          groundTruth: { value: unknown; createdAt: number };
+        },
+    );
+  }
+
   /** The logged rows of one request id (usually one), with its ground truth. */
   async getRequest(requestId: string): Promise<InferenceLogRecord[]> {
     const rows = await this.joined()

@@ -1,0 +1,22 @@
+/**
+ * Test helpers for packages that build on this plugin's KServe code (the
+ * scaffolder module renders the same InferenceService): the specs folder
+ * and the InferenceService CRD's structural schema, enforced as the API
+ * server does.
+ *
+ * @packageDocumentation
+ */
+export {
+  describeWithSpecs,
+  readSpecJson,
+  readSpecText,
+  readSpecYaml,
+  specPath,
+  specsDir,
+  specsRequired,
+} from './__testUtils__/specs';
+export {
+  CrdValidator,
+  inferenceServiceValidator,
+} from './rollout/kserve/__testUtils__/crdSchema';
+export type { FieldCause } from './rollout/kserve/__testUtils__/crdSchema';

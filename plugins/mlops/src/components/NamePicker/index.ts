@@ -1,0 +1,2 @@
+export { NamePicker, validateName } from './NamePicker';
+export type { NamePickerUiOptions } from './nameProblems';
