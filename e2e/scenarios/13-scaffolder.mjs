@@ -251,6 +251,13 @@ export default async function scaffolderScenario(ctx) {
       'dataset:wine-features',
       'dataset:default/wine-features',
     ]);
+    // The relations graph draws once the catalog graph has loaded.
+    await page
+      .locator('svg')
+      .filter({ hasText: `${name}-training` })
+      .first()
+      .waitFor({ state: 'visible', timeout: 20_000 })
+      .catch(() => {});
     await shot(page, 'scaffolder-model.png');
     return shown;
   });

@@ -87,9 +87,9 @@ describe('MlopsNamePicker', () => {
 
   it('refuses a name a catalog entity has, naming it', async () => {
     await expect(validate('wine-quality')).resolves.toEqual([
-      '"wine-quality" is taken: model:default/wine-quality, the registered model wine-quality already exist. Choose another name.',
+      '"wine-quality" is taken: model:default/wine-quality, pipeline:default/wine-quality-training, the registered model wine-quality already exist. Choose another name.',
     ]);
-    // The pipeline the template would create is checked by its own name.
+    // Each entity the template would create is checked by its own name.
     await expect(
       validate('wine-quality', {
         entityRefs: ['pipeline:default/{name}-training'],
