@@ -14,6 +14,7 @@ import { catalogEntities } from '../../__testUtils__/entities';
 import { wineQualityRegistered } from '../../__testUtils__/registry';
 import { renderInCatalog } from '../../__testUtils__/render';
 import { NamePicker, validateName } from './NamePicker';
+import type { NamePickerUiOptions } from './nameProblems';
 
 const UI_OPTIONS = {
   entityRefs: [
@@ -59,7 +60,10 @@ describe('MlopsNamePicker', () => {
     fetchApi: new MockFetchApi(),
   });
 
-  async function validate(value: string, options: object = UI_OPTIONS) {
+  async function validate(
+    value: string,
+    options: NamePickerUiOptions = UI_OPTIONS,
+  ) {
     const errors: string[] = [];
     await validateName(
       value,
