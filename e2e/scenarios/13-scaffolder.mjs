@@ -15,8 +15,7 @@ const GIT_TOKEN =
   process.env.LOOPLINE_DEMO_GIT_TOKEN ?? 'loopline-demo-git-token-change-me';
 
 export default async function scaffolderScenario(ctx) {
-  const { page, check, shot, expectVisible, api, BASE_URL, BACKEND_URL } =
-    ctx;
+  const { page, check, shot, expectVisible, api, BASE_URL, BACKEND_URL } = ctx;
   const timeout = ctx.STEP_TIMEOUT;
   // A fresh name each run: the portal's git repositories outlive it.
   const name = `wine-e2e-${Date.now().toString(36)}`;
@@ -58,9 +57,12 @@ export default async function scaffolderScenario(ctx) {
     'scaffolder: Create… offers "ML model project" and opens its form',
     async () => {
       await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
-      await page.getByRole('link', { name: /^Create/ }).first().click();
+      await page
+        .getByRole('link', { name: /^Create/ })
+        .first()
+        .click();
       const card = page
-        .locator('.MuiCard-root')
+        .locator('[class*="MuiCard-root"]')
         .filter({ hasText: 'ML model project' })
         .first();
       await card.waitFor({ state: 'visible', timeout });
@@ -76,17 +78,20 @@ export default async function scaffolderScenario(ctx) {
   );
   if (!formReady) return;
 
-  await check('scaffolder: the form refuses a taken name before running', async () => {
-    const nameInput = page.getByLabel('Name', { exact: false }).first();
-    await nameInput.fill('wine-quality');
-    await pick('Owner', 'wine', /wine.?science/i);
-    await pick('System', 'wine', /wine.?quality/i);
-    await page.getByRole('button', { name: 'Next' }).click();
-    const message = page.getByText(/"wine-quality" is taken/).first();
-    await message.waitFor({ state: 'visible', timeout });
-    await shot(page, 'scaffolder-name-taken.png');
-    return (await message.innerText()).trim();
-  });
+  await check(
+    'scaffolder: the form refuses a taken name before running',
+    async () => {
+      const nameInput = page.getByLabel('Name', { exact: false }).first();
+      await nameInput.fill('wine-quality');
+      await pick('Owner', 'wine', /wine.?science/i);
+      await pick('System', 'wine', /wine.?quality/i);
+      await page.getByRole('button', { name: 'Next' }).click();
+      const message = page.getByText(/"wine-quality" is taken/).first();
+      await message.waitFor({ state: 'visible', timeout });
+      await shot(page, 'scaffolder-name-taken.png');
+      return (await message.innerText()).trim();
+    },
+  );
 
   const submitted = await check(
     'scaffolder: fill the form (wine Dataset, target column) and run',
@@ -94,14 +99,18 @@ export default async function scaffolderScenario(ctx) {
       const nameInput = page.getByLabel('Name', { exact: false }).first();
       await nameInput.fill(name);
       await page.getByRole('button', { name: 'Next' }).click();
-      await pick('Training Dataset', 'wine-features', /wine.?features/i);
+      await pick('Training Dataset', 'features', /wine.?features/i);
       // The Dataset's target field is preselected; choose it explicitly too.
       const target = page.getByRole('button', { name: /Target column/i });
       await target.click();
       await page.getByRole('option', { name: /^quality/ }).click();
+      await page.getByRole('listbox').waitFor({ state: 'detached', timeout });
       await shot(page, 'scaffolder-form.png');
       await page.getByRole('button', { name: 'Next' }).click();
-      await page.getByLabel(/Drift method/).first().waitFor({ timeout });
+      await page
+        .getByLabel(/Drift method/)
+        .first()
+        .waitFor({ timeout });
       await page.getByRole('button', { name: 'Next' }).click();
       await page.getByRole('button', { name: 'Review' }).click();
       await expectVisible(page, [name]);
@@ -114,9 +123,9 @@ export default async function scaffolderScenario(ctx) {
 
   const ran = await check('scaffolder: the task completes', async () => {
     // The output's links show once every step has finished.
-    const link = page.getByRole('link', { name: 'Open the Model' }).or(
-      page.getByRole('button', { name: 'Open the Model' }),
-    );
+    const link = page
+      .getByRole('link', { name: 'Open the Model' })
+      .or(page.getByRole('button', { name: 'Open the Model' }));
     await link
       .first()
       .waitFor({ state: 'visible', timeout: Math.max(timeout, 180_000) })
@@ -149,14 +158,25 @@ export default async function scaffolderScenario(ctx) {
         ],
         { stdio: 'pipe', timeout: 60_000 },
       );
-      const files = ['train.py', 'catalog-info.yaml', 'serving/inference-service.yaml'];
+      const files = [
+        'train.py',
+        'dataset.json',
+        'catalog-info.yaml',
+        'serving/inference-service.yaml',
+        '.github/workflows/ci.yml',
+      ];
       for (const file of files) {
         if (!fs.existsSync(path.join(dir, file)))
           throw new Error(`${file} is not in the clone`);
       }
-      const train = fs.readFileSync(path.join(dir, 'train.py'), 'utf8');
-      if (!train.includes('quality'))
-        throw new Error('train.py does not name the target column quality');
+      // train.py reads the Dataset (location, schema, target) from dataset.json.
+      const dataset = JSON.parse(
+        fs.readFileSync(path.join(dir, 'dataset.json'), 'utf8'),
+      );
+      if (dataset.target !== 'quality')
+        throw new Error(
+          `dataset.json's target is ${dataset.target}, not quality`,
+        );
       return `${files.join(', ')} cloned`;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -187,9 +207,12 @@ export default async function scaffolderScenario(ctx) {
         const entity = await catalogEntity(ref, token);
         if (!entity) throw new Error(`${ref} is not in the catalog`);
         const managedBy =
-          entity.metadata.annotations?.['backstage.io/managed-by-location'] ?? '';
+          entity.metadata.annotations?.['backstage.io/managed-by-location'] ??
+          '';
         if (!managedBy.startsWith(`url:${location}`))
-          throw new Error(`${ref} is managed by ${managedBy}, not the new repository`);
+          throw new Error(
+            `${ref} is managed by ${managedBy}, not the new repository`,
+          );
         for (const [type, target] of relations) {
           if (
             !entity.relations?.some(
@@ -203,16 +226,19 @@ export default async function scaffolderScenario(ctx) {
     },
   );
 
-  await check('scaffolder: the registered model and the experiment exist', async () => {
-    const model = await api('GET', `/registry/models/${name}`);
-    if (model.entityRef !== `model:default/${name}`)
-      throw new Error(`registered model for ${model.entityRef}`);
-    const { experiment } = await api(
-      'GET',
-      `/mlflow/api/2.0/mlflow/experiments/get-by-name?experiment_name=${name}`,
-    );
-    return `registered model ${model.name}, experiment ${experiment.experiment_id}`;
-  });
+  await check(
+    'scaffolder: the registered model and the experiment exist',
+    async () => {
+      const model = await api('GET', `/registry/models/${name}`);
+      if (model.entityRef !== `model:default/${name}`)
+        throw new Error(`registered model for ${model.entityRef}`);
+      const { experiment } = await api(
+        'GET',
+        `/mlflow/api/2.0/mlflow/experiments/get-by-name?experiment_name=${name}`,
+      );
+      return `registered model ${model.name}, experiment ${experiment.experiment_id}`;
+    },
+  );
 
   await check("scaffolder: the new Model's page opens", async () => {
     await page.goto(`${BASE_URL}/catalog/default/model/${name}`, {
@@ -225,6 +251,13 @@ export default async function scaffolderScenario(ctx) {
       'dataset:wine-features',
       'dataset:default/wine-features',
     ]);
+    // The relations graph draws once the catalog graph has loaded.
+    await page
+      .locator('svg')
+      .filter({ hasText: `${name}-training` })
+      .first()
+      .waitFor({ state: 'visible', timeout: 20_000 })
+      .catch(() => {});
     await shot(page, 'scaffolder-model.png');
     return shown;
   });

@@ -205,6 +205,10 @@ describeWithSpecs('the Loopline templates, through the dry-run API', () => {
         serving: { runtime: 'onnx', target: 'kserve' },
       });
 
+      expect(entities[2].spec).toMatchObject({
+        dependsOn: [`model:default/wine-${taskType}`],
+      });
+
       // The Dataset's schema, as the catalog had it, drives the features.
       const dataset = JSON.parse(files.get('dataset.json')!);
       expect(dataset).toMatchObject({
@@ -325,6 +329,36 @@ describeWithSpecs('the Loopline templates, through the dry-run API', () => {
       ],
     });
   }, 120_000);
+
+  it('stops at the validate step when the name is taken, before publishing', async () => {
+    const res = await request(server)
+      .post('/api/scaffolder/v2/dry-run')
+      .set('Authorization', mockCredentials.user.header())
+      .send({
+        ...templateRequest('ml-project'),
+        values: {
+          name: 'wine-quality',
+          owner: 'group:default/wine-science',
+          system: 'system:default/wine-quality',
+          taskType: 'regression',
+          dataset: 'dataset:default/wine-quality-raw',
+          targetColumn: 'quality',
+          primaryMetric: 'rmse',
+          driftMethod: 'psi',
+          driftSchedule: '0 * * * *',
+          servingTarget: 'embedded',
+          publishTo: 'local',
+        },
+        secrets: {},
+      });
+    const text = JSON.stringify(res.body);
+    expect(text).toContain(
+      'model:default/wine-quality is already in the catalog',
+    );
+    // Nothing was published: the step after validate never ran.
+    expect(text).not.toContain('Dry run: would publish');
+    expect(fs.existsSync(path.join(gitDir, 'wine-quality.git'))).toBe(false);
+  });
 
   it('refuses form values the parameters refuse', async () => {
     const res = await request(server)

@@ -14,6 +14,7 @@ import { catalogEntities } from '../../__testUtils__/entities';
 import { wineQualityRegistered } from '../../__testUtils__/registry';
 import { renderInCatalog } from '../../__testUtils__/render';
 import { NamePicker, validateName } from './NamePicker';
+import type { NamePickerUiOptions } from './nameProblems';
 
 const UI_OPTIONS = {
   entityRefs: [
@@ -59,7 +60,10 @@ describe('MlopsNamePicker', () => {
     fetchApi: new MockFetchApi(),
   });
 
-  async function validate(value: string, options: object = UI_OPTIONS) {
+  async function validate(
+    value: string,
+    options: NamePickerUiOptions = UI_OPTIONS,
+  ) {
     const errors: string[] = [];
     await validateName(
       value,
@@ -87,9 +91,9 @@ describe('MlopsNamePicker', () => {
 
   it('refuses a name a catalog entity has, naming it', async () => {
     await expect(validate('wine-quality')).resolves.toEqual([
-      '"wine-quality" is taken: model:default/wine-quality, the registered model wine-quality already exist. Choose another name.',
+      '"wine-quality" is taken: model:default/wine-quality, pipeline:default/wine-quality-training, the registered model wine-quality already exist. Choose another name.',
     ]);
-    // The pipeline the template would create is checked by its own name.
+    // Each entity the template would create is checked by its own name.
     await expect(
       validate('wine-quality', {
         entityRefs: ['pipeline:default/{name}-training'],
