@@ -82,6 +82,9 @@ export class InvalidEventError extends InputError {
   }
 }
 
+/** Most events written in one group commit. */
+const MAX_GROUP = 500;
+
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
@@ -119,13 +122,53 @@ export class LineageService {
     ) => Promise<void>,
   ) {}
 
-  /** Validates then records one event; nothing is stored if it is invalid. */
+  /**
+   * Validates then records one event; nothing is stored if it is invalid.
+   * Events that arrive while a write is under way are written together
+   * next, in one transaction (group commit), so concurrent clients that
+   * post one event per request cost a statement per table per group, not
+   * per event.
+   */
   async ingest(body: unknown): Promise<void> {
     const result = this.validator.validate(body);
     if (!result.valid) {
       throw new InvalidEventError(result.problems);
     }
-    await this.applyAll([result.event]);
+    const event = result.event;
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
+    });
+  }
+
+  private readonly queue: Array<{
+    event: LineageEvent;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  private draining = false;
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      try {
+        await this.applyAll(group.map(g => g.event));
+        group.forEach(g => g.resolve());
+      } catch (error) {
+        if (group.length === 1) {
+          group[0].reject(error);
+          continue;
+        }
+        // One event's failure must not fail the others: apply each alone.
+        for (const g of group) {
+          await this.applyAll([g.event]).then(g.resolve, g.reject);
+        }
+      }
+    }
+    this.draining = false;
   }
 
   /**
@@ -169,7 +212,7 @@ export class LineageService {
         await this.apply(batch, event);
       }
       await batch.flush(this.clock());
-      return batch.newDatasetVersions().map(({ dataset, version }) => ({
+      return (await batch.newDatasetVersions()).map(({ dataset, version }) => ({
         namespace: dataset.namespace,
         name: dataset.name,
         version: version.contentHash ?? version.version,
@@ -178,7 +221,9 @@ export class LineageService {
       }));
     });
     if (created.length > 0 && this.onDatasetVersions) {
-      await this.onDatasetVersions(created);
+      // The events are stored: a failing listener (it logs its own
+      // errors) must not make the caller retry them.
+      await this.onDatasetVersions(created).catch(() => undefined);
     }
   }
 

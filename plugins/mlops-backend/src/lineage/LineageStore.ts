@@ -236,8 +236,8 @@ function toDatasetVersion(row: any): DatasetVersionRecord {
   };
 }
 
-const rowWidth = (rows: Array<Record<string, unknown>>) =>
-  Object.keys(rows[0]).length;
+/** Our table and column names are plain lower-case words: quoted the same way on both engines. */
+const quote = (identifier: string) => `"${identifier}"`;
 
 function chunks<T>(values: T[], size = IN_CHUNK): T[][] {
   const out: T[][] = [];
@@ -504,11 +504,7 @@ export class LineageStore {
     table: string,
     rows: Array<Record<string, unknown>>,
   ): Promise<void> {
-    if (rows.length === 0) return;
-    const size = Math.max(1, Math.floor(MAX_VARIABLES / rowWidth(rows)));
-    for (const chunk of chunks(rows, size)) {
-      await this.db(table).insert(chunk);
-    }
+    await this.write(table, rows, '');
   }
 
   /**
@@ -531,10 +527,44 @@ export class LineageStore {
       Object.keys(rows[0]).filter(
         c => !keys.includes(c) && c !== 'created_at' && !immutable.includes(c),
       );
-    const size = Math.max(1, Math.floor(MAX_VARIABLES / rowWidth(rows)));
+    const target = keys.map(quote).join(', ');
+    await this.write(
+      table,
+      rows,
+      columns === 'ignore'
+        ? ` on conflict (${target}) do nothing`
+        : ` on conflict (${target}) do update set ${columns
+            .map(c => `${quote(c)} = excluded.${quote(c)}`)
+            .join(', ')}`,
+    );
+  }
+
+  /**
+   * `insert ... values (...), (...)` plus `tail`, written out rather than
+   * through knex's builder: its SQLite form (a \`union all\` of selects)
+   * costs SQLite more to parse than the rows cost to write.
+   */
+  private async write(
+    table: string,
+    rows: Array<Record<string, unknown>>,
+    tail: string,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const columns = Object.keys(rows[0]);
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    const head = `insert into ${quote(table)} (${columns
+      .map(quote)
+      .join(', ')}) values `;
+    const size = Math.max(1, Math.floor(MAX_VARIABLES / columns.length));
     for (const chunk of chunks(rows, size)) {
-      const q = this.db(table).insert(chunk).onConflict(keys);
-      await (columns === 'ignore' ? q.ignore() : q.merge(columns));
+      const bindings: unknown[] = [];
+      for (const row of chunk) {
+        for (const c of columns) bindings.push(row[c] ?? null);
+      }
+      await this.db.raw(
+        head + new Array(chunk.length).fill(tuple).join(', ') + tail,
+        bindings as Knex.RawBinding[],
+      );
     }
   }
 

@@ -11,7 +11,12 @@ import { LoggedModelService, TrackingService } from '../tracking';
 import { MlflowError, mlflowErrorHandler } from './errors';
 import { MlflowArtifacts } from './MlflowArtifacts';
 import { addArtifactRoutes } from './routes/artifacts';
-import { MlflowRouteContext, mlflowInput, tagRecord } from './routes/context';
+import {
+  MlflowRouteContext,
+  MlflowRunIoListener,
+  mlflowInput,
+  tagRecord,
+} from './routes/context';
 import { addExperimentRoutes } from './routes/experiments';
 import { addLoggedModelRoutes } from './routes/loggedModels';
 import { addModelVersionRoutes } from './routes/modelVersions';
@@ -35,6 +40,8 @@ export function createMlflowRouter(options: {
   artifacts: MlflowArtifacts;
   jsonBodyLimit: string;
   artifactBodyLimit: number;
+  /** Told what runs read and wrote (`runs/log-inputs`, `runs/outputs`). */
+  runIo?: MlflowRunIoListener;
 }): express.Router {
   const { tracking, registry, artifacts } = options;
   const context: MlflowRouteContext = {
@@ -50,6 +57,7 @@ export function createMlflowRouter(options: {
     input: mlflowInput,
     tags: tagRecord,
     artifactBodyLimit: options.artifactBodyLimit,
+    runIo: options.runIo,
   };
   const router = Router();
 

@@ -135,7 +135,8 @@ export class PipelineTriggers {
 
   /** A new Dataset version (from lineage): pipelines with a dataset-update trigger on it run. */
   async onDatasetVersion(event: DatasetVersionPayload): Promise<string[]> {
-    const dataset = safeNormalize(event.dataset, 'dataset');
+    if (!event.entityRef) return [];
+    const dataset = safeNormalize(event.entityRef, 'dataset');
     if (!dataset) return [];
     const created: string[] = [];
     for (const pipeline of await this.options.pipelines.list()) {
