@@ -294,9 +294,14 @@ export const mlopsPlugin = createBackendPlugin({
           catalog,
           registry,
           tracking,
+          events,
           inferenceRequests: id => inferenceLog.store.getRequest(id),
         });
         httpRouter.use(lineage.router);
+        // Rollouts are lineage too: a model version deployed to an environment.
+        rollouts.service.addListener({
+          onAction: event => lineage.emitter.rolloutChanged(event),
+        });
 
         httpRouter.use(
           createRouter({
@@ -316,6 +321,7 @@ export const mlopsPlugin = createBackendPlugin({
               loggedModels,
               registry,
               modelEntityExists: catalogModelEntityLookup(catalog, auth),
+              runIo: lineage.emitter,
               artifacts: mlflowArtifacts,
               jsonBodyLimit,
               artifactBodyLimit: maxArtifactBytes,

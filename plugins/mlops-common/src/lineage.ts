@@ -314,3 +314,22 @@ export interface LineageProvenance {
   /** Everything upstream of the model, as far as lineage goes. */
   upstream: LineageImpact['datasets'];
 }
+
+/**
+ * One logged inference request as `GET /api/mlops/serving/models/:name/requests`
+ * lists it (newest first), for the Serving card's request list.
+ */
+export interface ServingRequestSummary {
+  id: number;
+  requestId: string;
+  modelName: string;
+  version?: number | null;
+  /** The rollout arm or route that answered (`stable`, `candidate`, ...). */
+  route: string;
+  source: string;
+  endpoint?: string | null;
+  status: 'ok' | 'error';
+  httpStatus?: number | null;
+  latencyMs?: number | null;
+  createdAt: number;
+}

@@ -278,14 +278,23 @@ export class LineageBatch {
     this.created.add(versionUuid);
   }
 
-  /** The dataset versions announced by this batch. */
-  newDatasetVersions(): Array<{
-    dataset: DatasetRecord;
-    version: DatasetVersionRecord;
-  }> {
-    return [...this.created].map(u => {
-      const version = this.datasetVersions.get(u)!;
-      return { dataset: this.datasets.get(version.datasetUuid)!, version };
+  /** The dataset versions announced by this batch (some written by earlier ones). */
+  async newDatasetVersions(): Promise<
+    Array<{ dataset: DatasetRecord; version: DatasetVersionRecord }>
+  > {
+    const missing = [...this.created].filter(
+      u => !this.datasetVersions.get(u),
+    );
+    for (const v of await this.store.getDatasetVersions(missing)) {
+      this.datasetVersions.set(v.uuid, v);
+    }
+    const versions = [...this.created]
+      .map(u => this.datasetVersions.get(u))
+      .filter((v): v is DatasetVersionRecord => !!v);
+    await this.getDatasetsByUuid(versions.map(v => v.datasetUuid));
+    return versions.flatMap(version => {
+      const dataset = this.datasets.get(version.datasetUuid);
+      return dataset ? [{ dataset, version }] : [];
     });
   }
 

@@ -266,6 +266,111 @@ describe.each(databaseIds)('LineageService on %s', databaseId => {
     expect(await count('lineage_jobs')).toBe(0);
   });
 
+  it('gives the same state whether events come one by one, in one batch or concurrently', async () => {
+    // Out of order, duplicated, a failed rerun and a declared version, in
+    // three namespaces: applied one by one, as one batch, and as concurrent
+    // single posts (group commit).
+    const story = (ns: string) => {
+      const [r1, r2, r3] = [newRunId(), newRunId(), newRunId()];
+      const d = (name: string, facets?: any) => ({
+        namespace: ns,
+        name,
+        facets,
+      });
+      const rows = (n: number) => ({
+        outputStatistics: facet({ rowCount: n }),
+      });
+      const e = (
+        runId: string,
+        eventType: string,
+        time: string,
+        job: string,
+        inputs: any[],
+        outputs: any[],
+      ) =>
+        runEvent({ runId, eventType, time, job, namespace: ns, inputs, outputs });
+      const complete1 = e(r1, 'COMPLETE', '2026-12-07T10:05:00Z', 'a', [d('raw')], [
+        { ...d('mid'), outputFacets: rows(10) },
+      ]);
+      return {
+        runs: [r1, r2, r3],
+        events: [
+          e(r1, 'START', '2026-12-07T10:00:00Z', 'a', [d('raw')], [d('mid')]),
+          complete1,
+          e(r2, 'COMPLETE', '2026-12-07T10:20:00Z', 'b', [d('mid')], [d('out')]),
+          e(r2, 'START', '2026-12-07T10:10:00Z', 'b', [d('mid')], [d('out')]),
+          complete1,
+          e(r3, 'START', '2026-12-07T11:00:00Z', 'a', [d('raw')], [d('mid')]),
+          {
+            eventTime: '2026-12-07T11:01:00Z',
+            producer: PRODUCER,
+            schemaURL:
+              'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent',
+            dataset: d('raw', {
+              version: facet({ datasetVersion: 'raw-v2' }),
+            }),
+          },
+          e(r3, 'FAIL', '2026-12-07T11:02:00Z', 'a', [d('raw')], [
+            { ...d('mid'), outputFacets: rows(3) },
+          ]),
+        ],
+      };
+    };
+    const summary = async (ns: string, runs: string[]) => {
+      const out: any = {};
+      for (const name of ['a', 'b']) {
+        const job = await service.getJob({ namespace: ns, name });
+        out[name] = {
+          state: job.latestRun?.state,
+          inputs: job.inputs.map(i => i.name),
+          outputs: job.outputs.map(o => o.name),
+          versioned: job.currentVersion !== null,
+        };
+      }
+      for (const name of ['raw', 'mid', 'out']) {
+        const { versions } = await service.listDatasetVersions(
+          { namespace: ns, name },
+          { limit: 10, offset: 0 },
+        );
+        const dataset = await service.getDataset({ namespace: ns, name });
+        out[name] = {
+          versions: versions.length,
+          current: versions.find(v => v.version === dataset.currentVersion)
+            ?.rowCount,
+        };
+      }
+      out.states = [];
+      for (const runId of runs) {
+        out.states.push((await service.getRun(runId)).states.map(x => x.state));
+      }
+      out.graph = (await service.getLineage(`dataset:${ns}:raw`, 20)).graph.map(
+        n => [n.id.replace(ns, 'NS'), n.inEdges.length, n.outEdges.length],
+      );
+      return out;
+    };
+
+    const one = story('one');
+    for (const event of one.events) await service.ingest(event);
+    const batch = story('batch');
+    expect((await service.ingestBatch(batch.events)).failed).toEqual([]);
+    const together = story('together');
+    await Promise.all(together.events.map(event => service.ingest(event)));
+
+    const expected = await summary('one', one.runs);
+    expect(expected.a).toEqual({
+      state: 'FAILED',
+      inputs: ['raw'],
+      outputs: ['mid'],
+      versioned: true,
+    });
+    expect(expected.b.state).toBe('COMPLETED');
+    expect(expected.mid.current).toBe(10);
+    expect(expected.states[0]).toEqual(['RUNNING', 'COMPLETED']);
+    expect(await summary('batch', batch.runs)).toEqual(expected);
+    // Concurrent posts are applied in arrival order, which is the array's.
+    expect(await summary('together', together.runs)).toEqual(expected);
+  });
+
   it('rejects 1,000 malformed events and stores none of them', async () => {
     // A seeded generator (mulberry32), so a failure can be replayed.
     let seed = 12345;

@@ -15,6 +15,7 @@ import { LineageBatch } from './LineageBatch';
 import {
   DatasetRecord,
   DatasetVersionRecord,
+  JobIoRecord,
   JobRecord,
   JobVersionRecord,
   LineageStore,
@@ -81,6 +82,9 @@ export class InvalidEventError extends InputError {
   }
 }
 
+/** Most events written in one group commit. */
+const MAX_GROUP = 500;
+
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
@@ -118,13 +122,53 @@ export class LineageService {
     ) => Promise<void>,
   ) {}
 
-  /** Validates then records one event; nothing is stored if it is invalid. */
+  /**
+   * Validates then records one event; nothing is stored if it is invalid.
+   * Events that arrive while a write is under way are written together
+   * next, in one transaction (group commit), so concurrent clients that
+   * post one event per request cost a statement per table per group, not
+   * per event.
+   */
   async ingest(body: unknown): Promise<void> {
     const result = this.validator.validate(body);
     if (!result.valid) {
       throw new InvalidEventError(result.problems);
     }
-    await this.applyAll([result.event]);
+    const event = result.event;
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
+    });
+  }
+
+  private readonly queue: Array<{
+    event: LineageEvent;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  private draining = false;
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      try {
+        await this.applyAll(group.map(g => g.event));
+        group.forEach(g => g.resolve());
+      } catch (error) {
+        if (group.length === 1) {
+          group[0].reject(error);
+          continue;
+        }
+        // One event's failure must not fail the others: apply each alone.
+        for (const g of group) {
+          await this.applyAll([g.event]).then(g.resolve, g.reject);
+        }
+      }
+    }
+    this.draining = false;
   }
 
   /**
@@ -168,7 +212,7 @@ export class LineageService {
         await this.apply(batch, event);
       }
       await batch.flush(this.clock());
-      return batch.newDatasetVersions().map(({ dataset, version }) => ({
+      return (await batch.newDatasetVersions()).map(({ dataset, version }) => ({
         namespace: dataset.namespace,
         name: dataset.name,
         version: version.contentHash ?? version.version,
@@ -177,7 +221,9 @@ export class LineageService {
       }));
     });
     if (created.length > 0 && this.onDatasetVersions) {
-      await this.onDatasetVersions(created);
+      // The events are stored: a failing listener (it logs its own
+      // errors) must not make the caller retry them.
+      await this.onDatasetVersions(created).catch(() => undefined);
     }
   }
 
@@ -748,6 +794,8 @@ export class LineageService {
       throw new NotFoundError(`Node '${nodeId}' not found`);
     }
 
+    // Breadth-first over the job I/O edges, two statements per hop (the
+    // frontier's edges, then the other jobs on the datasets reached).
     const jobUuids = new Set<string>();
     let frontier: string[];
     if (parsed.type === 'job') {
@@ -757,28 +805,20 @@ export class LineageService {
       frontier = [...new Set(edges.map(e => e.jobUuid))];
     }
     frontier.forEach(j => jobUuids.add(j));
-    const seenDatasets = new Set<string>(
+    const datasetUuids = new Set<string>(
       parsed.type === 'dataset' ? [start.uuid] : [],
     );
-    const edgesByJob = new Map<
-      string,
-      Array<{ direction: string; datasetUuid: string }>
-    >();
+    const edges: JobIoRecord[] = [];
     for (let hop = 0; frontier.length > 0; hop++) {
-      const edges = await this.store.jobIo({ jobUuids: frontier });
-      for (const edge of edges) {
-        const list = edgesByJob.get(edge.jobUuid) ?? [];
-        list.push(edge);
-        edgesByJob.set(edge.jobUuid, list);
-      }
-      if (hop >= depth) {
-        for (const e of edges) seenDatasets.add(e.datasetUuid);
+      const found = await this.store.jobIo({ jobUuids: frontier });
+      edges.push(...found);
+      const newDatasets = [...new Set(found.map(e => e.datasetUuid))].filter(
+        d => !datasetUuids.has(d),
+      );
+      newDatasets.forEach(d => datasetUuids.add(d));
+      if (hop >= depth || newDatasets.length === 0) {
         break;
       }
-      const newDatasets = [...new Set(edges.map(e => e.datasetUuid))].filter(
-        d => !seenDatasets.has(d),
-      );
-      edges.forEach(e => seenDatasets.add(e.datasetUuid));
       const next = await this.store.jobIo({ datasetUuids: newDatasets });
       frontier = [...new Set(next.map(e => e.jobUuid))].filter(
         j => !jobUuids.has(j),
@@ -787,20 +827,27 @@ export class LineageService {
     }
 
     const jobs = await this.store.getJobsByUuid([...jobUuids]);
-    const datasets = await this.store.getDatasetsByUuid([...seenDatasets]);
+    const datasets = await this.store.getDatasetsByUuid([...datasetUuids]);
     const datasetById = new Map(datasets.map(d => [d.uuid, d]));
-    const shapedJobs = await this.toJobs(jobs);
+    const shapedJobs = await this.toJobs(jobs, {
+      edges,
+      datasets: datasetById,
+    });
     const nodes = new Map<string, LineageNode>();
+    const datasetNodes = new Map<string, LineageNode>();
     for (const dataset of datasets) {
       const id = nodeIds.dataset(dataset);
-      nodes.set(id, {
+      const node: LineageNode = {
         id,
         type: 'DATASET',
         data: toDataset(dataset),
         inEdges: [],
         outEdges: [],
-      });
+      };
+      nodes.set(id, node);
+      datasetNodes.set(dataset.uuid, node);
     }
+    const jobNodes = new Map<string, LineageNode>();
     jobs.forEach((job, i) => {
       const id = nodeIds.job(job);
       const node: LineageNode = {
@@ -810,37 +857,30 @@ export class LineageService {
         inEdges: [],
         outEdges: [],
       };
-      for (const edge of edgesByJob.get(job.uuid) ?? []) {
-        const dataset = datasetById.get(edge.datasetUuid);
-        if (!dataset) continue;
-        const datasetNode = nodes.get(nodeIds.dataset(dataset))!;
-        const e: LineageEdge =
-          edge.direction === 'in'
-            ? { origin: datasetNode.id, destination: id }
-            : { origin: id, destination: datasetNode.id };
-        if (edge.direction === 'in') {
-          node.inEdges.push(e);
-          datasetNode.outEdges.push(e);
-        } else {
-          node.outEdges.push(e);
-          datasetNode.inEdges.push(e);
-        }
-      }
       nodes.set(id, node);
+      jobNodes.set(job.uuid, node);
     });
-    const sortEdges = (edges: LineageEdge[]) =>
-      edges.sort((a, b) =>
-        `${a.origin} ${a.destination}`.localeCompare(
-          `${b.origin} ${b.destination}`,
-        ),
-      );
-    const graph = [...nodes.values()]
-      .map(n => ({
-        ...n,
-        inEdges: sortEdges(n.inEdges),
-        outEdges: sortEdges(n.outEdges),
-      }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const edge of edges) {
+      const node = jobNodes.get(edge.jobUuid);
+      const datasetNode = datasetNodes.get(edge.datasetUuid);
+      if (!node || !datasetNode) continue;
+      if (edge.direction === 'in') {
+        const e = { origin: datasetNode.id, destination: node.id };
+        node.inEdges.push(e);
+        datasetNode.outEdges.push(e);
+      } else {
+        const e = { origin: node.id, destination: datasetNode.id };
+        node.outEdges.push(e);
+        datasetNode.inEdges.push(e);
+      }
+    }
+    const byEnds = (a: LineageEdge, b: LineageEdge) =>
+      compare(a.origin, b.origin) || compare(a.destination, b.destination);
+    const graph = [...nodes.values()].sort((a, b) => compare(a.id, b.id));
+    for (const node of graph) {
+      node.inEdges.sort(byEnds);
+      node.outEdges.sort(byEnds);
+    }
     return { graph };
   }
 
@@ -1135,42 +1175,45 @@ export class LineageService {
 
   // ---- shaping -----------------------------------------------------------
 
-  private async toRuns(runs: RunRecord[]): Promise<LineageRun[]> {
+  /**
+   * Runs in Marquez's shape. `jobs`: the runs' jobs when the caller has
+   * them; `versionFacets: false` leaves the dataset versions' facets out
+   * (the lineage graph, where reading them for every job's latest run
+   * would cost more than the rest of the graph).
+   */
+  private async toRuns(
+    runs: RunRecord[],
+    jobs?: Map<string, JobRecord>,
+    versionFacets = true,
+  ): Promise<LineageRun[]> {
     if (runs.length === 0) {
       return [];
     }
-    const io = await this.store.runIo(runs.map(r => r.uuid));
-    const versions = await this.store.getDatasetVersions(
-      io.map(r => r.datasetVersionUuid),
+    const io = await this.store.runIoDetails(
+      runs.map(r => r.uuid),
+      versionFacets,
     );
-    const datasets = await this.store.getDatasetsByUuid(
-      io.map(r => r.datasetUuid),
-    );
-    const jobs = await this.store.getJobsByUuid(runs.map(r => r.jobUuid));
-    const versionById = new Map(versions.map(v => [v.uuid, v]));
-    const datasetById = new Map(datasets.map(d => [d.uuid, d]));
-    const jobById = new Map(jobs.map(j => [j.uuid, j]));
-    const ioByRun = groupBy(io, r => `${r.runUuid} ${r.direction}`);
+    const jobById =
+      jobs ??
+      new Map(
+        (await this.store.getJobsByUuid(runs.map(r => r.jobUuid))).map(j => [
+          j.uuid,
+          j,
+        ]),
+      );
+    const ioByRun = bySide(io, r => r.runUuid);
+    const ref = (r: (typeof io)[number]) => ({
+      datasetVersionId: {
+        namespace: r.namespace,
+        name: r.name,
+        version: r.datasetVersionUuid,
+      },
+      facets: r.facets,
+    });
     return runs.map(run => {
       const job = jobById.get(run.jobUuid);
       const refs = (direction: 'in' | 'out') =>
-        (ioByRun.get(`${run.uuid} ${direction}`) ?? [])
-          .map(r => {
-            const dataset = datasetById.get(r.datasetUuid)!;
-            return {
-              datasetVersionId: {
-                namespace: dataset.namespace,
-                name: dataset.name,
-                version: r.datasetVersionUuid,
-              },
-              facets: versionById.get(r.datasetVersionUuid)?.facets ?? {},
-            };
-          })
-          .sort((a, b) =>
-            `${a.datasetVersionId.namespace}:${a.datasetVersionId.name}`.localeCompare(
-              `${b.datasetVersionId.namespace}:${b.datasetVersionId.name}`,
-            ),
-          );
+        sortByName(ioByRun.get(run.uuid)?.[direction] ?? []).map(ref);
       return {
         id: run.uuid,
         createdAt: iso(run.createdAt)!,
@@ -1201,40 +1244,49 @@ export class LineageService {
     });
   }
 
-  private async toJobs(jobs: JobRecord[]): Promise<LineageJob[]> {
-    const versions = await this.store.getJobVersions(
-      jobs.map(j => j.currentVersionUuid).filter((u): u is string => !!u),
-    );
-    const versionById = new Map(versions.map(v => [v.uuid, v]));
+  /**
+   * Jobs in Marquez's shape. Their inputs and outputs are the current
+   * version's, which are also the graph's edges (job I/O): `graph` passes
+   * the edges and datasets already read, so nothing is read twice.
+   */
+  private async toJobs(
+    jobs: JobRecord[],
+    graph?: { edges: JobIoRecord[]; datasets: Map<string, DatasetRecord> },
+  ): Promise<LineageJob[]> {
+    const jobById = new Map(jobs.map(j => [j.uuid, j]));
     const runs = await this.toRuns(
       await this.store.getRuns(
         jobs.map(j => j.currentRunUuid).filter((u): u is string => !!u),
       ),
+      jobById,
+      !graph,
     );
     const runById = new Map(runs.map(r => [r.id, r]));
-    const parents = await this.store.getJobsByUuid(
-      jobs.map(j => j.parentJobUuid).filter((u): u is string => !!u),
-    );
-    const parentById = new Map(parents.map(p => [p.uuid, p]));
-    // A job without a version yet shows its running I/O (the graph's edges).
-    const unversioned = jobs.filter(j => !j.currentVersionUuid);
-    const io = await this.store.jobIo({
-      jobUuids: unversioned.map(j => j.uuid),
-    });
-    const ioDatasets = await this.store.getDatasetsByUuid(
-      io.map(e => e.datasetUuid),
-    );
-    const ioById = new Map(ioDatasets.map(d => [d.uuid, d]));
-    const ioByJob = groupBy(io, e => `${e.jobUuid} ${e.direction}`);
+    const parentUuids = jobs
+      .map(j => j.parentJobUuid)
+      .filter((u): u is string => !!u && !jobById.has(u));
+    const parentById = new Map(jobById);
+    for (const parent of await this.store.getJobsByUuid(parentUuids)) {
+      parentById.set(parent.uuid, parent);
+    }
+    const edges =
+      graph?.edges ??
+      (await this.store.jobIo({ jobUuids: jobs.map(j => j.uuid) }));
+    const datasets =
+      graph?.datasets ??
+      new Map(
+        (
+          await this.store.getDatasetsByUuid(edges.map(e => e.datasetUuid))
+        ).map(d => [d.uuid, d]),
+      );
+    const ioByJob = bySide(edges, e => e.jobUuid);
     return jobs.map(job => {
-      const version = job.currentVersionUuid
-        ? versionById.get(job.currentVersionUuid)
-        : undefined;
-      const running = (direction: 'in' | 'out') =>
-        (ioByJob.get(`${job.uuid} ${direction}`) ?? [])
-          .map(e => ioById.get(e.datasetUuid)!)
-          .filter(Boolean)
-          .map(d => ({ namespace: d.namespace, name: d.name }));
+      const io = (direction: 'in' | 'out') =>
+        sortByName(
+          (ioByJob.get(job.uuid)?.[direction] ?? [])
+            .map(e => datasets.get(e.datasetUuid)!)
+            .filter(Boolean),
+        ).map(d => ({ namespace: d.namespace, name: d.name }));
       return {
         id: { namespace: job.namespace, name: job.name },
         type: job.type,
@@ -1247,8 +1299,8 @@ export class LineageService {
         createdAt: iso(job.createdAt)!,
         updatedAt: iso(job.updatedAt)!,
         namespace: job.namespace,
-        inputs: version ? version.inputs : running('in'),
-        outputs: version ? version.outputs : running('out'),
+        inputs: io('in'),
+        outputs: io('out'),
         location: job.location,
         description: job.description,
         latestRun: job.currentRunUuid
@@ -1261,15 +1313,36 @@ export class LineageService {
   }
 }
 
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Items grouped by owner (a run or a job), then by direction. */
+function bySide<T extends { direction: 'in' | 'out' }>(
+  items: T[],
+  owner: (item: T) => string,
+): Map<string, { in: T[]; out: T[] }> {
+  const groups = new Map<string, { in: T[]; out: T[] }>();
   for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
+    const k = owner(item);
+    let group = groups.get(k);
+    if (!group) {
+      group = { in: [], out: [] };
+      groups.set(k, group);
+    }
+    group[item.direction].push(item);
   }
   return groups;
+}
+
+/** By namespace, then name (Marquez's order of I/O). */
+function sortByName<T extends { namespace: string; name: string }>(
+  items: T[],
+): T[] {
+  return items.length < 2
+    ? items
+    : items.sort(
+        (a, b) =>
+          compare(a.namespace, b.namespace) || compare(a.name, b.name),
+      );
 }
 
 function toNamespace(n: {

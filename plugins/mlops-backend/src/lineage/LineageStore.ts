@@ -19,7 +19,7 @@ const RUN_IO = 'lineage_run_io';
 const JOB_IO = 'lineage_job_io';
 const COLUMN_LINEAGE = 'lineage_column_lineage';
 
-/** Values per `IN (...)` list. */
+/** Values per `IN (...)` list of pairs. */
 const IN_CHUNK = 500;
 /**
  * Bound variables per multi-row statement: under SQLite's limit (32,766
@@ -236,8 +236,8 @@ function toDatasetVersion(row: any): DatasetVersionRecord {
   };
 }
 
-const rowWidth = (rows: Array<Record<string, unknown>>) =>
-  Object.keys(rows[0]).length;
+/** Our table and column names are plain lower-case words: quoted the same way on both engines. */
+const quote = (identifier: string) => `"${identifier}"`;
 
 function chunks<T>(values: T[], size = IN_CHUNK): T[][] {
   const out: T[][] = [];
@@ -331,6 +331,8 @@ export class LineageStore {
         updated_at: job.updatedAt,
       })),
       'uuid',
+      undefined,
+      ['namespace', 'name'],
     );
   }
 
@@ -371,6 +373,8 @@ export class LineageStore {
         updated_at: run.updatedAt,
       })),
       'uuid',
+      undefined,
+      ['job_uuid'],
     );
   }
 
@@ -409,6 +413,8 @@ export class LineageStore {
         updated_at: dataset.updatedAt,
       })),
       'uuid',
+      undefined,
+      ['namespace', 'name'],
     );
   }
 
@@ -430,6 +436,8 @@ export class LineageStore {
         updated_at: version.updatedAt,
       })),
       'uuid',
+      undefined,
+      ['dataset_uuid', 'version', 'run_uuid'],
     );
   }
 
@@ -451,9 +459,7 @@ export class LineageStore {
   async setJobIo(
     io: Map<string, { inputs: string[]; outputs: string[] }>,
   ): Promise<void> {
-    for (const chunk of chunks([...io.keys()])) {
-      await this.db(JOB_IO).whereIn('job_uuid', chunk).delete();
-    }
+    await this.whereInList(this.db(JOB_IO), 'job_uuid', io.keys()).delete();
     const rows: Array<Record<string, string>> = [];
     for (const [jobUuid, { inputs, outputs }] of io) {
       for (const [direction, uuids] of [
@@ -472,11 +478,11 @@ export class LineageStore {
   async replaceColumnLineage(
     byVersion: Map<string, { datasetUuid: string; rows: ColumnLineageRow[] }>,
   ): Promise<void> {
-    for (const chunk of chunks([...byVersion.keys()])) {
-      await this.db(COLUMN_LINEAGE)
-        .whereIn('dataset_version_uuid', chunk)
-        .delete();
-    }
+    await this.whereInList(
+      this.db(COLUMN_LINEAGE),
+      'dataset_version_uuid',
+      byVersion.keys(),
+    ).delete();
     const records = [...byVersion].flatMap(([versionUuid, v]) =>
       v.rows.map(row => ({
         dataset_version_uuid: versionUuid,
@@ -498,34 +504,67 @@ export class LineageStore {
     table: string,
     rows: Array<Record<string, unknown>>,
   ): Promise<void> {
-    if (rows.length === 0) return;
-    const size = Math.max(1, Math.floor(MAX_VARIABLES / rowWidth(rows)));
-    for (const chunk of chunks(rows, size)) {
-      await this.db(table).insert(chunk);
-    }
+    await this.write(table, rows, '');
   }
 
   /**
-   * Multi-row upserts: `merge` lists the columns an existing row takes
-   * (all by default), `'ignore'` keeps it. Each key must appear once.
+   * Multi-row upserts. An existing row takes the `merge` columns; by
+   * default every column but the key, `created_at` and the `immutable`
+   * ones (so indexes on those are not rewritten); `'ignore'` keeps it.
+   * Each key must appear once.
    */
   private async upsert(
     table: string,
     rows: Array<Record<string, unknown>>,
     conflict: string | string[],
     merge?: string[] | 'ignore',
+    immutable: string[] = [],
   ): Promise<void> {
     if (rows.length === 0) return;
-    const size = Math.max(1, Math.floor(MAX_VARIABLES / rowWidth(rows)));
+    const keys = ([] as string[]).concat(conflict);
+    const columns =
+      merge ??
+      Object.keys(rows[0]).filter(
+        c => !keys.includes(c) && c !== 'created_at' && !immutable.includes(c),
+      );
+    const target = keys.map(quote).join(', ');
+    await this.write(
+      table,
+      rows,
+      columns === 'ignore'
+        ? ` on conflict (${target}) do nothing`
+        : ` on conflict (${target}) do update set ${columns
+            .map(c => `${quote(c)} = excluded.${quote(c)}`)
+            .join(', ')}`,
+    );
+  }
+
+  /**
+   * `insert ... values (...), (...)` plus `tail`, written out rather than
+   * through knex's builder: its SQLite form (a \`union all\` of selects)
+   * costs SQLite more to parse than the rows cost to write.
+   */
+  private async write(
+    table: string,
+    rows: Array<Record<string, unknown>>,
+    tail: string,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const columns = Object.keys(rows[0]);
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    const head = `insert into ${quote(table)} (${columns
+      .map(quote)
+      .join(', ')}) values `;
+    const size = Math.max(1, Math.floor(MAX_VARIABLES / columns.length));
     for (const chunk of chunks(rows, size)) {
-      const q = this.db(table)
-        .insert(chunk)
-        .onConflict(conflict as string[]);
-      await (merge === 'ignore'
-        ? q.ignore()
-        : merge
-        ? q.merge(merge)
-        : q.merge());
+      const bindings: unknown[] = [];
+      for (const row of chunk) {
+        for (const c of columns) bindings.push(row[c] ?? null);
+      }
+      await this.db.raw(
+        head + new Array(chunk.length).fill(tuple).join(', ') + tail,
+        bindings as Knex.RawBinding[],
+      );
     }
   }
 
@@ -632,36 +671,49 @@ export class LineageStore {
   }
 
   async runIo(runUuids: string[]): Promise<RunIoRecord[]> {
-    const out: RunIoRecord[] = [];
-    for (const chunk of chunks([...new Set(runUuids)])) {
-      const rows = await this.db(RUN_IO).whereIn('run_uuid', chunk);
-      out.push(
-        ...rows.map(r => ({
-          runUuid: r.run_uuid,
-          direction: r.direction,
-          datasetUuid: r.dataset_uuid,
-          datasetVersionUuid: r.dataset_version_uuid,
-        })),
-      );
-    }
-    return out;
+    return this.rowsWhereIn(RUN_IO, 'run_uuid', runUuids, toRunIo);
   }
 
   /** The runs that read or wrote these dataset versions. */
   async runIoOfVersions(versionUuids: string[]): Promise<RunIoRecord[]> {
-    const out: RunIoRecord[] = [];
-    for (const chunk of chunks([...new Set(versionUuids)])) {
-      const rows = await this.db(RUN_IO).whereIn('dataset_version_uuid', chunk);
-      out.push(
-        ...rows.map(r => ({
-          runUuid: r.run_uuid,
-          direction: r.direction,
-          datasetUuid: r.dataset_uuid,
-          datasetVersionUuid: r.dataset_version_uuid,
-        })),
-      );
+    return this.rowsWhereIn(
+      RUN_IO,
+      'dataset_version_uuid',
+      versionUuids,
+      toRunIo,
+    );
+  }
+
+  /**
+   * The I/O of these runs with each dataset's name and (unless
+   * `withFacets` is false) the version's facets, in one statement.
+   */
+  async runIoDetails(
+    runUuids: string[],
+    withFacets = true,
+  ): Promise<
+    Array<RunIoRecord & { namespace: string; name: string; facets: Facets }>
+  > {
+    if (runUuids.length === 0) return [];
+    let query = this.db(`${RUN_IO} as io`)
+      .join(`${DATASETS} as d`, 'd.uuid', 'io.dataset_uuid')
+      .select('io.*', 'd.namespace', 'd.name');
+    if (withFacets) {
+      query = query
+        .leftJoin(
+          `${DATASET_VERSIONS} as v`,
+          'v.uuid',
+          'io.dataset_version_uuid',
+        )
+        .select('v.facets');
     }
-    return out;
+    const rows = await this.whereInList(query, 'io.run_uuid', runUuids);
+    return rows.map(r => ({
+      ...toRunIo(r),
+      namespace: r.namespace,
+      name: r.name,
+      facets: parse(r.facets, {}),
+    }));
   }
 
   async getDataset(id: DatasetId): Promise<DatasetRecord | undefined> {
@@ -714,14 +766,13 @@ export class LineageStore {
   async staticVersionsOf(
     datasetUuids: string[],
   ): Promise<DatasetVersionRecord[]> {
-    const out: DatasetVersionRecord[] = [];
-    for (const chunk of chunks([...new Set(datasetUuids)])) {
-      const rows = await this.db(DATASET_VERSIONS)
-        .whereIn('dataset_uuid', chunk)
-        .whereNull('run_uuid');
-      out.push(...rows.map(toDatasetVersion));
-    }
-    return out;
+    if (datasetUuids.length === 0) return [];
+    const rows = await this.whereInList(
+      this.db(DATASET_VERSIONS).whereNull('run_uuid'),
+      'dataset_uuid',
+      datasetUuids,
+    );
+    return rows.map(toDatasetVersion);
   }
 
   /**
@@ -767,33 +818,52 @@ export class LineageStore {
     ];
   }
 
-  /**
-   * The rows of `table` whose `column` is one of `keys` (each key once), read
-   * in chunks that stay under the engines' bound-variable limits.
-   */
+  /** The rows of `table` whose `column` is one of `keys`, in one statement. */
   private async rowsWhereIn<T>(
     table: string,
     column: string,
     keys: string[] = [],
     map: (row: any) => T,
   ): Promise<T[]> {
-    const out: T[] = [];
-    for (const chunk of chunks([...new Set(keys)])) {
-      out.push(...(await this.db(table).whereIn(column, chunk)).map(map));
-    }
-    return out;
+    if (keys.length === 0) return [];
+    const rows = await this.whereInList(this.db(table), column, keys);
+    return rows.map(map);
+  }
+
+  /**
+   * `column IN keys` with the keys as one JSON parameter (so any number of
+   * keys is one statement under the engines' bound-variable limits).
+   */
+  whereInList(
+    query: Knex.QueryBuilder,
+    column: string,
+    keys: Iterable<string>,
+  ): Knex.QueryBuilder {
+    const list = JSON.stringify([...new Set(keys)]);
+    return this.isPostgres()
+      ? query.whereRaw('?? in (select jsonb_array_elements_text(?::jsonb))', [
+          column,
+          list,
+        ])
+      : query.whereRaw('?? in (select value from json_each(?))', [
+          column,
+          list,
+        ]);
+  }
+
+  private isPostgres(): boolean {
+    return String((this.db as any).client.config.client).includes('pg');
   }
 
   /** Column lineage rows of these dataset versions. */
   async columnLineage(versionUuids: string[]): Promise<StoredColumnLineage[]> {
-    const out: StoredColumnLineage[] = [];
-    for (const chunk of chunks([...new Set(versionUuids)])) {
-      const rows = await this.db(COLUMN_LINEAGE)
-        .whereIn('dataset_version_uuid', chunk)
-        .orderBy('id');
-      out.push(...rows.map(toColumnLineage));
-    }
-    return out;
+    if (versionUuids.length === 0) return [];
+    const rows = await this.whereInList(
+      this.db(COLUMN_LINEAGE),
+      'dataset_version_uuid',
+      versionUuids,
+    ).orderBy('id');
+    return rows.map(toColumnLineage);
   }
 
   /** Column lineage rows (of current versions) that read from these datasets. */
@@ -892,6 +962,15 @@ export class LineageStore {
       datasetVersions: versionUuids.length,
     };
   }
+}
+
+function toRunIo(r: any): RunIoRecord {
+  return {
+    runUuid: r.run_uuid,
+    direction: r.direction,
+    datasetUuid: r.dataset_uuid,
+    datasetVersionUuid: r.dataset_version_uuid,
+  };
 }
 
 function toNamespace(row: any): NamespaceRecord {

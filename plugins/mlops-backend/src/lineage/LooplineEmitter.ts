@@ -1,4 +1,9 @@
-import type { ModelVersion, Run } from '@loopline/mlops-common';
+import type {
+  Deployment,
+  ModelVersion,
+  RolloutAction,
+  Run,
+} from '@loopline/mlops-common';
 import {
   lineageIdFromLocation,
   LOOPLINE_LINEAGE_NAMESPACE,
@@ -21,6 +26,43 @@ const SCHEMA_URL =
   'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
 const FACET_SCHEMA =
   'https://loopline.dev/spec/facets/1-0-0/ModelVersionFacet.json';
+const DEPLOYMENT_FACET_SCHEMA =
+  'https://loopline.dev/spec/facets/1-0-0/DeploymentFacet.json';
+const RUN_IO_FACET_SCHEMA =
+  'https://loopline.dev/spec/facets/1-0-0/MlflowRunFacet.json';
+
+/** A dataset as MLflow's `runs/log-inputs` sends it (`DatasetInput`). */
+export interface MlflowDatasetInput {
+  dataset?: {
+    name?: string;
+    digest?: string;
+    source_type?: string;
+    /** JSON, e.g. `{"uri": "s3://bucket/key"}` or `{"url": ...}`. */
+    source?: string;
+    /** JSON, e.g. `{"mlflow_colspec": [{"name": "x", "type": "double"}]}`. */
+    schema?: string;
+  };
+  tags?: Array<{ key: string; value: string }>;
+}
+
+/** The OpenLineage dataset where a deployment of a model to an environment is recorded. */
+export function deploymentLineageId(model: string, environment: string) {
+  return {
+    namespace: LOOPLINE_LINEAGE_NAMESPACE,
+    name: `deployments/${model}/${environment}`,
+  };
+}
+
+/** A rollout's action as a run's event: started, going on, promoted or rolled back. */
+const ROLLOUT_EVENT_TYPE: Record<RolloutAction, RunEvent['eventType']> = {
+  start: 'START',
+  step: 'RUNNING',
+  switch: 'RUNNING',
+  pause: 'RUNNING',
+  resume: 'RUNNING',
+  promote: 'COMPLETE',
+  rollback: 'ABORT',
+};
 
 /** What the emitter needs of tracking, the catalog and the ingest. */
 export interface LooplineEmitterDeps {
@@ -64,6 +106,171 @@ export class LooplineEmitter {
         `Could not record the lineage of ${version.name} v${version.version}: ${error}`,
       );
     }
+  }
+
+  /**
+   * MLflow's `runs/log-inputs`: the run (job `mlflow/<experiment>`) reads
+   * these datasets. A RUNNING event, so the registration's COMPLETE later
+   * versions the job with them. Never throws.
+   */
+  async inputsLogged(
+    runId: string,
+    datasets: MlflowDatasetInput[],
+  ): Promise<void> {
+    await this.emit(`the inputs of run ${runId}`, async () => {
+      const run = await this.deps.getRun(runId);
+      const inputs = datasets
+        .map(d => mlflowDataset(d))
+        .filter((d): d is EventDataset => !!d);
+      return inputs.length > 0
+        ? this.runEvent(run, 'RUNNING', { inputs })
+        : undefined;
+    });
+  }
+
+  /**
+   * MLflow's `runs/outputs`: the run wrote these logged models (datasets
+   * `loopline:mlflow/logged-models/<id>`). Never throws.
+   */
+  async outputsLogged(
+    runId: string,
+    models: Array<{ modelId: string; name?: string; step?: number }>,
+  ): Promise<void> {
+    await this.emit(`the outputs of run ${runId}`, async () => {
+      const run = await this.deps.getRun(runId);
+      const outputs: EventDataset[] = models.map(m => ({
+        namespace: LOOPLINE_LINEAGE_NAMESPACE,
+        name: `mlflow/logged-models/${m.modelId}`,
+        facets: {
+          loopline_loggedModel: this.facet(RUN_IO_FACET_SCHEMA, {
+            modelId: m.modelId,
+            ...(m.name ? { name: m.name } : {}),
+            step: m.step ?? 0,
+          }),
+        },
+      }));
+      return outputs.length > 0
+        ? this.runEvent(run, 'RUNNING', { outputs })
+        : undefined;
+    });
+  }
+
+  /**
+   * A rollout's action: job `rollout/<model>/<environment>`, one run per
+   * rollout, reading the model's dataset and writing the deployment's
+   * (`loopline:deployments/<model>/<environment>`), whose
+   * `loopline_deployment` facet names the version, arm weights and state.
+   * Never throws.
+   */
+  async rolloutChanged(event: {
+    deployment: Deployment;
+    action: RolloutAction;
+  }): Promise<void> {
+    const { deployment, action } = event;
+    const rollout = deployment.rollout;
+    if (!rollout) return;
+    await this.emit(`the rollout ${rollout.id}`, async () =>
+      this.rolloutEvent(deployment, action),
+    );
+  }
+
+  rolloutEvent(deployment: Deployment, action: RolloutAction): RunEvent {
+    const rollout = deployment.rollout!;
+    const now = (this.deps.clock ?? Date.now)();
+    const model = modelLineageId(deployment.modelName);
+    return {
+      eventType: ROLLOUT_EVENT_TYPE[action] ?? 'OTHER',
+      eventTime: new Date(now).toISOString(),
+      producer: PRODUCER,
+      schemaURL: SCHEMA_URL,
+      run: {
+        runId: nameUuidFromBytes(`rollout:${rollout.id}`),
+        facets: {
+          loopline_rollout: this.facet(DEPLOYMENT_FACET_SCHEMA, {
+            rolloutId: rollout.id,
+            strategy: rollout.strategy,
+            state: rollout.state,
+            action,
+            candidateVersion: rollout.candidateVersion,
+            ...(rollout.stableVersion !== undefined
+              ? { stableVersion: rollout.stableVersion }
+              : {}),
+          }),
+        },
+      },
+      job: {
+        namespace: LOOPLINE_LINEAGE_NAMESPACE,
+        name: `rollout/${deployment.modelName}/${deployment.environment}`,
+        facets: {
+          jobType: {
+            _producer: PRODUCER,
+            _schemaURL:
+              'https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json',
+            processingType: 'BATCH',
+            integration: 'LOOPLINE',
+            jobType: 'DEPLOYMENT',
+          },
+        },
+      },
+      inputs: [model],
+      outputs: [
+        {
+          ...deploymentLineageId(deployment.modelName, deployment.environment),
+          facets: {
+            loopline_deployment: this.facet(DEPLOYMENT_FACET_SCHEMA, {
+              deploymentId: deployment.id,
+              model: deployment.modelName,
+              entityRef: deployment.entityRef,
+              environment: deployment.environment,
+              target: deployment.target,
+              candidateVersion: rollout.candidateVersion,
+              ...(deployment.stableVersion !== undefined
+                ? { stableVersion: deployment.stableVersion }
+                : {}),
+              weights: deployment.weights,
+            }),
+          },
+        },
+      ],
+    };
+  }
+
+  private facet(schemaURL: string, body: Record<string, unknown>) {
+    return { _producer: PRODUCER, _schemaURL: schemaURL, ...body };
+  }
+
+  private async emit(
+    what: string,
+    build: () => Promise<RunEvent | undefined>,
+  ): Promise<void> {
+    try {
+      const event = await build();
+      if (event) await this.deps.ingest(event);
+    } catch (error) {
+      this.deps.logger.warn(`Could not record the lineage of ${what}: ${error}`);
+    }
+  }
+
+  /** An event of an MLflow run's job (`mlflow/<experiment>`). */
+  private async runEvent(
+    run: Run,
+    eventType: RunEvent['eventType'],
+    io: { inputs?: EventDataset[]; outputs?: EventDataset[] },
+  ): Promise<RunEvent> {
+    const now = (this.deps.clock ?? Date.now)();
+    return {
+      eventType,
+      eventTime: new Date(now).toISOString(),
+      producer: PRODUCER,
+      schemaURL: SCHEMA_URL,
+      run: { runId: runUuidOf(run.runId) },
+      job: {
+        namespace: LOOPLINE_LINEAGE_NAMESPACE,
+        name: `mlflow/${await this.deps.getExperimentName(run.experimentId)}`,
+      },
+      inputs: io.inputs ?? [],
+      outputs: io.outputs ?? [],
+    };
   }
 
   async registrationEvent(version: ModelVersion): Promise<RunEvent> {
@@ -150,5 +357,72 @@ export class LooplineEmitter {
       inputs,
       outputs: [output],
     };
+  }
+}
+
+/**
+ * An MLflow dataset as OpenLineage's: named by its source's URI when it
+ * has one (as a Dataset's `spec.location`), else `mlflow:<name>`; its
+ * digest is the version, its colspec schema the schema facet.
+ */
+export function mlflowDataset(
+  input: MlflowDatasetInput,
+): EventDataset | undefined {
+  const d = input.dataset;
+  if (!d?.name && !d?.source) return undefined;
+  const source = parseJson(d.source);
+  const uri =
+    typeof source?.uri === 'string'
+      ? source.uri
+      : typeof source?.url === 'string'
+      ? source.url
+      : typeof source?.path === 'string'
+      ? source.path
+      : undefined;
+  const id = (uri ? lineageIdFromLocation(uri) : undefined) ?? {
+    namespace: 'mlflow',
+    name: d.name!,
+  };
+  const facets: Record<string, unknown> = {};
+  if (d.digest) {
+    facets.version = {
+      _producer: PRODUCER,
+      _schemaURL:
+        'https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json',
+      datasetVersion: d.digest,
+    };
+  }
+  const colspec = parseJson(d.schema)?.mlflow_colspec;
+  if (Array.isArray(colspec)) {
+    facets.schema = {
+      _producer: PRODUCER,
+      _schemaURL:
+        'https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json',
+      fields: colspec
+        .filter((c: any) => typeof c?.name === 'string')
+        .map((c: any) => ({
+          name: c.name,
+          ...(typeof c.type === 'string' ? { type: c.type } : {}),
+        })),
+    };
+  }
+  const context = input.tags?.find(t => t.key === 'mlflow.data.context');
+  if (context) {
+    facets.loopline_mlflowDataset = {
+      _producer: PRODUCER,
+      _schemaURL: RUN_IO_FACET_SCHEMA,
+      name: d.name,
+      context: context.value,
+    };
+  }
+  return { ...id, facets };
+}
+
+function parseJson(text: string | undefined): any {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -16,6 +16,13 @@ import { LineageCatalog } from './LineageCatalog';
 import { LineageImpactService, ProvenanceSources } from './LineageImpact';
 import { LooplineEmitter } from './LooplineEmitter';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { EventsService } from '@backstage/plugin-events-node';
+import {
+  DATASET_VERSION_TOPIC,
+  DatasetVersionPayload,
+} from '@loopline/mlops-common';
+import { nodeIds } from './model';
+import type { NewDatasetVersion } from './LineageService';
 import { RegistryService } from '../registry';
 import { TrackingService } from '../tracking';
 
@@ -25,10 +32,53 @@ export { OpenLineageValidator } from './OpenLineageValidator';
 export { createLineageRouter, OPENLINEAGE_PATH } from './router';
 export { LineageCatalog, lineageNameOf } from './LineageCatalog';
 export { LineageImpactService } from './LineageImpact';
-export { LooplineEmitter, runUuidOf } from './LooplineEmitter';
+export {
+  LooplineEmitter,
+  runUuidOf,
+  deploymentLineageId,
+} from './LooplineEmitter';
 export type { LineageEvent, RunEvent, DatasetEvent, JobEvent } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Announces new dataset versions on the events service, each with the
+ * catalog Dataset that names it (pipelines' dataset-update triggers).
+ * Never throws: the versions are stored whatever happens here.
+ */
+export async function publishDatasetVersions(
+  versions: NewDatasetVersion[],
+  catalog: Pick<LineageCatalog, 'linksFor'>,
+  events: Pick<EventsService, 'publish'>,
+  logger: LoggerService,
+): Promise<void> {
+  try {
+    const links = await catalog
+      .linksFor(versions.map(v => nodeIds.dataset(v)))
+      .catch(error => {
+        logger.warn(`Lineage: no catalog links for new versions: ${error}`);
+        return [];
+      });
+    const refByNode = new Map(links.map(l => [l.nodeId, l.entityRef]));
+    for (const v of versions) {
+      const ref = refByNode.get(nodeIds.dataset(v));
+      const payload: DatasetVersionPayload = {
+        namespace: v.namespace,
+        name: v.name,
+        version: v.version,
+        // Only a Dataset (a model's dataset links to its Model).
+        ...(ref?.startsWith('dataset:') ? { entityRef: ref } : {}),
+        producedAt: new Date(v.createdAt).toISOString(),
+      };
+      await events.publish({
+        topic: DATASET_VERSION_TOPIC,
+        eventPayload: payload,
+      });
+    }
+  } catch (error) {
+    logger.warn(`Lineage: could not announce new dataset versions: ${error}`);
+  }
+}
 
 /** `mlops.lineage.*`: body limit and retention. */
 export interface LineageConfig {
@@ -60,17 +110,32 @@ export async function createLineage(options: {
   catalog: CatalogService;
   registry: RegistryService;
   tracking: TrackingService;
+  /** Where new dataset versions are announced (`loopline.lineage.dataset-version`). */
+  events?: EventsService;
   /** The inference log's lookup of a request id, for prediction provenance. */
   inferenceRequests?: ProvenanceSources['getRequest'];
-}): Promise<{ service: LineageService; router: express.Router }> {
+}): Promise<{
+  service: LineageService;
+  router: express.Router;
+  /** Loopline's own events: MLflow run I/O and rollouts report here. */
+  emitter: LooplineEmitter;
+}> {
   const config = readLineageConfig(options.config);
   const store = new LineageStore(options.db);
-  const service = new LineageService(store, new OpenLineageValidator());
-  const { registry, tracking } = options;
+  const { registry, tracking, events, logger } = options;
   const catalogLink = new LineageCatalog(
     options.catalog,
     options.auth,
     registry,
+  );
+  const service = new LineageService(
+    store,
+    new OpenLineageValidator(),
+    Date.now,
+    events
+      ? versions =>
+          publishDatasetVersions(versions, catalogLink, events, logger)
+      : undefined,
   );
   // Registrations are recorded as lineage: run → model version.
   const emitter = new LooplineEmitter({
@@ -78,7 +143,7 @@ export async function createLineage(options: {
     getExperimentName: async id => (await tracking.getExperiment(id)).name,
     datasetIdOf: ref => catalogLink.datasetIdOf(ref),
     ingest: event => service.ingest(event),
-    logger: options.logger,
+    logger,
   });
   registry.addVersionListener(version => emitter.versionRegistered(version));
   const router = createLineageRouter({
@@ -111,5 +176,5 @@ export async function createLineage(options: {
       },
     });
   }
-  return { service, router };
+  return { service, router, emitter };
 }

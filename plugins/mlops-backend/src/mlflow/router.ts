@@ -12,7 +12,12 @@ import { LoggedModelService, TrackingService } from '../tracking';
 import { MlflowError, mlflowErrorHandler } from './errors';
 import { MlflowArtifacts } from './MlflowArtifacts';
 import { addArtifactRoutes } from './routes/artifacts';
-import { MlflowRouteContext, mlflowInput, tagRecord } from './routes/context';
+import {
+  MlflowRouteContext,
+  MlflowRunIoListener,
+  mlflowInput,
+  tagRecord,
+} from './routes/context';
 import { addExperimentRoutes } from './routes/experiments';
 import { addLoggedModelRoutes } from './routes/loggedModels';
 import { addModelVersionRoutes } from './routes/modelVersions';
@@ -40,6 +45,8 @@ export function createMlflowRouter(options: {
   artifactBodyLimit: number;
   /** The Model's gates, checked before a version moves to Production. */
   stageGate?: StageGate;
+  /** Told what runs read and wrote (`runs/log-inputs`, `runs/outputs`). */
+  runIo?: MlflowRunIoListener;
 }): express.Router {
   const { tracking, registry, artifacts } = options;
   const context: MlflowRouteContext = {
@@ -58,6 +65,7 @@ export function createMlflowRouter(options: {
     artifactBodyLimit: options.artifactBodyLimit,
     permissions: options.permissions,
     ...(options.stageGate ? { stageGate: options.stageGate } : {}),
+    runIo: options.runIo,
   };
   const router = Router();
 

@@ -139,7 +139,27 @@ export const mlflowSchemas = {
     params: z.array(keyValue).optional(),
     tags: z.array(keyValue).optional(),
   }),
-  logInputs: withRunId({ datasets: z.array(z.unknown()).optional() }),
+  logInputs: withRunId({
+    datasets: z
+      .array(
+        z
+          .object({
+            dataset: z
+              .object({
+                name: z.string().optional(),
+                digest: z.string().optional(),
+                source_type: z.string().optional(),
+                source: z.string().optional(),
+                schema: z.string().optional(),
+              })
+              .passthrough()
+              .optional(),
+            tags: z.array(keyValue).optional(),
+          })
+          .passthrough(),
+      )
+      .optional(),
+  }),
   logModel: withRunId({ model_json: z.string().optional() }),
   metricHistory: withRunId({
     metric_key: nonEmpty,

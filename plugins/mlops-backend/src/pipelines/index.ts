@@ -12,8 +12,8 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
 import {
-  LINEAGE_DATASET_VERSION_TOPIC,
-  LineageDatasetVersionEvent,
+  DATASET_VERSION_TOPIC,
+  DatasetVersionPayload,
   MONITORING_ALERT_TOPIC,
   MonitoringAlertEvent,
 } from '@loopline/mlops-common';
@@ -150,15 +150,15 @@ export async function createPipelines(options: {
 
   await options.events.subscribe({
     id: 'mlops-pipelines',
-    topics: [MONITORING_ALERT_TOPIC, LINEAGE_DATASET_VERSION_TOPIC],
+    topics: [MONITORING_ALERT_TOPIC, DATASET_VERSION_TOPIC],
     onEvent: async params => {
       if (params.topic === MONITORING_ALERT_TOPIC) {
         await triggers.onMonitoringAlert(
           params.eventPayload as MonitoringAlertEvent,
         );
-      } else if (params.topic === LINEAGE_DATASET_VERSION_TOPIC) {
+      } else if (params.topic === DATASET_VERSION_TOPIC) {
         await triggers.onDatasetVersion(
-          params.eventPayload as LineageDatasetVersionEvent,
+          params.eventPayload as DatasetVersionPayload,
         );
       }
     },

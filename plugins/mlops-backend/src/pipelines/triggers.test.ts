@@ -165,14 +165,24 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
       }),
     );
     const event = {
-      dataset: 'dataset:default/wine-quality-raw',
+      namespace: 'file',
+      name: 'examples/data/winequality.csv',
+      entityRef: 'dataset:default/wine-quality-raw',
       version: 'v7',
       producedAt: '2026-12-07T12:00:00Z',
     };
     expect(await a.triggers.onDatasetVersion(event)).toHaveLength(1);
     expect(await a.triggers.onDatasetVersion(event)).toEqual([]);
     expect(
-      await a.triggers.onDatasetVersion({ ...event, dataset: 'other' }),
+      await a.triggers.onDatasetVersion({ ...event, entityRef: 'other' }),
+    ).toEqual([]);
+    // Not in the catalog: no Dataset to match a trigger.
+    expect(
+      await a.triggers.onDatasetVersion({
+        ...event,
+        entityRef: undefined,
+        version: 'v8',
+      }),
     ).toEqual([]);
 
     const dataset: DatasetEntityV1alpha1 = {

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import {
   DatasetEntityV1alpha1,
   DatasetVersionPayload,
-  LineageDatasetVersionEvent,
   MonitoringAlertEvent,
   PipelineEntityV1alpha1,
 } from '@loopline/mlops-common';
@@ -136,27 +135,24 @@ export class PipelineTriggers {
 
   /**
    * A new Dataset version from lineage: pipelines with a dataset-update
-   * trigger on it run. The event names the catalog Dataset (`entityRef`, or
-   * `dataset`), else only its OpenLineage namespace and name, which are
-   * matched with the watched Datasets' locations.
+   * trigger on it run. The event names the catalog Dataset (`entityRef`)
+   * when lineage matched one, else only its OpenLineage namespace and name,
+   * which are matched with the watched Datasets' locations.
    */
   async onDatasetVersion(
-    event: LineageDatasetVersionEvent | DatasetVersionPayload,
+    event: Partial<DatasetVersionPayload>,
   ): Promise<string[]> {
-    const named =
-      'dataset' in event && typeof event.dataset === 'string'
-        ? event.dataset
-        : (event as LineageDatasetVersionEvent).entityRef;
-    const byRef = named ? safeNormalize(named, 'dataset') : undefined;
-    const lineage = event as Partial<LineageDatasetVersionEvent>;
-    if (!byRef && !(lineage.namespace && lineage.name)) return [];
+    const byRef = event.entityRef
+      ? safeNormalize(event.entityRef, 'dataset')
+      : undefined;
+    if (!byRef && !(event.namespace && event.name)) return [];
     if (typeof event.version !== 'string' || event.version === '') return [];
     const created: string[] = [];
     for (const pipeline of await this.options.pipelines.list()) {
       let dataset: string | undefined;
       for (const watched of datasetTriggers(pipeline)) {
         if (
-          byRef ? watched === byRef : await this.locatedAt(watched, lineage)
+          byRef ? watched === byRef : await this.locatedAt(watched, event)
         ) {
           dataset = watched;
           break;
@@ -180,7 +176,7 @@ export class PipelineTriggers {
   /** Whether a watched Dataset's location is the OpenLineage dataset `namespace` + `name`. */
   private async locatedAt(
     dataset: string,
-    event: Partial<LineageDatasetVersionEvent>,
+    event: Partial<DatasetVersionPayload>,
   ): Promise<boolean> {
     const entity = await this.options.datasets?.getDataset(dataset);
     if (!entity) return false;

@@ -11,6 +11,7 @@ import type {
   LineageEntityGraph,
   LineageGraph,
   LineageImpact,
+  LineageProvenance,
   MetricHistory,
   MlopsInfo,
   ModelVersion,
@@ -26,6 +27,7 @@ import type {
   RolloutControlAction,
   Run,
   ServingModelInfo,
+  ServingRequestSummary,
   ServingStats,
   SetAliasRequest,
   StartRolloutRequest,
@@ -129,6 +131,13 @@ export interface MlopsApi {
    * (the backend's default window when not given).
    */
   getServingStats(name: string, windowSeconds?: number): Promise<ServingStats>;
+  /** The model's latest logged requests, newest first. */
+  getServingRequests(
+    name: string,
+    limit?: number,
+  ): Promise<ServingRequestSummary[]>;
+  /** Where a prediction came from: version, run, datasets, upstream. */
+  getLineageProvenance(requestId: string): Promise<LineageProvenance>;
   /** Predicts one record (features by name) with the convenience route. */
   predict(name: string, request: PredictRequest): Promise<PredictResponse>;
   /**

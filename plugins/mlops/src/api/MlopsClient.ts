@@ -22,6 +22,7 @@ import type {
   RegisteredModel,
   Run,
   ServingModelInfo,
+  ServingRequestSummary,
   ServingStats,
   RolloutActionRequest,
   SetAliasRequest,
@@ -31,6 +32,7 @@ import type {
   LineageEntityGraph,
   LineageGraph,
   LineageImpact,
+  LineageProvenance,
 } from '@loopline/mlops-common';
 import {
   DeleteModelAliasRequest,
@@ -256,6 +258,21 @@ export class MlopsClient implements MlopsApi {
 
   async getServingInfo(name: string): Promise<ServingModelInfo> {
     return this.request(path`/serving/models/${name}/info`);
+  }
+
+  async getServingRequests(
+    name: string,
+    limit = 20,
+  ): Promise<ServingRequestSummary[]> {
+    const { items } = await this.request<{ items: ServingRequestSummary[] }>(
+      path`/serving/models/${name}/requests`,
+      { query: { limit } },
+    );
+    return items;
+  }
+
+  async getLineageProvenance(requestId: string): Promise<LineageProvenance> {
+    return this.request('/lineage/provenance', { query: { requestId } });
   }
 
   async getServingStats(

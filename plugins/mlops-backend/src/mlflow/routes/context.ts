@@ -10,6 +10,27 @@ import { LoggedModelService, TrackingService } from '../../tracking';
 import { MlflowError } from '../errors';
 import { MlflowArtifacts } from '../MlflowArtifacts';
 
+/** Told what a run read and wrote (lineage records it); never throws. */
+export interface MlflowRunIoListener {
+  inputsLogged(
+    runId: string,
+    datasets: Array<{
+      dataset?: {
+        name?: string;
+        digest?: string;
+        source_type?: string;
+        source?: string;
+        schema?: string;
+      };
+      tags?: Array<{ key: string; value: string }>;
+    }>,
+  ): Promise<void>;
+  outputsLogged(
+    runId: string,
+    models: Array<{ modelId: string; name?: string; step?: number }>,
+  ): Promise<void>;
+}
+
 /** What every MLflow route file is given. */
 export interface MlflowRouteContext {
   auth: RequestAuth<RegisteredModel>;
@@ -28,6 +49,7 @@ export interface MlflowRouteContext {
   permissions: PermissionsService;
   /** The Model's gates, checked before a version moves to Production. */
   stageGate?: StageGate;
+  runIo?: MlflowRunIoListener;
 }
 
 /** GET calls send their fields as query parameters, others as a JSON body. */

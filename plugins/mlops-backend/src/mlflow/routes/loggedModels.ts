@@ -129,10 +129,12 @@ export function addLoggedModelRoutes(
   const logOutputs = async (req: Request, res: express.Response) => {
     await auth.credentialsOf(req);
     const body = input(req, s.logOutputs);
-    await loggedModels.logRunOutputs(
-      body.run_id,
-      (body.models ?? []).map(m => ({ modelId: m.model_id, step: m.step })),
-    );
+    const models = (body.models ?? []).map(m => ({
+      modelId: m.model_id,
+      step: m.step,
+    }));
+    await loggedModels.logRunOutputs(body.run_id, models);
+    await context.runIo?.outputsLogged(body.run_id, models);
     res.json({});
   };
   api.post('/runs/outputs', logOutputs);

@@ -131,9 +131,12 @@ export function addRunRoutes(api: express.Router, context: MlflowRouteContext) {
 
   // Accepted so that MLflow's `log_model` and dataset logging do not fail;
   // the model itself reaches the registry through `model-versions/create`.
+  // The datasets become the run's inputs in lineage.
   api.post('/runs/log-inputs', async (req, res) => {
     await auth.credentialsOf(req);
-    await tracking.getRun(input(req, s.logInputs).run_id);
+    const body = input(req, s.logInputs);
+    await tracking.getRun(body.run_id);
+    await context.runIo?.inputsLogged(body.run_id, body.datasets ?? []);
     res.json({});
   });
   api.post('/runs/log-model', async (req, res) => {

@@ -60,6 +60,46 @@ async function curlText(): Promise<string> {
   return text;
 }
 
+const latestRequest = {
+  id: 1,
+  requestId: 'lot-42',
+  modelName: 'wine-quality',
+  version: 2,
+  route: 'candidate',
+  source: 'embedded',
+  endpoint: 'production',
+  status: 'ok',
+  latencyMs: 3.2,
+  createdAt: Date.parse('2026-12-07T12:00:00Z'),
+};
+
+const provenance = {
+  requestId: 'lot-42',
+  requests: [latestRequest],
+  modelVersion: {
+    name: 'wine-quality',
+    version: 2,
+    entityRef: 'model:default/wine-quality',
+    stage: 'Production',
+    sha256: 'f00d',
+  },
+  trainingRun: {
+    runId: 'r1',
+    runName: 'train-7',
+    params: { alpha: '0.5' },
+    metrics: { rmse: 0.6 },
+  },
+  trainedOn: [
+    {
+      nodeId: 'dataset:file:examples/data/winequality.csv',
+      version: 'v-uuid',
+      contentHash: 'sha256:abc',
+      rowCount: 1599,
+    },
+  ],
+  upstream: [],
+};
+
 describe('EntityModelServingCard', () => {
   const server = setupServer();
   registerMswTestHooks(server);
@@ -99,6 +139,13 @@ describe('EntityModelServingCard', () => {
       ),
       http.post(`${mlopsBaseUrl}/serving/models/wine-quality/predict`, predict),
       http.post(`${mlopsBaseUrl}/v2/models/wine-quality/*`, infer),
+      http.get(`${mlopsBaseUrl}/serving/models/wine-quality/requests`, () =>
+        HttpResponse.json({ items: [latestRequest] }),
+      ),
+      http.get(`${mlopsBaseUrl}/lineage/provenance`, ({ request }) => {
+        requests.push(`provenance?${new URL(request.url).searchParams}`);
+        return HttpResponse.json(provenance);
+      }),
     );
     return requests;
   }
@@ -122,6 +169,27 @@ describe('EntityModelServingCard', () => {
     await screen.findByRole('form', { name: 'Try wine-quality' });
     return { permissionApi, ...result };
   }
+
+  it("lists the latest requests, each linked to its prediction's provenance", async () => {
+    const requests = serve();
+    await render();
+
+    const link = await screen.findByRole('link', {
+      name: 'Provenance of lot-42',
+    });
+    const row = link.closest('tr')!;
+    expect(row).toHaveTextContent('v2');
+    expect(row).toHaveTextContent('candidate');
+    await userEvent.click(link);
+    const dialog = await screen.findByRole('dialog');
+    await within(dialog).findByText(/wine-quality v2 · Production/);
+    expect(requests).toContain('provenance?requestId=lot-42');
+    expect(dialog).toHaveTextContent('train-7');
+    expect(dialog).toHaveTextContent('alpha=0.5');
+    expect(dialog).toHaveTextContent('sha256:abc');
+    expect(dialog).toHaveTextContent('1599 rows');
+    expect(dialog).toHaveTextContent('endpoint production');
+  });
 
   it('shows the served version, why it is served, and the live figures against the SLOs', async () => {
     const requests = serve();

@@ -35,6 +35,7 @@ import {
   useEntityTabPath,
   useRegisteredModels,
 } from '../shared';
+import { ServingRequests } from './ServingRequests';
 import { ServingStatsView } from './ServingStatsView';
 import { TryItForm } from './TryItForm';
 import { usePolledStats } from './usePolledStats';
@@ -212,6 +213,9 @@ function ServingModelPanel(props: {
           objectives={objectives}
           versions={versions.value}
         />
+      </Section>
+      <Section title="Latest requests">
+        <ServingRequests modelName={model.name} />
       </Section>
       <Section title="Try it">{tryIt}</Section>
     </>
