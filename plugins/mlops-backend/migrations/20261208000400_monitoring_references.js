@@ -12,8 +12,9 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('monitoring_active_references', table => {
+    // (No apostrophes in comments: knex does not escape them for PostgreSQL.)
     table.comment(
-      "A Model's reference when it is not its spec's Dataset: a pinned log window or an upload",
+      'The reference of a Model when not the Dataset of its spec: a pinned log window or an upload',
     );
     table.string('model_name', 256).primary();
     table
@@ -26,7 +27,7 @@ exports.up = async function up(knex) {
 
   await knex.schema.createTable('monitoring_ground_truth_cursors', table => {
     table.comment(
-      "How far ADWIN has read a Model's ground truth, in arrival order",
+      'How far ADWIN has read the ground truth of a Model, in arrival order',
     );
     table.string('model_name', 256).primary();
     table
