@@ -99,9 +99,7 @@ describe('MlopsPage', () => {
       ]),
     );
     expect(
-      within(wineQuality)
-        .getByText('Drift')
-        .closest('[data-drift-status]'),
+      within(wineQuality).getByText('Drift').closest('[data-drift-status]'),
     ).toHaveAttribute('data-drift-status', 'drift');
     expect(
       cells(screen.getByRole('row', { name: /customer-churn/ })).slice(4, 8),

@@ -135,7 +135,8 @@ export function modelSummaryColumns(): TableColumn<CatalogTableRow>[] {
     {
       title: 'Production',
       sorting: false,
-      render: row => (isModel(row) ? <ProductionCell name={name(row)} /> : null),
+      render: row =>
+        isModel(row) ? <ProductionCell name={name(row)} /> : null,
     },
     {
       title: 'Requests',

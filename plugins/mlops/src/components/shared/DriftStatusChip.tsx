@@ -33,7 +33,10 @@ const LABELS: Record<DriftStatus, string> = {
 };
 
 /** A Model's latest drift status as a badge: red (drift), green, grey, outlined (no report yet). */
-export function DriftStatusChip(props: { status: DriftStatus; title?: string }) {
+export function DriftStatusChip(props: {
+  status: DriftStatus;
+  title?: string;
+}) {
   const classes = useStyles();
   return (
     <Chip
