@@ -867,10 +867,17 @@ export class MonitoringService {
     });
     const schedule = model.monitoring?.drift?.schedule;
     const stored = await this.options.store.getSchedule(model.name);
+    // One run reports on each version that served in its window: of the
+    // newest run's reports, the latest is the one of the version that
+    // served the most (not a canary's leftovers).
+    const latest = reports
+      .filter(r => r.windowEnd === reports[0]?.windowEnd)
+      .reduce<DriftReport | undefined>(
+        (best, r) => (!best || r.rowCount > best.rowCount ? r : best),
+        undefined,
+      );
     return {
-      ...(reports[0]
-        ? { latest: reports[0], lastRunAt: reports[0].createdAt }
-        : {}),
+      ...(latest ? { latest, lastRunAt: reports[0].createdAt } : {}),
       history: reports.map(r => ({
         id: r.id,
         version: r.version,
