@@ -137,6 +137,11 @@ export interface Config {
       compareBodyLimit?: string;
       /** Ground truth younger than this (ms) waits for the next tick before ADWIN reads it. Defaults to 5000. */
       groundTruthSettleMs?: number;
+      /** Optional: Alertmanager, to which each alert is also posted (`POST <url>/api/v2/alerts`). */
+      alertmanager?: {
+        /** Alertmanager's base URL, e.g. `http://alertmanager:9093`. */
+        url: string;
+      };
     };
     /** Progressive delivery: deployments per model and environment, rollouts and their analysis. */
     rollout?: {

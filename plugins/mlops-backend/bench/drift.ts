@@ -142,7 +142,10 @@ process.stdout.write(
       'en-US',
     )} current rows, median of ${RUNS} (node ${process.version}, ${
       os.cpus()[0]?.model
-    }, scipy ${scipyVersion})`,
+    } x ${os.cpus().length}, load average ${os
+      .loadavg()
+      .map(l => l.toFixed(1))
+      .join(' / ')} (1 / 5 / 15 min), scipy ${scipyVersion})`,
     '',
     '| what | median ms | vs scipy ks_2samp |',
     '| --- | --- | --- |',

@@ -12,8 +12,9 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('monitoring_active_references', table => {
+    // (No apostrophes in comments: knex does not escape them for PostgreSQL.)
     table.comment(
-      'The reference of a Model other than the Dataset of its spec: a pinned log window or an upload',
+      'The reference of a Model when not the Dataset of its spec: a pinned log window or an upload',
     );
     table.string('model_name', 256).primary();
     table

@@ -209,8 +209,16 @@ export interface DriftHistoryResponse {
   schedule?: string;
 }
 
-/** Why an alert was raised. */
-export type MonitoringAlertKind = 'drift' | 'quality' | 'concept_drift';
+/**
+ * Why an alert was raised: data drift, quality against ground truth outside
+ * its SLO, a change in the error stream (ADWIN), or serving (p95 latency or
+ * error rate over the rule).
+ */
+export type MonitoringAlertKind =
+  | 'drift'
+  | 'quality'
+  | 'concept_drift'
+  | 'serving';
 
 /**
  * The payload of the `loopline.monitoring.alert` event on Backstage's events

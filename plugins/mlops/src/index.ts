@@ -12,6 +12,7 @@ export {
   EntityMlopsGraphCard,
   EntityMlopsAuditCard,
   EntityDependsOnModelsCard,
+  EntityDatasetMonitorsCard,
   EntityModelVersionsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
@@ -34,6 +35,7 @@ export type { EntityMlopsRelationsCardProps } from './components/EntityMlopsRela
 export type { EntityMlopsGraphCardProps } from './components/EntityMlopsGraphCard';
 export type { EntityMlopsAuditCardProps } from './components/EntityMlopsAuditCard';
 export type { EntityDependsOnModelsCardProps } from './components/EntityDependsOnModelsCard';
+export type { EntityDatasetMonitorsCardProps } from './components/EntityDatasetMonitorsCard';
 export type { EntityModelVersionsContentProps } from './components/EntityModelVersionsContent';
 export type { EntityModelExperimentsContentProps } from './components/EntityModelExperimentsContent';
 export type { EntityModelServingCardProps } from './components/EntityModelServingCard';

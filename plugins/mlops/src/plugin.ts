@@ -92,6 +92,19 @@ export const EntityDependsOnModelsCard = mlopsPlugin.provide(
   }),
 );
 
+/** The Models whose drift is measured against the current Dataset. */
+export const EntityDatasetMonitorsCard = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDatasetMonitorsCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityDatasetMonitorsCard').then(
+          m => m.EntityDatasetMonitorsCard,
+        ),
+    },
+  }),
+);
+
 /** The current entity's audit trail. */
 export const EntityMlopsAuditCard = mlopsPlugin.provide(
   createComponentExtension({

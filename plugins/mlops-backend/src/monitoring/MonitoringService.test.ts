@@ -16,6 +16,7 @@ import { createAlerter } from './alerts';
 import { readMonitoringConfig } from './config';
 import { MonitoringMetrics } from './metrics';
 import { MonitoringStore } from './MonitoringStore';
+import { Adwin } from './statistics';
 import {
   ModelDirectory,
   MonitoredModel,
@@ -90,6 +91,8 @@ describe.each(databaseIds)('MonitoringService on %s', databaseId => {
 
   beforeEach(async () => {
     for (const table of [
+      'monitoring_active_references',
+      'monitoring_ground_truth_cursors',
       'monitoring_change_points',
       'monitoring_adwin',
       'monitoring_alerts',
@@ -315,5 +318,133 @@ describe.each(databaseIds)('MonitoringService on %s', databaseId => {
     expect(reports.history).toHaveLength(1);
     expect(reports.history[0].trigger).toBe('schedule');
     expect(reports.nextRunAt).toBe('2026-12-07T12:10:00.000Z');
+  });
+
+  it('feeds late ground truth to ADWIN in arrival order, once, and alerts on the change', async () => {
+    const { service, log, events, store } = harness();
+    // Requests of a minute ago, their ground truth still to come.
+    await logRequests(log, { shift: 0, prefix: 'gt' });
+    await knex('serving_ground_truth').delete();
+    const ids = (await log.listRecent({ modelName: MODEL.name, limit: 10_000 }))
+      .sort((a, b) => a.id - b.id)
+      .map(r => r.requestId);
+    const n = ids.length;
+    const half = Math.floor(n / 2);
+    // The newer half is labelled first, exactly (error 0)...
+    await log.upsertGroundTruth(
+      ids.slice(half).map((requestId, i) => ({
+        requestId,
+        value: holdout.quality[half + i],
+      })),
+      now - 30_000,
+    );
+    expect(await service.tick()).toEqual([]);
+    expect(await store.getGroundTruthCursor(MODEL.name)).toMatchObject({
+      at: now - 30_000,
+    });
+    expect(events.publish).not.toHaveBeenCalled();
+    // ...then the older half, late and 3 points off: requests older than
+    // the cursor's, yet read because their labels arrived after it.
+    await log.upsertGroundTruth(
+      ids.slice(0, half).map((requestId, i) => ({
+        requestId,
+        value: (holdout.quality[i] as number) + 3,
+      })),
+      now - 10_000,
+    );
+    // Two instances racing: the rows are fed once.
+    await Promise.all([service.tick(), service.tick()]);
+
+    const expected = new Adwin();
+    const detections: number[] = [];
+    [...Array(n - half).fill(0), ...Array(half).fill(3)].forEach((e, i) => {
+      expected.update(e);
+      if (expected.driftDetected) detections.push(i);
+    });
+    expect(detections.length).toBeGreaterThan(0);
+    const { changePoints } = await service.quality(MODEL.name, {});
+    expect(changePoints).toHaveLength(detections.length);
+    expect(changePoints[0]).toMatchObject({
+      version: '2',
+      at: new Date(now - 10_000).toISOString(),
+    });
+    const alerts = events.publish.mock.calls.map(
+      c => c[0].eventPayload as MonitoringAlertEvent,
+    );
+    expect(alerts).toEqual([
+      expect.objectContaining({ kind: 'concept_drift', version: '2' }),
+    ]);
+    // Nothing new: nothing fed, nothing raised.
+    await service.tick();
+    expect(events.publish).toHaveBeenCalledTimes(1);
+
+    // The quality of a window is over the labels that arrived in it.
+    const [report] = await service.run(MODEL.name, {
+      trigger: 'manual',
+      windowMinutes: 5,
+    });
+    expect(report.quality?.count).toBe(n);
+    expect(report.quality?.mae).toBeCloseTo((3 * half) / n, 9);
+  });
+
+  it('compares with a pinned window of the log instead of the Dataset', async () => {
+    const { service, log, reads } = harness();
+    await logRequests(log, { shift: 0, prefix: 'pin' });
+    const pinned = await service.setReference(MODEL.name, {
+      window: {
+        since: new Date(now - 120_000).toISOString(),
+        until: new Date(now).toISOString(),
+        version: 2,
+      },
+    });
+    expect(pinned).toMatchObject({
+      source: 'log',
+      rowCount: holdout.alcohol.length,
+      window: { version: 2 },
+    });
+    expect(pinned.columns).toEqual([...FEATURES, 'quality']);
+    const [report] = await service.run(MODEL.name, { trigger: 'manual' });
+    expect(report.referenceId).toBe(pinned.id);
+    // The same requests on both sides: nothing drifts, and the Dataset was never read.
+    expect(report.features.every(f => !f.drifted && f.statistic === 0)).toBe(
+      true,
+    );
+    expect(reads).toEqual([]);
+    expect(report.targetDrift?.statistic).toBe(0);
+    await expect(
+      service.setReference(MODEL.name, {
+        window: {
+          since: new Date(now - 10 * 86_400_000).toISOString(),
+          until: new Date(now - 9 * 86_400_000).toISOString(),
+        },
+      }),
+    ).rejects.toThrow(/fewer than 20/);
+  });
+
+  it('summarizes a Model for the overview, and alerts on its serving SLOs', async () => {
+    const { service, log, events } = harness();
+    await logRequests(log, { shift: 0, truthOffset: 0.25, prefix: 'sum' });
+    MODEL.monitoring!.slos = { latencyP95Ms: 2, minRequests: 10 };
+    try {
+      await service.run(MODEL.name, { trigger: 'manual' });
+    } finally {
+      delete MODEL.monitoring!.slos;
+    }
+    expect(events.publish).toHaveBeenCalledWith(
+      expect.objectContaining({
+        eventPayload: expect.objectContaining({
+          kind: 'serving',
+          summary: 'p95 latency 3.0 ms is above 2 ms',
+        }),
+      }),
+    );
+    const [row] = await service.summary([MODEL]);
+    expect(row).toMatchObject({
+      model: MODEL.name,
+      drift: { status: 'no_drift', version: '2' },
+      quality: { metric: 'rmse', version: '2', withinSlo: true },
+    });
+    expect(row.quality!.value).toBeCloseTo(0.25, 9);
+    expect(row.requestRate).toBeCloseTo(holdout.alcohol.length / 300, 9);
   });
 });

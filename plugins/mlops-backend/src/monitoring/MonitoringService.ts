@@ -787,25 +787,36 @@ export class MonitoringService {
         })`,
       });
     }
+    // Serving rules: the Model's alert rules, else its serving SLOs, judged
+    // once the window holds the SLO's minimum of requests.
+    const slos = model.monitoring?.slos;
+    const maxLatency = rules?.maxLatencyP95Ms ?? slos?.latencyP95Ms;
+    const maxErrorRate = rules?.maxErrorRate ?? slos?.maxErrorRate;
     const serving = report.serving;
-    const latencyBreach =
-      rules?.maxLatencyP95Ms !== undefined &&
-      (serving?.latencyP95Ms ?? 0) > rules.maxLatencyP95Ms;
-    const errorBreach =
-      rules?.maxErrorRate !== undefined &&
-      (serving?.errorRate ?? 0) > rules.maxErrorRate;
-    if (latencyBreach || errorBreach) {
+    if (!serving || serving.requests < (slos?.minRequests ?? 1)) return;
+    const breaches: string[] = [];
+    if (
+      maxLatency !== undefined &&
+      serving.latencyP95Ms !== undefined &&
+      serving.latencyP95Ms > maxLatency
+    )
+      breaches.push(
+        `p95 latency ${serving.latencyP95Ms.toFixed(
+          1,
+        )} ms is above ${maxLatency} ms`,
+      );
+    if (maxErrorRate !== undefined && serving.errorRate > maxErrorRate)
+      breaches.push(
+        `error rate ${(serving.errorRate * 100).toFixed(2)}% is above ${(
+          maxErrorRate * 100
+        ).toFixed(2)}%`,
+      );
+    if (breaches.length) {
       await this.raise(model, {
-        kind: 'quality',
+        kind: 'serving',
         version: report.version,
         reportId: report.id,
-        summary: latencyBreach
-          ? `p95 latency ${serving!.latencyP95Ms!.toFixed(1)} ms is above ${
-              rules!.maxLatencyP95Ms
-            } ms`
-          : `error rate ${(serving!.errorRate * 100).toFixed(2)}% is above ${(
-              rules!.maxErrorRate! * 100
-            ).toFixed(2)}%`,
+        summary: breaches.join('; '),
       });
     }
   }
@@ -856,10 +867,17 @@ export class MonitoringService {
     });
     const schedule = model.monitoring?.drift?.schedule;
     const stored = await this.options.store.getSchedule(model.name);
+    // One run reports on each version that served in its window: of the
+    // newest run's reports, the latest is the one of the version that
+    // served the most (not a canary's leftovers).
+    const latest = reports
+      .filter(r => r.windowEnd === reports[0]?.windowEnd)
+      .reduce<DriftReport | undefined>(
+        (best, r) => (!best || r.rowCount > best.rowCount ? r : best),
+        undefined,
+      );
     return {
-      ...(reports[0]
-        ? { latest: reports[0], lastRunAt: reports[0].createdAt }
-        : {}),
+      ...(latest ? { latest, lastRunAt: reports[0].createdAt } : {}),
       history: reports.map(r => ({
         id: r.id,
         version: r.version,

@@ -2,8 +2,10 @@
  * What happens when monitoring finds something: the owners get a Backstage
  * notification, an audit record is written, and `loopline.monitoring.alert`
  * is published on the events service (pipelines subscribe to it to
- * retrain). Each kind alerts once per cooldown per Model. A failing channel
- * is logged and never fails the check.
+ * retrain), and, when `mlops.monitoring.alertmanager.url` is set, the alert
+ * is posted to Alertmanager's `POST /api/v2/alerts`. Each kind alerts once
+ * per cooldown per Model. A failing channel is logged and never fails the
+ * check.
  */
 import type {
   BackstageCredentials,
@@ -37,6 +39,10 @@ export function createAlerter(options: {
   auditTrail?: AuditTrail;
   serviceCredentials: () => Promise<BackstageCredentials>;
   logger: LoggerService;
+  /** Alertmanager's base URL (`mlops.monitoring.alertmanager.url`). */
+  alertmanagerUrl?: string;
+  /** The portal's base URL, for links back to the Drift tab. */
+  appBaseUrl?: string;
   now?: () => number;
 }): MonitoringAlerter {
   const now = options.now ?? Date.now;
@@ -64,6 +70,7 @@ export function createAlerter(options: {
         createdAt: now(),
       });
       const { namespace, name } = parseEntityRef(alert.entityRef);
+      const link = `/catalog/${namespace}/model/${name}/drift`;
       await attempt('publish the event', async () =>
         options.events?.publish({
           topic: MONITORING_ALERT_TOPIC,
@@ -78,7 +85,7 @@ export function createAlerter(options: {
             description: alert.driftedFeatures?.length
               ? `Drifted features: ${alert.driftedFeatures.join(', ')}`
               : undefined,
-            link: `/catalog/${namespace}/model/${name}/drift`,
+            link,
             severity: NOTIFICATION_SEVERITY[alert.severity],
             topic: `loopline-monitoring:${alert.model}:${alert.kind}`,
           },
@@ -97,7 +104,69 @@ export function createAlerter(options: {
           },
         }),
       );
+      if (options.alertmanagerUrl) {
+        const url = new URL(
+          'api/v2/alerts',
+          withSlash(options.alertmanagerUrl),
+        );
+        await attempt('post to Alertmanager', async () => {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(
+              toAlertmanager(alert, `${options.appBaseUrl ?? ''}${link}`),
+            ),
+            signal: AbortSignal.timeout(10_000),
+          });
+          if (!res.ok)
+            throw new Error(
+              `${res.status} ${(await res.text()).slice(0, 200)}`,
+            );
+        });
+      }
       return true;
     },
   };
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/**
+ * An alert as Alertmanager's API v2 takes it (`postableAlerts`): labels
+ * identify it (so a re-sent alert is the same one), annotations describe it,
+ * and Alertmanager resolves it after its `resolve_timeout` unless sent again.
+ */
+export function toAlertmanager(alert: MonitoringAlertEvent, link: string) {
+  const alertname = {
+    drift: 'LooplineDataDrift',
+    quality: 'LooplineModelQuality',
+    concept_drift: 'LooplineConceptDrift',
+    serving: 'LooplineServingSlo',
+  }[alert.kind];
+  return [
+    {
+      labels: {
+        alertname,
+        model: alert.model,
+        version: alert.version,
+        severity: alert.severity,
+        kind: alert.kind,
+        entity: alert.entityRef,
+      },
+      annotations: {
+        summary: `${alert.model} v${alert.version}: ${alert.summary}`,
+        ...(alert.driftedFeatures?.length
+          ? {
+              description: `Drifted features: ${alert.driftedFeatures.join(
+                ', ',
+              )}`,
+            }
+          : {}),
+      },
+      startsAt: alert.raisedAt,
+      generatorURL: link,
+    },
+  ];
 }

@@ -22,6 +22,8 @@ export interface MonitoringConfig {
   compareBodyLimit: string;
   /** Ground truth younger than this waits for the next tick (its request's log row may not be flushed yet). */
   groundTruthSettleMs: number;
+  /** Alertmanager's base URL; alerts are posted to its `/api/v2/alerts` when set. */
+  alertmanagerUrl?: string;
 }
 
 export function readMonitoringConfig(config: Config): MonitoringConfig {
@@ -38,5 +40,6 @@ export function readMonitoringConfig(config: Config): MonitoringConfig {
     maxCompareColumns: c?.getOptionalNumber('maxCompareColumns') ?? 500,
     compareBodyLimit: c?.getOptionalString('compareBodyLimit') ?? '16mb',
     groundTruthSettleMs: c?.getOptionalNumber('groundTruthSettleMs') ?? 5000,
+    alertmanagerUrl: c?.getOptionalString('alertmanager.url'),
   };
 }

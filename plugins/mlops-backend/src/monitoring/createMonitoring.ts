@@ -66,6 +66,8 @@ export function createMonitoring(options: {
       auditTrail: options.auditTrail,
       serviceCredentials: () => options.auth.getOwnServiceCredentials(),
       logger: options.logger,
+      alertmanagerUrl: config.alertmanagerUrl,
+      appBaseUrl: options.config.getOptionalString('app.baseUrl'),
     }),
     logger: options.logger,
   });

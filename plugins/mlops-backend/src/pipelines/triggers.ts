@@ -95,6 +95,9 @@ export class PipelineTriggers {
       );
       return [];
     }
+    // Retraining answers drift and falling quality, not a slow or failing
+    // server (serving alerts: p95 latency, error rate).
+    if (alert.kind === 'serving') return [];
     const created: string[] = [];
     for (const pipeline of await this.options.pipelines.list()) {
       const matches = (pipeline.spec.triggers ?? []).some(

@@ -75,4 +75,15 @@ export const mlopsEntityCards = [
         )),
     },
   }),
+  EntityCardBlueprint.make({
+    name: 'dataset-monitors',
+    params: {
+      filter: isKind('dataset'),
+      type: 'content',
+      loader: () =>
+        import('../components/EntityDatasetMonitorsCard').then(m => (
+          <m.EntityDatasetMonitorsCard />
+        )),
+    },
+  }),
 ];

@@ -3,6 +3,7 @@ import type {
   AuditEventList,
   DriftHistoryResponse,
   DriftReport,
+  ModelMonitoringSummaryResponse,
   QualityResponse,
   Deployment,
   DeploymentDetail,
@@ -206,6 +207,14 @@ export interface MlopsApi {
     modelName: string,
     options?: { version?: string },
   ): Promise<QualityResponse>;
+  /**
+   * The ML overview's row of each Model named (its Production version,
+   * request rate, latest drift status and quality); Models the caller may
+   * not read are left out.
+   */
+  getModelSummaries(
+    modelNames: string[],
+  ): Promise<ModelMonitoringSummaryResponse>;
   /** A pipeline's runs, newest first, and its next scheduled time. */
   listPipelineRuns(
     pipelineName: string,

@@ -3,6 +3,7 @@ import { ResponseError } from '@backstage/errors';
 import type {
   DriftHistoryResponse,
   DriftReport,
+  ModelMonitoringSummaryResponse,
   QualityResponse,
   AuditEventList,
   Deployment,
@@ -41,7 +42,7 @@ import {
   RolloutControlAction,
 } from './MlopsApi';
 
-type QueryValue = string | number | undefined;
+type QueryValue = string | number | string[] | undefined;
 
 interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -380,6 +381,15 @@ export class MlopsClient implements MlopsApi {
     });
   }
 
+  async getModelSummaries(
+    modelNames: string[],
+  ): Promise<ModelMonitoringSummaryResponse> {
+    if (modelNames.length === 0) return { items: [] };
+    return this.request('/monitoring/summary', {
+      query: { model: modelNames },
+    });
+  }
+
   async listPipelineRuns(
     pipelineName: string,
     options: { limit?: number; pageToken?: string } = {},
@@ -451,7 +461,9 @@ export class MlopsClient implements MlopsApi {
     const baseUrl = await this.discoveryApi.getBaseUrl('mlops');
     const url = new URL(`${baseUrl}${routePath}`);
     for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined) {
+      if (Array.isArray(value)) {
+        for (const item of value) url.searchParams.append(key, item);
+      } else if (value !== undefined) {
         url.searchParams.set(key, String(value));
       }
     }

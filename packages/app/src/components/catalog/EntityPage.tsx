@@ -37,6 +37,7 @@ import {
 } from '@backstage/catalog-model';
 import {
   EntityDependsOnModelsCard,
+  EntityDatasetMonitorsCard,
   EntityLineageContent,
   EntityMlopsAuditCard,
   EntityMlopsGraphCard,
@@ -129,7 +130,11 @@ const componentPage = (
 
 /** The overview of a Model, Dataset or Pipeline. */
 const mlopsOverviewContent = (
-  options: { auditTrail?: boolean; serving?: boolean } = {},
+  options: {
+    auditTrail?: boolean;
+    serving?: boolean;
+    datasetMonitors?: boolean;
+  } = {},
 ) => (
   <Grid container spacing={3} alignItems="stretch">
     {entityWarningContent}
@@ -148,6 +153,11 @@ const mlopsOverviewContent = (
     {options.serving && (
       <Grid item xs={12}>
         <EntityModelServingCard />
+      </Grid>
+    )}
+    {options.datasetMonitors && (
+      <Grid item xs={12}>
+        <EntityDatasetMonitorsCard />
       </Grid>
     )}
     <EntitySwitch>
@@ -196,7 +206,7 @@ const modelPage = (
 const datasetPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
-      {mlopsOverviewContent()}
+      {mlopsOverviewContent({ datasetMonitors: true })}
     </EntityLayout.Route>
 
     <EntityLayout.Route path="/lineage" title="Lineage">

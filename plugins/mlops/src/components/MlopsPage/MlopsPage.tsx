@@ -16,22 +16,33 @@ import {
 import Box from '@material-ui/core/Box';
 import { MLOPS_KINDS, MODEL_KIND } from '@loopline/mlops-common';
 import { KindSummary } from './KindSummary';
+import { modelSummaryColumns, ModelSummariesProvider } from './ModelSummaries';
 
 const { columns: catalogColumns } = CatalogTable;
 
-const columns: CatalogTableColumnsFunc = ({ filters }) => [
-  catalogColumns.createNameColumn({ defaultKind: filters.kind?.value }),
-  { title: 'Kind', field: 'entity.kind' },
-  catalogColumns.createSpecTypeColumn(),
-  catalogColumns.createOwnerColumn(),
-  catalogColumns.createSpecLifecycleColumn(),
-  catalogColumns.createSystemColumn(),
-  catalogColumns.createMetadataDescriptionColumn(),
-];
+const columns: CatalogTableColumnsFunc = ({ filters }) => {
+  const models =
+    filters.kind?.value.toLocaleLowerCase('en-US') ===
+    MODEL_KIND.toLocaleLowerCase('en-US');
+  return [
+    catalogColumns.createNameColumn({ defaultKind: filters.kind?.value }),
+    { title: 'Kind', field: 'entity.kind' },
+    catalogColumns.createSpecTypeColumn(),
+    catalogColumns.createOwnerColumn(),
+    ...(models
+      ? modelSummaryColumns()
+      : [
+          catalogColumns.createSpecLifecycleColumn(),
+          catalogColumns.createSystemColumn(),
+        ]),
+    catalogColumns.createMetadataDescriptionColumn(),
+  ];
+};
 
 /**
  * The ML overview: the catalog's Models, Datasets and Pipelines, counted and
- * listed with the catalog's own filters and table.
+ * listed with the catalog's own filters and table; Models with their
+ * Production version, request rate, drift badge and latest quality.
  */
 export function MlopsPage() {
   const organization =
@@ -60,7 +71,9 @@ export function MlopsPage() {
               <EntityTagPicker />
             </CatalogFilterLayout.Filters>
             <CatalogFilterLayout.Content>
-              <CatalogTable columns={columns} />
+              <ModelSummariesProvider>
+                <CatalogTable columns={columns} />
+              </ModelSummariesProvider>
             </CatalogFilterLayout.Content>
           </CatalogFilterLayout>
         </EntityListProvider>

@@ -13,3 +13,5 @@ export type { Polled } from './usePolling';
 export { CommentField } from './CommentField';
 export { useAuditEvents } from './useAuditEvents';
 export type { AuditEvents } from './useAuditEvents';
+export { DriftStatusChip } from './DriftStatusChip';
+export type { DriftStatus } from './DriftStatusChip';

@@ -1,0 +1,2 @@
+export { EntityDatasetMonitorsCard } from './EntityDatasetMonitorsCard';
+export type { EntityDatasetMonitorsCardProps } from './EntityDatasetMonitorsCard';
