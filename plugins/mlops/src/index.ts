@@ -18,6 +18,7 @@ export {
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
   EntityPipelineRunsContent,
+  EntityDatasetDataDocsContent,
   EntityLineageContent,
   MlopsTargetColumnPickerFieldExtension,
 } from './plugin';
@@ -40,4 +41,5 @@ export type { EntityModelDeploymentsContentProps } from './components/EntityMode
 export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
 export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
 export type { EntityLineageContentProps } from './components/EntityLineageContent';
+export type { EntityDatasetDataDocsContentProps } from './components/EntityDatasetDataDocsContent';
 export type { TargetColumnPickerUiOptions } from './components/TargetColumnPicker';

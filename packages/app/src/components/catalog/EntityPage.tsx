@@ -45,6 +45,7 @@ import {
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
   EntityPipelineRunsContent,
+  EntityDatasetDataDocsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -197,6 +198,9 @@ const datasetPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent()}
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/data-docs" title="Data docs">
+      <EntityDatasetDataDocsContent />
     </EntityLayout.Route>
 
     <EntityLayout.Route path="/lineage" title="Lineage">
