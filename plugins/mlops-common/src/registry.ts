@@ -104,6 +104,8 @@ export interface TransitionStageRequest {
   comment?: string;
   /** Moving to Production or Staging archives the versions now in that stage. */
   archiveExistingVersions?: boolean;
+  /** Promote to Production although the Model's gates refuse it (a platform group, with a comment). */
+  overrideGates?: boolean;
 }
 
 /** `PUT /registry/models/:name/aliases/:alias`. */

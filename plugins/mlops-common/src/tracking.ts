@@ -4,7 +4,12 @@
  */
 
 /** A run's state, with MLflow's names. */
-export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+export type RunStatus =
+  | 'RUNNING'
+  | 'SCHEDULED'
+  | 'FINISHED'
+  | 'FAILED'
+  | 'KILLED';
 
 /** `active` or `deleted` (MLflow's lifecycle_stage). */
 export type LifecycleStage = 'active' | 'deleted';

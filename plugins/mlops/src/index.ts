@@ -19,6 +19,7 @@ export {
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
   EntityPipelineRunsContent,
+  EntityDatasetDataDocsContent,
   EntityLineageContent,
   MlopsTargetColumnPickerFieldExtension,
   MlopsNamePickerFieldExtension,
@@ -43,5 +44,6 @@ export type { EntityModelDeploymentsContentProps } from './components/EntityMode
 export type { EntityModelDriftContentProps } from './components/EntityModelDriftContent';
 export type { EntityPipelineRunsContentProps } from './components/EntityPipelineRunsContent';
 export type { EntityLineageContentProps } from './components/EntityLineageContent';
+export type { EntityDatasetDataDocsContentProps } from './components/EntityDatasetDataDocsContent';
 export type { TargetColumnPickerUiOptions } from './components/TargetColumnPicker';
 export type { NamePickerUiOptions } from './components/NamePicker';

@@ -218,6 +218,22 @@ export const EntityPipelineRunsContent = mlopsPlugin.provide(
 );
 
 /**
+ * The Data docs tab of a Dataset: the latest validation of its expectations
+ * on its data, expectation by expectation, and the history of validations.
+ */
+export const EntityDatasetDataDocsContent = mlopsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDatasetDataDocsContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityDatasetDataDocsContent').then(
+          m => m.EntityDatasetDataDocsContent,
+        ),
+    },
+  }),
+);
+
+/**
  * The Lineage tab of a Model, Dataset or Pipeline: the OpenLineage graph
  * around it, a side panel per node, column lineage, impact analysis, and a
  * Dataset's versions.

@@ -178,6 +178,18 @@ export class PipelineStore {
   }
 
   /** A pipeline's runs, newest first. */
+  /** The id of a queued or running run of the pipeline started by this kind of trigger, if any. */
+  async unfinishedRunOf(
+    pipeline: string,
+    triggerType: PipelineRunTriggerType,
+  ): Promise<string | undefined> {
+    const row = await this.db(RUNS)
+      .where({ pipeline_name: pipeline, trigger_type: triggerType })
+      .whereIn('state', ['queued', 'running'])
+      .first('id');
+    return row?.id;
+  }
+
   async listRuns(
     pipeline: string,
     options: { limit: number; offset: number },

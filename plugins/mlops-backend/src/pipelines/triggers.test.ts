@@ -99,7 +99,7 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
         [
           {
             name: 'show',
-            run: 'echo "$LOOPLINE_PARAM_ALERT_KIND $LOOPLINE_PARAM_ALERT_DRIFT_SHARE"',
+            run: 'sleep 0.5; echo "$LOOPLINE_PARAM_ALERT_KIND $LOOPLINE_PARAM_ALERT_DRIFT_SHARE"',
           },
         ],
         { triggers: [{ type: 'drift', model: 'model:wine-quality' }] },
@@ -125,6 +125,14 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
     const created = await a.triggers.onMonitoringAlert(alert);
     expect(created).toHaveLength(1);
     expect(await a.triggers.onMonitoringAlert(alert)).toEqual([]);
+    // The same episode's quality alert, while its retraining is under way, joins it.
+    const quality = {
+      ...alert,
+      kind: 'quality' as const,
+      reportId: undefined,
+      raisedAt: '2026-12-07T12:00:05Z',
+    };
+    expect(await a.triggers.onMonitoringAlert(quality)).toEqual([]);
     await a.service.idle();
     const run = await a.service.getRun(name, created[0]);
     expect(run).toMatchObject({
@@ -147,6 +155,14 @@ describe.each(databaseIds)('pipeline triggers on %s', databaseId => {
       limit: 10,
     });
     expect(logs.items.map(l => l.text)).toEqual(['drift 0.27']);
+    // Once it is over, a new alert retrains again.
+    expect(
+      await a.triggers.onMonitoringAlert({
+        ...quality,
+        raisedAt: '2026-12-07T12:30:00Z',
+      }),
+    ).toHaveLength(1);
+    await a.service.idle();
     expect(
       await a.triggers.onMonitoringAlert({
         ...alert,

@@ -104,6 +104,19 @@ export class PipelineTriggers {
         t => t.type === 'drift' && safeNormalize(t.model, 'model') === model,
       );
       if (!matches) continue;
+      // An alert while an alert's retraining is still queued or running
+      // joins it: one drift episode (drift, quality and concept-drift alerts
+      // come together) retrains once.
+      const underway = await this.options.store.unfinishedRunOf(
+        pipeline.metadata.name,
+        'drift',
+      );
+      if (underway) {
+        this.options.logger.info(
+          `Pipeline ${pipeline.metadata.name}: the ${alert.kind} alert on ${model} joins run ${underway}, already under way`,
+        );
+        continue;
+      }
       const parameters: Record<string, string> = {
         alert_kind: alert.kind,
         alert_model: model,

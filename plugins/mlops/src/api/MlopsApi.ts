@@ -8,6 +8,8 @@ import type {
   Deployment,
   DeploymentDetail,
   DeploymentList,
+  DatasetValidationList,
+  GateResultList,
   LineageDatasetVersion,
   LineageEntityGraph,
   LineageGraph,
@@ -76,6 +78,14 @@ export interface MlopsApi {
   getModelVersions(name: string): Promise<ModelVersion[]>;
   /** One version of a registered model. */
   getModelVersion(name: string, version: number): Promise<ModelVersion>;
+  /** A registered model's gate results (pipeline evaluations and moves to Production), newest first. */
+  getGateResults(name: string): Promise<GateResultList>;
+  /** A Dataset's validations of its expectations (its data docs), newest first. */
+  getDatasetValidations(request: {
+    namespace: string;
+    name: string;
+    limit?: number;
+  }): Promise<DatasetValidationList>;
   /** Moves a version to another stage; answers the version as it is now. */
   transitionModelVersionStage(
     name: string,

@@ -9,6 +9,8 @@ import type {
   Deployment,
   DeploymentDetail,
   DeploymentList,
+  DatasetValidationList,
+  GateResultList,
   MetricHistory,
   MlopsInfo,
   ModelVersion,
@@ -177,6 +179,21 @@ export class MlopsClient implements MlopsApi {
 
   async getModelVersion(name: string, version: number): Promise<ModelVersion> {
     return this.request(path`/registry/models/${name}/versions/${version}`);
+  }
+
+  async getGateResults(name: string): Promise<GateResultList> {
+    return this.request(path`/gates/models/${name}/results`);
+  }
+
+  async getDatasetValidations(request: {
+    namespace: string;
+    name: string;
+    limit?: number;
+  }): Promise<DatasetValidationList> {
+    return this.request(
+      path`/datasets/${request.namespace}/${request.name}/validations`,
+      { query: { limit: request.limit } },
+    );
   }
 
   async transitionModelVersionStage(

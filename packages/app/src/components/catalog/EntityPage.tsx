@@ -46,6 +46,7 @@ import {
   EntityModelDeploymentsContent,
   EntityModelDriftContent,
   EntityPipelineRunsContent,
+  EntityDatasetDataDocsContent,
   EntityModelExperimentsContent,
   EntityModelServingCard,
   EntityModelVersionsContent,
@@ -207,6 +208,9 @@ const datasetPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {mlopsOverviewContent({ datasetMonitors: true })}
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/data-docs" title="Data docs">
+      <EntityDatasetDataDocsContent />
     </EntityLayout.Route>
 
     <EntityLayout.Route path="/lineage" title="Lineage">

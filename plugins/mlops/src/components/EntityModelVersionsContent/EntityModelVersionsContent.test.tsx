@@ -551,4 +551,88 @@ describe('EntityModelVersionsContent', () => {
       await screen.findByText(/Could not load the registered models/),
     ).toBeInTheDocument();
   });
+
+  it("shows each version's latest gate decision when the Model has gates, and offers the override only to a platform group", async () => {
+    serveRegistry();
+    const results = [
+      {
+        id: 'g3',
+        model: 'wine-quality',
+        version: 3,
+        entityRef: 'model:default/wine-quality',
+        context: 'transition',
+        passed: false,
+        checks: [
+          {
+            gate: 'metric:rmse',
+            passed: false,
+            observed: 1.2,
+            threshold: 0.9,
+            message: 'rmse 1.2000 is above the maximum 0.9',
+          },
+        ],
+        actor: 'user:default/alice',
+        evaluatedAt: '2026-12-07T12:00:00.000Z',
+      },
+      {
+        id: 'g2',
+        model: 'wine-quality',
+        version: 2,
+        entityRef: 'model:default/wine-quality',
+        context: 'evaluate',
+        passed: true,
+        checks: [
+          {
+            gate: 'metric:rmse',
+            passed: true,
+            observed: 0.64,
+            message: 'rmse 0.6400 is within its bounds',
+          },
+        ],
+        actor: 'plugin:mlops',
+        pipelineRunId: 'run-1',
+        evaluatedAt: '2026-12-06T12:00:00.000Z',
+      },
+    ];
+    server.use(
+      http.get(`${mlopsBaseUrl}/gates/models/wine-quality/results`, () =>
+        HttpResponse.json({ items: results }),
+      ),
+    );
+    entity = {
+      ...entity,
+      spec: {
+        ...entity.spec,
+        gates: { metrics: [{ metric: 'rmse', max: 0.9 }] },
+      },
+    };
+    await render([...allPermissions, 'loopline.model.gate.override']);
+    expect(
+      await screen.findByLabelText('Gates of version 3: Refused'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByLabelText('Gates of version 2: Passed'),
+    ).toHaveTextContent('pipeline, 1/1 checks');
+    expect(
+      within(versionRow(1)).getByText('not evaluated'),
+    ).toBeInTheDocument();
+
+    await userEvent.click(
+      within(versionRow(3)).getByRole('button', { name: 'Transition stage' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    await userEvent.selectOptions(
+      within(dialog).getByLabelText('Stage'),
+      'Production',
+    );
+    await userEvent.click(
+      within(dialog).getByRole('checkbox', {
+        name: /Override the Model's gates/,
+      }),
+    );
+    // An override needs a comment.
+    expect(
+      within(dialog).getByRole('button', { name: 'Transition' }),
+    ).toBeDisabled();
+  });
 });

@@ -15,15 +15,12 @@ import Typography from '@material-ui/core/Typography';
 import {
   modelAliasManagePermission,
   modelStageTransitionPermission,
+  GateResult,
   ModelVersion,
   RegisteredModel,
 } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
-import {
-  MlflowHint,
-  modelCardMetrics,
-  useRegisteredModels,
-} from '../shared';
+import { MlflowHint, modelCardMetrics, useRegisteredModels } from '../shared';
 import { RemoveAliasDialog, SetAliasDialog } from './AliasDialogs';
 import { RegistryHistoryCard } from './RegistryHistoryCard';
 import { TransitionStageDialog } from './TransitionStageDialog';
@@ -57,6 +54,19 @@ function RegisteredModelVersions(props: {
     // A new refreshKey (after an action) reloads.
     [mlopsApi, model.name, refreshKey],
   );
+  // The latest gate decision per version; a Model without gates shows no column.
+  const hasGates = Boolean((entity.spec as { gates?: unknown })?.gates);
+  const { value: gates } = useAsyncRetry(async () => {
+    if (!hasGates) return undefined;
+    const { items } = await mlopsApi.getGateResults(model.name);
+    const latest = new Map<number, GateResult>();
+    for (const result of items) {
+      if (result.version !== undefined && !latest.has(result.version)) {
+        latest.set(result.version, result);
+      }
+    }
+    return latest;
+  }, [mlopsApi, model.name, refreshKey, hasGates]);
 
   const close = () => setOpen(undefined);
   const done = (message: string) => {
@@ -91,6 +101,7 @@ function RegisteredModelVersions(props: {
         preferredMetrics={preferredMetrics}
         actions={actions}
         onAction={(action, version) => setOpen({ action, version })}
+        gates={hasGates ? gates ?? new Map() : undefined}
       />
     );
   }

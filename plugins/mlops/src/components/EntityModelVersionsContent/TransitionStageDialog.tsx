@@ -4,7 +4,13 @@ import Checkbox from '@material-ui/core/Checkbox';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
-import { MODEL_STAGES, ModelStage, ModelVersion } from '@loopline/mlops-common';
+import { usePermission } from '@backstage/plugin-permission-react';
+import {
+  MODEL_STAGES,
+  modelGateOverridePermission,
+  ModelStage,
+  ModelVersion,
+} from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
 import { ActionDialog, CommentField } from '../shared';
 
@@ -32,6 +38,12 @@ export function TransitionStageDialog(props: {
   const [stage, setStage] = useState<ModelStage>(NEXT_STAGE[version.stage]);
   const [comment, setComment] = useState('');
   const [archive, setArchive] = useState(false);
+  const [override, setOverride] = useState(false);
+  // A platform group may promote past failing gates, saying why.
+  const mayOverride = usePermission({
+    permission: modelGateOverridePermission,
+  }).allowed;
+  const overriding = mayOverride && stage === 'Production' && override;
 
   const canArchive = ARCHIVABLE.includes(stage);
   const occupants = versions.filter(
@@ -43,7 +55,9 @@ export function TransitionStageDialog(props: {
       open
       title={`Transition version ${version.version} of ${version.name}`}
       submitLabel="Transition"
-      canSubmit={stage !== version.stage}
+      canSubmit={
+        stage !== version.stage && (!overriding || comment.trim() !== '')
+      }
       onClose={onClose}
       onDone={onDone}
       onSubmit={async () => {
@@ -55,6 +69,7 @@ export function TransitionStageDialog(props: {
             stage,
             comment: comment.trim() || undefined,
             archiveExistingVersions,
+            ...(overriding ? { overrideGates: true } : {}),
           },
         );
         return `Version ${updated.version} of ${updated.name} moved from ${version.stage} to ${updated.stage}.`;
@@ -91,6 +106,18 @@ export function TransitionStageDialog(props: {
         }
         label="Archive existing versions in that stage"
       />
+      {mayOverride && stage === 'Production' && (
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={override}
+              onChange={event => setOverride(event.target.checked)}
+              color="primary"
+            />
+          }
+          label="Override the Model's gates if they refuse (needs a comment; audited)"
+        />
+      )}
       {canArchive && archive && occupants.length > 0 && (
         <Typography variant="body2" color="textSecondary">
           Will archive {occupants.length === 1 ? 'version' : 'versions'}{' '}

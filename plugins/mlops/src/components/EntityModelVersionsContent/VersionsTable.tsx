@@ -2,6 +2,7 @@ import {
   StatusError,
   StatusOK,
   StatusPending,
+  StatusWarning,
 } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -15,6 +16,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import type {
+  GateResult,
   ModelSignature,
   ModelVersion,
   ModelVersionStatus,
@@ -62,6 +64,42 @@ export function VersionStatus(props: {
     </Tooltip>
   ) : (
     content
+  );
+}
+
+/** A version's latest gate decision, its checks in the tooltip. */
+export function GateStatus(props: { version: number; result?: GateResult }) {
+  const { version, result } = props;
+  if (!result) return <Missing>not evaluated</Missing>;
+  let content;
+  let label;
+  if (result.passed) {
+    label = 'Passed';
+    content = <StatusOK>Passed</StatusOK>;
+  } else if (result.overriddenBy) {
+    label = 'Overridden';
+    content = <StatusWarning>Overridden</StatusWarning>;
+  } else {
+    label = 'Refused';
+    content = <StatusError>Refused</StatusError>;
+  }
+  const title = [
+    ...result.checks.map(c => `${c.passed ? '✓' : '✗'} ${c.message}`),
+    ...(result.overriddenBy
+      ? [`Overridden by ${result.overriddenBy}: ${result.comment ?? ''}`]
+      : []),
+  ].join('\n');
+  return (
+    <Tooltip title={<span style={{ whiteSpace: 'pre-line' }}>{title}</span>}>
+      <span aria-label={`Gates of version ${version}: ${label}`}>
+        {content}
+        <Typography variant="caption" color="textSecondary" component="div">
+          {result.context === 'evaluate' ? 'pipeline' : 'promotion'},{' '}
+          {result.checks.filter(c => c.passed).length}/{result.checks.length}{' '}
+          checks
+        </Typography>
+      </span>
+    </Tooltip>
   );
 }
 
@@ -117,8 +155,11 @@ export function VersionsTable(props: {
   preferredMetrics: ReadonlyArray<string>;
   actions: VersionActions;
   onAction: (action: VersionAction, version: ModelVersion) => void;
+  /** Each version's latest gate result, when the Model has gates. */
+  gates?: ReadonlyMap<number, GateResult>;
 }) {
-  const { modelName, versions, preferredMetrics, actions, onAction } = props;
+  const { modelName, versions, preferredMetrics, actions, onAction, gates } =
+    props;
   const classes = useStyles();
   const withActions = actions.canTransition || actions.canManageAliases;
   const headers = [
@@ -130,6 +171,7 @@ export function VersionsTable(props: {
     'Creator',
     'Created',
     'Status',
+    ...(gates ? ['Gates'] : []),
     ...(withActions ? ['Actions'] : []),
   ];
   return (
@@ -193,6 +235,14 @@ export function VersionsTable(props: {
                   message={version.statusMessage}
                 />
               </TableCell>
+              {gates && (
+                <TableCell>
+                  <GateStatus
+                    version={version.version}
+                    result={gates.get(version.version)}
+                  />
+                </TableCell>
+              )}
               {withActions && (
                 <TableCell>
                   <Box display="flex" flexWrap="wrap" style={{ gap: 4 }}>

@@ -1,0 +1,2 @@
+export { EntityDatasetDataDocsContent } from './EntityDatasetDataDocsContent';
+export type { EntityDatasetDataDocsContentProps } from './EntityDatasetDataDocsContent';
