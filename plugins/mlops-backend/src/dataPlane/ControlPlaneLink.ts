@@ -19,6 +19,7 @@ import {
   WorkerMessage,
 } from './protocol';
 import type { RoutingTable } from './routingTable';
+import type { RateLease } from './rateLimits';
 
 /** Both ends of an IPC channel look like this (process, cluster Worker, or a test pair). */
 export interface Channel {
@@ -102,6 +103,10 @@ export class ControlPlaneLink implements ControlPlaneCalls {
     datasetRef?: string;
   }): Promise<ServingFeature[] | undefined> {
     return this.call('featuresFor', [request]);
+  }
+
+  rateLease(principal: string): Promise<RateLease> {
+    return this.call('rateLease', [principal]);
   }
 }
 
@@ -241,6 +246,7 @@ export class DataPlaneAuth {
 export class EventShipper implements InferenceEventObserver {
   private readonly buffer: RingBuffer<InferenceEvent>;
   private dropped = 0;
+  private rateLimited: Record<string, number> | undefined;
   private sending = false;
   private timer?: NodeJS.Timeout;
 
@@ -264,6 +270,15 @@ export class EventShipper implements InferenceEventObserver {
     }
   }
 
+  /** A request refused by its rate limit: counted here, sent with the next batch. */
+  countRateLimited(tier: string): void {
+    this.rateLimited ??= {};
+    this.rateLimited[tier] = (this.rateLimited[tier] ?? 0) + 1;
+    if (!this.timer && !this.sending) {
+      this.timer = setTimeout(() => this.send(), this.options.intervalMs ?? 20);
+    }
+  }
+
   /** Events waiting (for tests and shutdown). */
   get size(): number {
     return this.buffer.size;
@@ -271,13 +286,26 @@ export class EventShipper implements InferenceEventObserver {
 
   private send() {
     this.timer = undefined;
-    if (this.sending || (this.buffer.size === 0 && this.dropped === 0)) return;
+    if (
+      this.sending ||
+      (this.buffer.size === 0 && this.dropped === 0 && !this.rateLimited)
+    ) {
+      return;
+    }
     const events = this.buffer.shiftMany(this.options.batchSize ?? 500);
     const dropped = this.dropped;
+    const rateLimited = this.rateLimited;
     this.dropped = 0;
+    this.rateLimited = undefined;
     this.sending = true;
     try {
-      this.link.post({ type: 'dataplane:events', events, dropped }, error => {
+      const message: WorkerMessage = {
+        type: 'dataplane:events',
+        events,
+        dropped,
+        ...(rateLimited ? { rateLimited } : {}),
+      };
+      this.link.post(message, error => {
         this.sending = false;
         // Not delivered (e.g. the control plane is down): counted as dropped.
         if (error) this.dropped += events.length + dropped;

@@ -124,6 +124,7 @@ export function createDataPlane(
   const { config, serving } = options;
   const endpoint = new ControlPlaneEndpoint({
     ...options,
+    rateLimits: config?.rateLimits,
     permissionCacheTtlMs: serving.permissionCacheTtlMs,
     credentialsCacheTtlMs: config?.credentialsCacheTtlMs ?? 60000,
   });
@@ -151,6 +152,7 @@ export function createDataPlane(
       permissionCacheTtlMs: serving.permissionCacheTtlMs,
       credentialsCacheTtlMs: config.credentialsCacheTtlMs,
       logBufferSize: config.logBufferSize,
+      rateLimited: config.rateLimits !== undefined,
       ...options.rolloutRouting,
     },
   });

@@ -143,6 +143,7 @@ export class HttpControlPlaneChannel extends EventEmitter implements Channel {
         method: 'POST',
         body: JSON.stringify({
           events: message.events,
+          ...(message.rateLimited ? { rateLimited: message.rateLimited } : {}),
           dropped: message.dropped,
         }),
       }).then(
@@ -193,6 +194,9 @@ export async function runStandaloneDataPlane(
     ),
     abKeyHeader: env.LOOPLINE_AB_KEY_HEADER ?? 'x-loopline-ab-key',
     workerId: 0,
+    // Whether the backend limits anyone is its config's business: leases
+    // for principals it does not limit are unbounded (one call a second).
+    rateLimited: true,
   };
   channel.start();
   await runDataPlaneWorker(options, channel);
