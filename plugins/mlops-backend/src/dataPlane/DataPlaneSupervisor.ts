@@ -96,8 +96,11 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
 
   /** A slice of the principal's bucket, shared by every worker (unlimited without rate limits). */
   async rateLease(principal: string): Promise<RateLease> {
-    if (typeof principal !== 'string') throw new Error('principal must be a string');
-    return this.buckets?.lease(principal) ?? { granted: Number.MAX_SAFE_INTEGER };
+    if (typeof principal !== 'string')
+      throw new Error('principal must be a string');
+    return (
+      this.buckets?.lease(principal) ?? { granted: Number.MAX_SAFE_INTEGER }
+    );
   }
 
   private verify(token: string): Promise<BackstageCredentials> {
@@ -214,9 +217,7 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
           'readArtifact',
           'featuresFor',
           'rateLease',
-        ].includes(
-          message.method,
-        )
+        ].includes(message.method)
       ) {
         throw new Error(`Unknown call ${message.method}`);
       }

@@ -37,7 +37,11 @@ export type { RoutingTable } from './routingTable';
 export type { DataPlaneWorkerOptions } from './protocol';
 export { runDataPlaneWorker } from './worker';
 export { createDataPlaneRouter } from './router';
-export { HttpControlPlaneChannel, runStandaloneDataPlane } from './standalone';
+export {
+  HttpControlPlaneChannel,
+  runStandaloneDataPlane,
+  standaloneSettingsFromEnv,
+} from './standalone';
 
 /**
  * Deployments are built before the data plane in the plugin's wiring order,

@@ -227,7 +227,7 @@ describe('the data plane with rate limits', () => {
         authenticate: async () =>
           ({
             principal: { type: 'service', subject: 'external:ci' },
-          }) as any,
+          } as any),
       },
       permissions: mockServices.permissions(),
       registry: {} as any,

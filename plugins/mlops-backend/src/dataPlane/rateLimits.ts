@@ -83,10 +83,7 @@ export class TokenBuckets {
 
 /** 429: the principal is past its tier's rate. */
 export class RateLimitedError extends Error {
-  constructor(
-    readonly retryAfterSeconds: number,
-    readonly tier: string,
-  ) {
+  constructor(readonly retryAfterSeconds: number, readonly tier: string) {
     super(
       `Rate limit of tier '${tier}' exceeded; retry after ${retryAfterSeconds} s`,
     );
@@ -138,13 +135,17 @@ export class WorkerRateLimiter {
         lease => {
           this.leasing.delete(principal);
           const at = this.clock();
-          if (this.allowances.size >= 10000 && !this.allowances.has(principal)) {
+          if (
+            this.allowances.size >= 10000 &&
+            !this.allowances.has(principal)
+          ) {
             this.allowances.delete(this.allowances.keys().next().value!);
           }
           this.allowances.set(principal, {
             tokens: lease.granted,
             until: at + LEASE_TTL_MS,
-            deniedUntil: lease.granted > 0 ? 0 : at + (lease.retryAfterMs ?? 1000),
+            deniedUntil:
+              lease.granted > 0 ? 0 : at + (lease.retryAfterMs ?? 1000),
             tier: lease.tier,
           });
         },

@@ -164,4 +164,3 @@ export function readRateLimitConfig(
   }
   return { tiers, ...(defaultTier ? { defaultTier } : {}), principals };
 }
-

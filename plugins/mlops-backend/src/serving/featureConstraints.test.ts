@@ -5,7 +5,11 @@ import { datasetFeatures } from './features';
 
 const features = [
   { name: 'alcohol', type: 'float', constraints: { min: 8, max: 15 } },
-  { name: 'color', type: 'categorical', constraints: { values: ['red', 'white'] } },
+  {
+    name: 'color',
+    type: 'categorical',
+    constraints: { values: ['red', 'white'] },
+  },
   { name: 'lot', type: 'string', constraints: { pattern: '^L-[0-9]{4}$' } },
   { name: 'ph', type: 'float' },
 ];
@@ -38,10 +42,18 @@ describe('feature constraints from the Dataset schema', () => {
     }
     expect(error?.name).toBe('InputError');
     expect(error.message).toContain('(4)');
-    expect(error.message).toContain('records.1.alcohol: 42 is above the maximum 15');
-    expect(error.message).toContain('records.1.color: "pink" is not one of "red", "white"');
-    expect(error.message).toContain('records.1.lot: "lot 7" does not match ^L-[0-9]{4}$');
-    expect(error.message).toContain('records.2.alcohol: 7.9 is below the minimum 8');
+    expect(error.message).toContain(
+      'records.1.alcohol: 42 is above the maximum 15',
+    );
+    expect(error.message).toContain(
+      'records.1.color: "pink" is not one of "red", "white"',
+    );
+    expect(error.message).toContain(
+      'records.1.lot: "lot 7" does not match ^L-[0-9]{4}$',
+    );
+    expect(error.message).toContain(
+      'records.2.alcohol: 7.9 is below the minimum 8',
+    );
     expect(error.message).not.toContain('records.0');
   });
 
@@ -83,9 +95,7 @@ describe('feature constraints from the Dataset schema', () => {
         spec: {
           ...entity.spec,
           schema: {
-            fields: [
-              { name: 'a', type: 'float', constraints: { minimum: 1 } },
-            ],
+            fields: [{ name: 'a', type: 'float', constraints: { minimum: 1 } }],
           },
         },
       }),
