@@ -258,13 +258,38 @@ export class EventShipper implements InferenceEventObserver {
       batchSize?: number;
       /** How long an event may wait for its batch. Default 20 ms. */
       intervalMs?: number;
+      /**
+       * The inference log's sample rate (mlops.serving.log.sampleRate),
+       * decided here: an event the log leaves out travels without its
+       * tensors (the metrics need only its counts and latency). Default 1.
+       */
+      sampleRate?: number;
+      /** Uniform in [0, 1); for tests. */
+      random?: () => number;
     },
   ) {
     this.buffer = new RingBuffer(options.bufferSize);
+    this.sampleRate = options.sampleRate ?? 1;
+    this.random = options.random ?? Math.random;
   }
 
+  private readonly sampleRate: number;
+  private readonly random: () => number;
+
   observe(event: InferenceEvent): void {
-    if (this.buffer.push(event) !== undefined) this.dropped++;
+    let shipped = event;
+    if (this.sampleRate < 1 && event.status !== 'error') {
+      if (this.random() < this.sampleRate) {
+        shipped = { ...event, sampled: { kept: true, rate: this.sampleRate } };
+      } else {
+        const { inputs: _inputs, outputs: _outputs, ...counts } = event;
+        shipped = {
+          ...counts,
+          sampled: { kept: false, rate: this.sampleRate },
+        };
+      }
+    }
+    if (this.buffer.push(shipped) !== undefined) this.dropped++;
     if (!this.timer && !this.sending) {
       this.timer = setTimeout(() => this.send(), this.options.intervalMs ?? 20);
     }

@@ -102,6 +102,7 @@ export class DataPlaneServer {
     this.shipper = new EventShipper(link, {
       bufferSize: options.logBufferSize,
       batchSize: options.logBatchSize,
+      sampleRate: options.logSampleRate,
     });
     const features = new TtlCache<
       Awaited<ReturnType<FeatureSchemaSource['featuresFor']>>

@@ -115,6 +115,8 @@ export function createDataPlane(
     httpAuth: HttpAuthService;
     logger: LoggerService;
     metricsRegistry?: Registry;
+    /** mlops.serving.log.sampleRate: decided in the workers, so unsampled events ship without tensors. */
+    logSampleRate?: number;
     /** Given: the supervisor starts and stops with the backend (startWithBackend). */
     lifecycle?: Pick<LifecycleService, 'addStartupHook' | 'addShutdownHook'>;
     /** Given: deployments applied refresh the workers' table through it. */
@@ -157,6 +159,9 @@ export function createDataPlane(
       credentialsCacheTtlMs: config.credentialsCacheTtlMs,
       logBufferSize: config.logBufferSize,
       rateLimited: config.rateLimits !== undefined,
+      ...(options.logSampleRate !== undefined
+        ? { logSampleRate: options.logSampleRate }
+        : {}),
       ...options.rolloutRouting,
     },
   });
