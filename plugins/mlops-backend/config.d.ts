@@ -65,6 +65,26 @@ export interface Config {
         logBufferSize?: number;
         /** How long a worker reuses a verified token, in ms, never past the token's expiry. Defaults to 60000. */
         credentialsCacheTtlMs?: number;
+        /**
+         * Rate limits per principal on the data plane's inference routes (HTTP and gRPC): a token
+         * bucket per principal, shared by every worker; past it, 429 with Retry-After (gRPC:
+         * RESOURCE_EXHAUSTED), counted in loopline_dataplane_rate_limited_total{tier}. Absent: no limits.
+         */
+        rateLimits?: {
+          /** Tiers by name. Defaults to basic (60 a minute, burst 10), standard (600, 50), premium (6000, 200). */
+          tiers?: {
+            [name: string]: {
+              /** Requests a minute. */
+              perMinute: number;
+              /** Requests a principal may make at once. Defaults to perMinute. */
+              burst?: number;
+            };
+          };
+          /** The tier of principals not listed under `principals`; unset: they are not limited. */
+          defaultTier?: string;
+          /** Principal → tier name; principals are `user:<entity ref>` or `service:<subject>` (e.g. `service:external:ci`). */
+          principals?: { [principal: string]: string };
+        };
       };
       log?: {
         /** Share of successful requests written to the inference log, 0..1 (errors are always written). Defaults to 1. */

@@ -190,10 +190,7 @@ async function linearWeights(
         [x.length, n],
       ),
     });
-    return Array.from(
-      out[session.outputNames[0]].data as Float32Array,
-      Number,
-    );
+    return Array.from(out[session.outputNames[0]].data as Float32Array, Number);
   };
   const probes = [
     new Array(n).fill(0),
@@ -222,10 +219,7 @@ async function startFastapi(
   work: string,
   model: { weights: number[]; bias: number },
 ): Promise<ChildProcess | string> {
-  const probe = spawnSync(PYTHON, [
-    '-c',
-    'import fastapi, uvicorn, sklearn',
-  ]);
+  const probe = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn']);
   if (probe.status !== 0) {
     return `not installed (${PYTHON} cannot import fastapi, uvicorn and sklearn: apt-get install python3-fastapi python3-uvicorn python3-sklearn)`;
   }
@@ -628,7 +622,17 @@ async function main() {
     const bareM = med(cell.bare);
     for (const server of ['dp', 'grpc', 'bare', 'fastapi'] as Server[]) {
       if (server === 'fastapi' && typeof fastapi === 'string') {
-        lines.push([cell.label, names.fastapi, fastapi.split(' (')[0], '', '', '', '', '', '']);
+        lines.push([
+          cell.label,
+          names.fastapi,
+          fastapi.split(' (')[0],
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]);
         continue;
       }
       const m = med(cell[server]);
@@ -653,9 +657,9 @@ async function main() {
     const target = cell.label === 'batch 1' ? 0.8 : 0.9;
     const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
     summary.push(
-      `${cell.label}: throughput ${f(dp.tp / bareM.tp)}x bare (>= ${target}: ${met(
-        dp.tp / bareM.tp >= target,
-      )})` +
+      `${cell.label}: throughput ${f(
+        dp.tp / bareM.tp,
+      )}x bare (>= ${target}: ${met(dp.tp / bareM.tp >= target)})` +
         (cell.label === 'batch 1'
           ? `, p99 ${f(dp.p99 / bareM.p99)}x bare (<= 1.5: ${met(
               dp.p99 / bareM.p99 <= 1.5,
@@ -673,12 +677,17 @@ async function main() {
     );
     if (cell.label === 'batch 1') {
       summary.push(
-        `gRPC vs the data plane's JSON (batch 1): ${f(grpcM.tp / dp.tp)}x (>= 1.2: ${met(
+        `gRPC vs the data plane's JSON (batch 1): ${f(
+          grpcM.tp / dp.tp,
+        )}x (>= 1.2: ${met(
           grpcM.tp / dp.tp >= 1.2,
         )}); server CPU per request ${f(
           grpcM.cpu('worker') + grpcM.cpu('backend'),
           0,
-        )} µs vs ${f(dp.cpu('worker') + dp.cpu('backend'), 0)} µs; the JS gRPC load generator ${f(
+        )} µs vs ${f(
+          dp.cpu('worker') + dp.cpu('backend'),
+          0,
+        )} µs; the JS gRPC load generator ${f(
           grpcM.cpu('loadgen'),
           0,
         )} µs vs ${f(dp.cpu('loadgen'), 0)} µs for HTTP/1.1`,
@@ -687,9 +696,9 @@ async function main() {
     if (typeof fastapi !== 'string') {
       const fa = med(cell.fastapi);
       summary.push(
-        `${cell.label}: data plane vs FastAPI: ${f(dp.tp / fa.tp)}x throughput (>= 3: ${met(
-          dp.tp / fa.tp >= 3,
-        )}), ${f(
+        `${cell.label}: data plane vs FastAPI: ${f(
+          dp.tp / fa.tp,
+        )}x throughput (>= 3: ${met(dp.tp / fa.tp >= 3)}), ${f(
           fa.cpu('server') / (dp.cpu('worker') + dp.cpu('backend')),
         )}x less CPU per request`,
       );

@@ -281,6 +281,7 @@ export const mlopsPlugin = createBackendPlugin({
           metricsRegistry: inferenceLog.metrics.registry,
           lifecycle,
           refreshHook: dataPlaneRefresh,
+          logSampleRate: inferenceLogConfig.log.sampleRate,
         });
         // OpenLineage ingest and Marquez's read API, in Marquez's error shape.
         const lineage = await createLineage({

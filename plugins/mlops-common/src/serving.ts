@@ -83,6 +83,20 @@ export interface ServingFeature {
   /** e.g. float, integer, categorical, from the Dataset schema when known. */
   type: string;
   description?: string;
+  /** What the predict routes accept for it (the Dataset schema field's `constraints`). */
+  constraints?: FeatureConstraints;
+}
+
+/** A Dataset schema field's `constraints`: a predict request breaking one is a 400 naming the field. */
+export interface FeatureConstraints {
+  /** Smallest number allowed (inclusive). */
+  min?: number;
+  /** Largest number allowed (inclusive). */
+  max?: number;
+  /** The only values allowed. */
+  values?: Array<string | number | boolean>;
+  /** A regular expression a string value must match (anchored as written). */
+  pattern?: string;
 }
 
 /** `GET /serving/models/:name/info`. */

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { InferenceLogger } from '../serving/log/InferenceLogger';
 import type { InferenceEvent } from '../serving/log/types';
 import {
   ControlPlaneLink,
@@ -146,6 +147,69 @@ describe('EventShipper', () => {
     release!();
     await shipper.flush();
     expect(sent).toHaveLength(3);
+  });
+
+  it("applies the log's sampling: left-out events travel without tensors, and the log takes the decision", async () => {
+    const sent: WorkerMessage[] = [];
+    const link = {
+      post: (message: WorkerMessage, callback?: (e: Error | null) => void) => {
+        sent.push(message);
+        callback?.(null);
+        return true;
+      },
+    };
+    const draws = [0.1, 0.9, 0.9];
+    const shipper = new EventShipper(link, {
+      bufferSize: 10,
+      intervalMs: 1,
+      sampleRate: 0.25,
+      random: () => draws.shift()!,
+    });
+    const withTensors = (i: number, status: 'ok' | 'error' = 'ok') => ({
+      ...event(i),
+      status,
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [i] }],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [i] }],
+    });
+    shipper.observe(withTensors(1));
+    shipper.observe(withTensors(2));
+    shipper.observe(withTensors(3, 'error'));
+    await shipper.flush();
+    const events = (sent[0] as { events: InferenceEvent[] }).events;
+    expect(events[0]).toEqual({
+      ...withTensors(1),
+      sampled: { kept: true, rate: 0.25 },
+    });
+    expect(events[1]).toEqual({
+      ...event(2),
+      sampled: { kept: false, rate: 0.25 },
+    });
+    // Errors are always logged, with their tensors.
+    expect(events[2]).toEqual(withTensors(3, 'error'));
+
+    // The backend's log keeps what the worker kept, at the worker's rate, and
+    // counts the rest as sampled out, without drawing again.
+    const written: unknown[] = [];
+    const logger = new InferenceLogger({
+      store: {
+        writeBatch: async batch => {
+          written.push(...batch.rows);
+        },
+        deleteOlderThan: async () => 0,
+      },
+      sampleRate: 0.25,
+      random: () => {
+        throw new Error('the worker decided');
+      },
+    });
+    events.forEach(e => logger.record(e));
+    await logger.flush();
+    expect(written).toEqual([
+      expect.objectContaining({ requestId: 'r1', sampleRate: 0.25 }),
+      expect.objectContaining({ requestId: 'r3', sampleRate: 1 }),
+    ]);
+    expect(logger.getCounters().sampledOut).toBe(1);
+    await logger.close();
   });
 });
 

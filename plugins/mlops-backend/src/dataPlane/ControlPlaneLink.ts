@@ -19,6 +19,7 @@ import {
   WorkerMessage,
 } from './protocol';
 import type { RoutingTable } from './routingTable';
+import type { RateLease } from './rateLimits';
 
 /** Both ends of an IPC channel look like this (process, cluster Worker, or a test pair). */
 export interface Channel {
@@ -102,6 +103,10 @@ export class ControlPlaneLink implements ControlPlaneCalls {
     datasetRef?: string;
   }): Promise<ServingFeature[] | undefined> {
     return this.call('featuresFor', [request]);
+  }
+
+  rateLease(principal: string): Promise<RateLease> {
+    return this.call('rateLease', [principal]);
   }
 }
 
@@ -241,6 +246,7 @@ export class DataPlaneAuth {
 export class EventShipper implements InferenceEventObserver {
   private readonly buffer: RingBuffer<InferenceEvent>;
   private dropped = 0;
+  private rateLimited: Record<string, number> | undefined;
   private sending = false;
   private timer?: NodeJS.Timeout;
 
@@ -252,13 +258,47 @@ export class EventShipper implements InferenceEventObserver {
       batchSize?: number;
       /** How long an event may wait for its batch. Default 20 ms. */
       intervalMs?: number;
+      /**
+       * The inference log's sample rate (mlops.serving.log.sampleRate),
+       * decided here: an event the log leaves out travels without its
+       * tensors (the metrics need only its counts and latency). Default 1.
+       */
+      sampleRate?: number;
+      /** Uniform in [0, 1); for tests. */
+      random?: () => number;
     },
   ) {
     this.buffer = new RingBuffer(options.bufferSize);
+    this.sampleRate = options.sampleRate ?? 1;
+    this.random = options.random ?? Math.random;
   }
 
+  private readonly sampleRate: number;
+  private readonly random: () => number;
+
   observe(event: InferenceEvent): void {
-    if (this.buffer.push(event) !== undefined) this.dropped++;
+    let shipped = event;
+    if (this.sampleRate < 1 && event.status !== 'error') {
+      if (this.random() < this.sampleRate) {
+        shipped = { ...event, sampled: { kept: true, rate: this.sampleRate } };
+      } else {
+        const { inputs: _inputs, outputs: _outputs, ...counts } = event;
+        shipped = {
+          ...counts,
+          sampled: { kept: false, rate: this.sampleRate },
+        };
+      }
+    }
+    if (this.buffer.push(shipped) !== undefined) this.dropped++;
+    if (!this.timer && !this.sending) {
+      this.timer = setTimeout(() => this.send(), this.options.intervalMs ?? 20);
+    }
+  }
+
+  /** A request refused by its rate limit: counted here, sent with the next batch. */
+  countRateLimited(tier: string): void {
+    this.rateLimited ??= {};
+    this.rateLimited[tier] = (this.rateLimited[tier] ?? 0) + 1;
     if (!this.timer && !this.sending) {
       this.timer = setTimeout(() => this.send(), this.options.intervalMs ?? 20);
     }
@@ -271,13 +311,26 @@ export class EventShipper implements InferenceEventObserver {
 
   private send() {
     this.timer = undefined;
-    if (this.sending || (this.buffer.size === 0 && this.dropped === 0)) return;
+    if (
+      this.sending ||
+      (this.buffer.size === 0 && this.dropped === 0 && !this.rateLimited)
+    ) {
+      return;
+    }
     const events = this.buffer.shiftMany(this.options.batchSize ?? 500);
     const dropped = this.dropped;
+    const rateLimited = this.rateLimited;
     this.dropped = 0;
+    this.rateLimited = undefined;
     this.sending = true;
     try {
-      this.link.post({ type: 'dataplane:events', events, dropped }, error => {
+      const message: WorkerMessage = {
+        type: 'dataplane:events',
+        events,
+        dropped,
+        ...(rateLimited ? { rateLimited } : {}),
+      };
+      this.link.post(message, error => {
         this.sending = false;
         // Not delivered (e.g. the control plane is down): counted as dropped.
         if (error) this.dropped += events.length + dropped;

@@ -24,6 +24,7 @@ import {
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import { bindGrpc, createGrpcServer } from './grpc';
 import type { DataPlaneWorkerOptions, VerifiedToken } from './protocol';
+import { RateLimitedError, WorkerRateLimiter } from './rateLimits';
 import {
   BINARY_HEADER,
   binaryOutputsOf,
@@ -58,6 +59,8 @@ export class DataPlaneServer {
   readonly service: InferenceService;
   readonly sessions: ModelSessions;
   readonly auth: DataPlaneAuth;
+  /** Present when rate limits are configured. */
+  readonly limiter?: WorkerRateLimiter;
   private readonly registry: TableRegistry;
   private readonly rolloutStore = new TableRolloutStore();
   private readonly production: ProductionTrafficRouter;
@@ -99,6 +102,7 @@ export class DataPlaneServer {
     this.shipper = new EventShipper(link, {
       bufferSize: options.logBufferSize,
       batchSize: options.logBatchSize,
+      sampleRate: options.logSampleRate,
     });
     const features = new TtlCache<
       Awaited<ReturnType<FeatureSchemaSource['featuresFor']>>
@@ -123,6 +127,12 @@ export class DataPlaneServer {
       credentialsTtlMs: options.credentialsCacheTtlMs,
       permissionTtlMs: options.permissionCacheTtlMs,
     });
+    if (options.rateLimited) {
+      this.limiter = new WorkerRateLimiter(
+        principal => link.rateLease(principal),
+        tier => this.shipper.countRateLimited(tier),
+      );
+    }
     this.tableReady = new Promise(resolve => {
       this.tableApplied = resolve;
     });
@@ -183,6 +193,7 @@ export class DataPlaneServer {
     this.grpc = createGrpcServer({
       service: this.service,
       auth: this.auth,
+      limiter: this.limiter,
       ready: () => this.table !== undefined,
       maxMessageBytes: this.options.jsonBodyLimitBytes,
     });
@@ -266,6 +277,11 @@ export class DataPlaneServer {
       res.destroy();
       return;
     }
+    if (error instanceof RateLimitedError) {
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      sendJson(res, 429, { error: message });
+      return;
+    }
     sendJson(res, status, { error: message });
   }
 
@@ -330,6 +346,7 @@ export class DataPlaneServer {
   private infer: Handler = async (req, res, match) => {
     // An unauthenticated caller is refused before its body is read.
     const caller = await this.caller(req);
+    await this.limiter?.take(caller.verified.principal);
     const body = await this.readJson(req, match, 'oip', true);
     const { response, requestId } = await this.service.infer({
       modelName: match.name,
@@ -355,6 +372,7 @@ export class DataPlaneServer {
 
   private predict: Handler = async (req, res, match) => {
     const caller = await this.caller(req);
+    await this.limiter?.take(caller.verified.principal);
     const route = match.version as 'predict' | 'predict-batch';
     const body = await this.readJson(req, { name: match.name }, route);
     const call = {

@@ -36,6 +36,7 @@ import {
   WorkerMessage,
 } from './protocol';
 import { buildRoutingTable, RoutingTable } from './routingTable';
+import { RateLease, RateLimitConfig, TokenBuckets } from './rateLimits';
 
 export interface ControlPlaneEndpointOptions {
   auth: Pick<AuthService, 'authenticate'>;
@@ -52,6 +53,8 @@ export interface ControlPlaneEndpointOptions {
   credentialsCacheTtlMs: number;
   /** Where the data plane's own counters go (the metrics' registry). */
   metricsRegistry?: Registry;
+  /** Rate limits per principal; absent: none. */
+  rateLimits?: RateLimitConfig;
 }
 
 /**
@@ -62,6 +65,8 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
   private readonly credentials: TtlCache<BackstageCredentials>;
   private readonly decisions: PermissionDecisionCache;
   private readonly dropped?: Counter;
+  private readonly limited?: Counter<'tier'>;
+  private readonly buckets?: TokenBuckets;
   private table?: RoutingTable;
   private rebuilding?: Promise<{ table: RoutingTable; changed: boolean }>;
 
@@ -79,7 +84,23 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
         help: 'Inference events a data-plane worker dropped because its buffer to the control plane was full.',
         registers: [options.metricsRegistry],
       });
+      this.limited = new Counter({
+        name: 'loopline_dataplane_rate_limited_total',
+        help: 'Data-plane inference requests refused with 429 because their principal was past its rate-limit tier, by tier.',
+        labelNames: ['tier'],
+        registers: [options.metricsRegistry],
+      });
     }
+    if (options.rateLimits) this.buckets = new TokenBuckets(options.rateLimits);
+  }
+
+  /** A slice of the principal's bucket, shared by every worker (unlimited without rate limits). */
+  async rateLease(principal: string): Promise<RateLease> {
+    if (typeof principal !== 'string')
+      throw new Error('principal must be a string');
+    return (
+      this.buckets?.lease(principal) ?? { granted: Number.MAX_SAFE_INTEGER }
+    );
   }
 
   private verify(token: string): Promise<BackstageCredentials> {
@@ -135,7 +156,16 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
   }
 
   /** A worker's inference events, to the log and the metrics; `dropped` counted. */
-  observe(events: InferenceEvent[], dropped: number): void {
+  observe(
+    events: InferenceEvent[],
+    dropped: number,
+    rateLimited?: Record<string, number>,
+  ): void {
+    for (const [tier, count] of Object.entries(rateLimited ?? {})) {
+      if (Number.isFinite(count) && count > 0) {
+        this.limited?.inc({ tier: String(tier).slice(0, 64) }, count);
+      }
+    }
     for (const event of events) {
       for (const observer of this.options.observers) {
         try {
@@ -171,7 +201,7 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
 
   private async receive(message: WorkerMessage, channel: Channel) {
     if (message.type === 'dataplane:events') {
-      this.observe(message.events, message.dropped);
+      this.observe(message.events, message.dropped, message.rateLimited);
       return;
     }
     if (message.type !== 'dataplane:call') return;
@@ -181,9 +211,13 @@ export class ControlPlaneEndpoint implements ControlPlaneCalls {
         ...a: unknown[]
       ) => Promise<unknown>;
       if (
-        !['authenticate', 'authorize', 'readArtifact', 'featuresFor'].includes(
-          message.method,
-        )
+        ![
+          'authenticate',
+          'authorize',
+          'readArtifact',
+          'featuresFor',
+          'rateLease',
+        ].includes(message.method)
       ) {
         throw new Error(`Unknown call ${message.method}`);
       }

@@ -18,6 +18,7 @@ import type { InferenceService } from '../serving/InferenceService';
 import { decodeRawTensor, encodeRawTensor } from './binary';
 import { DataPlaneAuth } from './ControlPlaneLink';
 import type { VerifiedToken } from './protocol';
+import { RateLimitedError, WorkerRateLimiter } from './rateLimits';
 
 /** The proto, in src/ and dist/ alike two folders up from here. */
 export const PROTO_PATH = path.resolve(
@@ -49,10 +50,20 @@ const STATUS_OF_HTTP: Record<number, grpc.status> = {
 
 function grpcError(error: unknown): grpc.ServiceError {
   const { status, message } = oipErrorOf(error);
+  const metadata = new grpc.Metadata();
+  if (error instanceof RateLimitedError) {
+    // gRPC's 429: RESOURCE_EXHAUSTED, with the same Retry-After as HTTP.
+    metadata.set('retry-after', String(error.retryAfterSeconds));
+    return Object.assign(new Error(message), {
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: message,
+      metadata,
+    }) as grpc.ServiceError;
+  }
   return Object.assign(new Error(message), {
     code: STATUS_OF_HTTP[status] ?? grpc.status.INTERNAL,
     details: message,
-    metadata: new grpc.Metadata(),
+    metadata,
   }) as grpc.ServiceError;
 }
 
@@ -197,6 +208,8 @@ function typedOutput(output: OipTensor) {
 export function createGrpcServer(options: {
   service: InferenceService;
   auth: DataPlaneAuth;
+  /** Rate limits per principal, when configured. */
+  limiter?: WorkerRateLimiter;
   /** Whether the worker has a routing table yet. */
   ready: () => boolean;
   maxMessageBytes: number;
@@ -287,6 +300,7 @@ export function createGrpcServer(options: {
     ModelInfer: unary(
       async (call: grpc.ServerUnaryCall<GrpcInferRequest, unknown>) => {
         const c = await caller(call);
+        await options.limiter?.take(c.verified.principal);
         const request = call.request;
         const body = jsonRequestOf(request);
         const { response } = await service.infer({

@@ -37,7 +37,11 @@ export type { RoutingTable } from './routingTable';
 export type { DataPlaneWorkerOptions } from './protocol';
 export { runDataPlaneWorker } from './worker';
 export { createDataPlaneRouter } from './router';
-export { HttpControlPlaneChannel, runStandaloneDataPlane } from './standalone';
+export {
+  HttpControlPlaneChannel,
+  runStandaloneDataPlane,
+  standaloneSettingsFromEnv,
+} from './standalone';
 
 /**
  * Deployments are built before the data plane in the plugin's wiring order,
@@ -111,6 +115,8 @@ export function createDataPlane(
     httpAuth: HttpAuthService;
     logger: LoggerService;
     metricsRegistry?: Registry;
+    /** mlops.serving.log.sampleRate: decided in the workers, so unsampled events ship without tensors. */
+    logSampleRate?: number;
     /** Given: the supervisor starts and stops with the backend (startWithBackend). */
     lifecycle?: Pick<LifecycleService, 'addStartupHook' | 'addShutdownHook'>;
     /** Given: deployments applied refresh the workers' table through it. */
@@ -124,6 +130,7 @@ export function createDataPlane(
   const { config, serving } = options;
   const endpoint = new ControlPlaneEndpoint({
     ...options,
+    rateLimits: config?.rateLimits,
     permissionCacheTtlMs: serving.permissionCacheTtlMs,
     credentialsCacheTtlMs: config?.credentialsCacheTtlMs ?? 60000,
   });
@@ -151,6 +158,10 @@ export function createDataPlane(
       permissionCacheTtlMs: serving.permissionCacheTtlMs,
       credentialsCacheTtlMs: config.credentialsCacheTtlMs,
       logBufferSize: config.logBufferSize,
+      rateLimited: config.rateLimits !== undefined,
+      ...(options.logSampleRate !== undefined
+        ? { logSampleRate: options.logSampleRate }
+        : {}),
       ...options.rolloutRouting,
     },
   });

@@ -6,6 +6,7 @@
 import type { ServingFeature } from '@loopline/mlops-common';
 import type { InferenceEvent } from '../serving/log/types';
 import type { RoutingTable } from './routingTable';
+import type { RateLease } from './rateLimits';
 
 /** What a worker is started with. */
 export interface DataPlaneWorkerOptions {
@@ -23,12 +24,16 @@ export interface DataPlaneWorkerOptions {
   logBufferSize: number;
   /** Most log events per message to the control plane. Default 500. */
   logBatchSize?: number;
+  /** The inference log's sample rate, applied in the worker (see EventShipper). Default 1. */
+  logSampleRate?: number;
   /** Rollout routing (the embedded environments and the A/B key header). */
   servingEnvironment: string;
   environments: string[];
   abKeyHeader: string;
   /** The id of this worker, for logs. */
   workerId: number;
+  /** Rate limits are configured: inference requests take a token of their principal's bucket. */
+  rateLimited?: boolean;
 }
 
 /** A token's verification, as the worker caches it. */
@@ -46,6 +51,8 @@ export interface ControlPlaneCalls {
   authorize(token: string, entityRef: string): Promise<boolean>;
   /** A version's ONNX bytes, sha256-checked by the registry. */
   readArtifact(name: string, version: number): Promise<Buffer>;
+  /** A slice of the principal's rate-limit bucket (see rateLimits.ts). */
+  rateLease(principal: string): Promise<RateLease>;
   /** The catalog Dataset's features of a model (predict routes). */
   featuresFor(request: {
     entityRef: string;
@@ -73,6 +80,8 @@ export type WorkerMessage =
       events: InferenceEvent[];
       /** Events dropped since the last message (the worker's buffer was full). */
       dropped: number;
+      /** Requests refused (429) since the last message, by tier. */
+      rateLimited?: Record<string, number>;
     }
   | { type: 'dataplane:table-applied'; revision: string; workerId: number }
   /** The worker could not start (e.g. its port is taken) and exits. */

@@ -20,12 +20,19 @@ import type { InferenceEvent } from '../serving/log/types';
 import type { ControlPlaneEndpoint } from './DataPlaneSupervisor';
 
 const callBody = z.object({
-  method: z.enum(['authenticate', 'authorize', 'readArtifact', 'featuresFor']),
+  method: z.enum([
+    'authenticate',
+    'authorize',
+    'readArtifact',
+    'featuresFor',
+    'rateLease',
+  ]),
   args: z.array(z.unknown()).max(4),
 });
 const eventsBody = z.object({
   events: z.array(z.record(z.unknown())).max(1000),
   dropped: z.number().int().min(0),
+  rateLimited: z.record(z.number().int().min(0)).optional(),
 });
 
 /** A Buffer result travels as `{ "$bytes": "<base64>" }`. */
@@ -91,7 +98,11 @@ export function createDataPlaneRouter(options: {
         throw new InputError('Each event needs a modelName');
       }
     }
-    endpoint.observe(body.events as unknown as InferenceEvent[], body.dropped);
+    endpoint.observe(
+      body.events as unknown as InferenceEvent[],
+      body.dropped,
+      body.rateLimited,
+    );
     res.status(202).json({ accepted: body.events.length });
   });
 

@@ -13,7 +13,10 @@ import { mlopsPlugin } from '../plugin';
 import { mockModelCatalog } from '../__testUtils__/catalog';
 import { writeLinearRegressor } from '../registry/onnx/OnnxWriter';
 import type { DataPlaneServer } from './DataPlaneServer';
-import { HttpControlPlaneChannel } from './standalone';
+import {
+  HttpControlPlaneChannel,
+  standaloneSettingsFromEnv,
+} from './standalone';
 import { consoleLogger, runDataPlaneWorker } from './worker';
 
 jest.setTimeout(180_000);
@@ -211,5 +214,94 @@ describe('the standalone data plane', () => {
       return res.body.model_version === '2' ? res : undefined;
     }, 'the new Production version after the restart');
     expect(resynced.body.outputs[0].data[0]).toBeCloseTo(7, 5);
+  });
+});
+
+describe("loopline-serving's environment", () => {
+  const base = {
+    LOOPLINE_CONTROL_PLANE_URL: 'http://portal:7007/api/mlops/',
+    LOOPLINE_DATA_PLANE_TOKEN: 'dp-token',
+  };
+
+  it('has defaults for everything but the control plane and its token', () => {
+    const { channel, worker } = standaloneSettingsFromEnv(base);
+    expect(channel).toEqual({
+      controlPlaneUrl: 'http://portal:7007/api/mlops',
+      token: 'dp-token',
+      pollIntervalMs: 2000,
+    });
+    expect(worker).toMatchObject({
+      port: 7008,
+      host: '0.0.0.0',
+      jsonBodyLimitBytes: 1024 * 1024,
+      intraOpNumThreads: 1,
+      maxLoadedModels: 16,
+      servingEnvironment: 'production',
+      environments: ['production', 'staging'],
+      abKeyHeader: 'x-loopline-ab-key',
+      rateLimited: true,
+    });
+    expect(worker.grpcPort).toBeUndefined();
+  });
+
+  it('reads every variable', () => {
+    const { channel, worker } = standaloneSettingsFromEnv({
+      ...base,
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      GRPC_PORT: '9001',
+      LOOPLINE_ROUTING_REFRESH_MS: '500',
+      LOOPLINE_JSON_BODY_LIMIT: '2mb',
+      LOOPLINE_INTRA_OP_THREADS: '2',
+      LOOPLINE_MAX_LOADED_MODELS: '4',
+      LOOPLINE_PERMISSION_CACHE_TTL_MS: '0',
+      LOOPLINE_LOG_BUFFER_SIZE: '50',
+      LOOPLINE_SERVING_ENVIRONMENT: 'staging',
+      LOOPLINE_ENVIRONMENTS: 'staging, canary',
+      LOOPLINE_AB_KEY_HEADER: 'x-user',
+    });
+    expect(channel.pollIntervalMs).toBe(500);
+    expect(worker).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      grpcPort: 9001,
+      jsonBodyLimitBytes: 2 * 1024 * 1024,
+      intraOpNumThreads: 2,
+      maxLoadedModels: 4,
+      permissionCacheTtlMs: 0,
+      logBufferSize: 50,
+      servingEnvironment: 'staging',
+      environments: ['staging', 'canary'],
+      abKeyHeader: 'x-user',
+    });
+  });
+
+  it('fails at startup naming the variable that is missing or wrong', () => {
+    expect(() => standaloneSettingsFromEnv({})).toThrow(
+      'LOOPLINE_CONTROL_PLANE_URL must be set',
+    );
+    expect(() =>
+      standaloneSettingsFromEnv({
+        LOOPLINE_CONTROL_PLANE_URL: base.LOOPLINE_CONTROL_PLANE_URL,
+      }),
+    ).toThrow('LOOPLINE_DATA_PLANE_TOKEN must be set');
+    expect(() =>
+      standaloneSettingsFromEnv({
+        ...base,
+        LOOPLINE_CONTROL_PLANE_URL: 'portal:7007',
+      }),
+    ).toThrow(/must be an http\(s\) URL/);
+    expect(() => standaloneSettingsFromEnv({ ...base, PORT: '80a' })).toThrow(
+      "PORT must be a whole number from 0 to 65535, not '80a'",
+    );
+    expect(() =>
+      standaloneSettingsFromEnv({ ...base, GRPC_PORT: '70000' }),
+    ).toThrow(/GRPC_PORT/);
+    expect(() =>
+      standaloneSettingsFromEnv({ ...base, LOOPLINE_INTRA_OP_THREADS: '0' }),
+    ).toThrow(/LOOPLINE_INTRA_OP_THREADS must be a whole number from 1/);
+    expect(() =>
+      standaloneSettingsFromEnv({ ...base, LOOPLINE_JSON_BODY_LIMIT: 'big' }),
+    ).toThrow(/LOOPLINE_JSON_BODY_LIMIT must be a size/);
   });
 });

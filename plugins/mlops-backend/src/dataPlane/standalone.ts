@@ -143,6 +143,7 @@ export class HttpControlPlaneChannel extends EventEmitter implements Channel {
         method: 'POST',
         body: JSON.stringify({
           events: message.events,
+          ...(message.rateLimited ? { rateLimited: message.rateLimited } : {}),
           dropped: message.dropped,
         }),
       }).then(
@@ -157,43 +158,91 @@ export class HttpControlPlaneChannel extends EventEmitter implements Channel {
   }
 }
 
+/**
+ * `loopline-serving`'s settings from its environment: the control plane's
+ * URL and token are required; numbers must be whole and in range, so a
+ * typo fails at startup with the variable's name instead of serving on NaN.
+ */
+export function standaloneSettingsFromEnv(env: NodeJS.ProcessEnv): {
+  channel: Omit<StandaloneOptions, 'logger'>;
+  worker: DataPlaneWorkerOptions;
+} {
+  const required = (name: string) => {
+    const value = env[name]?.trim();
+    if (!value) throw new Error(`${name} must be set`);
+    return value;
+  };
+  const number = (name: string, fallback: number, min = 0, max = Infinity) => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new Error(
+        `${name} must be a whole number from ${min}${
+          max < Infinity ? ` to ${max}` : ''
+        }, not '${raw}'`,
+      );
+    }
+    return value;
+  };
+  const url = required('LOOPLINE_CONTROL_PLANE_URL').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]/.test(url)) {
+    throw new Error(
+      `LOOPLINE_CONTROL_PLANE_URL must be an http(s) URL such as http://portal:7007/api/mlops, not '${url}'`,
+    );
+  }
+  let jsonBodyLimitBytes: number;
+  try {
+    jsonBodyLimitBytes = parseByteSize(env.LOOPLINE_JSON_BODY_LIMIT ?? '1mb');
+  } catch {
+    throw new Error(
+      `LOOPLINE_JSON_BODY_LIMIT must be a size such as 1mb or 512kb, not '${env.LOOPLINE_JSON_BODY_LIMIT}'`,
+    );
+  }
+  const grpcPort = env.GRPC_PORT?.trim()
+    ? number('GRPC_PORT', 0, 0, 65535)
+    : undefined;
+  return {
+    channel: {
+      controlPlaneUrl: url,
+      token: required('LOOPLINE_DATA_PLANE_TOKEN'),
+      pollIntervalMs: number('LOOPLINE_ROUTING_REFRESH_MS', 2000, 100),
+    },
+    worker: {
+      port: number('PORT', 7008, 0, 65535),
+      host: env.HOST?.trim() || '0.0.0.0',
+      ...(grpcPort !== undefined ? { grpcPort } : {}),
+      jsonBodyLimitBytes,
+      intraOpNumThreads: number('LOOPLINE_INTRA_OP_THREADS', 1, 1),
+      interOpNumThreads: number('LOOPLINE_INTER_OP_THREADS', 1, 1),
+      maxLoadedModels: number('LOOPLINE_MAX_LOADED_MODELS', 16, 1),
+      permissionCacheTtlMs: number('LOOPLINE_PERMISSION_CACHE_TTL_MS', 5000),
+      credentialsCacheTtlMs: number('LOOPLINE_CREDENTIALS_CACHE_TTL_MS', 60000),
+      logBufferSize: number('LOOPLINE_LOG_BUFFER_SIZE', 10000, 1),
+      logBatchSize: 100,
+      servingEnvironment:
+        env.LOOPLINE_SERVING_ENVIRONMENT?.trim() || 'production',
+      environments: (env.LOOPLINE_ENVIRONMENTS ?? 'production,staging')
+        .split(',')
+        .map(e => e.trim())
+        .filter(Boolean),
+      abKeyHeader: env.LOOPLINE_AB_KEY_HEADER?.trim() || 'x-loopline-ab-key',
+      workerId: 0,
+      // Whether the backend limits anyone is its config's business: leases
+      // for principals it does not limit are unbounded (one call a second).
+      rateLimited: true,
+    },
+  };
+}
+
 /** `loopline-serving`: reads its settings from the environment and serves until stopped. */
 export async function runStandaloneDataPlane(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const required = (name: string) => {
-    const value = env[name];
-    if (!value) throw new Error(`${name} must be set`);
-    return value;
-  };
-  const number = (name: string, fallback: number) =>
-    env[name] !== undefined ? Number(env[name]) : fallback;
+  const settings = standaloneSettingsFromEnv(env);
   const logger = consoleLogger({ service: 'loopline-serving' });
-  const channel = new HttpControlPlaneChannel({
-    controlPlaneUrl: required('LOOPLINE_CONTROL_PLANE_URL').replace(/\/$/, ''),
-    token: required('LOOPLINE_DATA_PLANE_TOKEN'),
-    pollIntervalMs: number('LOOPLINE_ROUTING_REFRESH_MS', 2000),
-    logger,
-  });
-  const options: DataPlaneWorkerOptions = {
-    port: number('PORT', 7008),
-    host: env.HOST ?? '0.0.0.0',
-    ...(env.GRPC_PORT ? { grpcPort: Number(env.GRPC_PORT) } : {}),
-    jsonBodyLimitBytes: parseByteSize(env.LOOPLINE_JSON_BODY_LIMIT ?? '1mb'),
-    intraOpNumThreads: number('LOOPLINE_INTRA_OP_THREADS', 1),
-    interOpNumThreads: number('LOOPLINE_INTER_OP_THREADS', 1),
-    maxLoadedModels: number('LOOPLINE_MAX_LOADED_MODELS', 16),
-    permissionCacheTtlMs: number('LOOPLINE_PERMISSION_CACHE_TTL_MS', 5000),
-    credentialsCacheTtlMs: number('LOOPLINE_CREDENTIALS_CACHE_TTL_MS', 60000),
-    logBufferSize: number('LOOPLINE_LOG_BUFFER_SIZE', 10000),
-    logBatchSize: 100,
-    servingEnvironment: env.LOOPLINE_SERVING_ENVIRONMENT ?? 'production',
-    environments: (env.LOOPLINE_ENVIRONMENTS ?? 'production,staging').split(
-      ',',
-    ),
-    abKeyHeader: env.LOOPLINE_AB_KEY_HEADER ?? 'x-loopline-ab-key',
-    workerId: 0,
-  };
+  const channel = new HttpControlPlaneChannel({ ...settings.channel, logger });
+  const options = settings.worker;
   channel.start();
   await runDataPlaneWorker(options, channel);
   logger.info(`loopline-serving listening on ${options.host}:${options.port}`);

@@ -64,8 +64,12 @@ describe('a data plane that cannot start', () => {
         await request(backend.server)
           .get('/api/mlops/v2/health/live')
           .expect(200);
-        const failure = errors.find(e => e.includes('data plane did not start'));
-        expect(failure).toMatch(/port 7708 \(mlops\.serving\.dataPlane\.port\)/);
+        const failure = errors.find(e =>
+          e.includes('data plane did not start'),
+        );
+        expect(failure).toMatch(
+          /port 7708 \(mlops\.serving\.dataPlane\.port\)/,
+        );
         expect(failure).toMatch(/EADDRINUSE/);
         // No worker is left behind, or started again in a loop.
         await new Promise(r => setTimeout(r, 1500));

@@ -36,6 +36,8 @@ export interface DataPlaneConfig {
   logBufferSize: number;
   /** How long a token's verification is reused (never past the token's expiry). */
   credentialsCacheTtlMs: number;
+  /** Rate limits per principal on the inference routes; absent: none. */
+  rateLimits?: RateLimitConfig;
 }
 
 /**
@@ -84,7 +86,81 @@ export function readServingConfig(config: Config): ServingConfig {
             60000,
             0,
           ),
+          ...(serving.has('dataPlane.rateLimits')
+            ? {
+                rateLimits: readRateLimitConfig(
+                  serving.getConfig('dataPlane.rateLimits'),
+                ),
+              }
+            : {}),
         }
       : undefined,
   };
+}
+
+/** A tier: requests a minute, and the burst a principal may spend at once. */
+export interface RateLimitTier {
+  perMinute: number;
+  burst: number;
+}
+
+/** `mlops.serving.dataPlane.rateLimits`. */
+export interface RateLimitConfig {
+  tiers: Record<string, RateLimitTier>;
+  /** The tier of principals not listed; absent: they are not limited. */
+  defaultTier?: string;
+  /** Principal (`user:default/jane`, `service:external:ci`) → tier name. */
+  principals: Record<string, string>;
+}
+
+/** Seed 003's tiers, the defaults when `rateLimits` names no tiers. */
+export const DEFAULT_RATE_LIMIT_TIERS: Record<string, RateLimitTier> = {
+  basic: { perMinute: 60, burst: 10 },
+  standard: { perMinute: 600, burst: 50 },
+  premium: { perMinute: 6000, burst: 200 },
+};
+
+/**
+ * Reads `mlops.serving.dataPlane.rateLimits`; undefined when the section is
+ * absent (no limits). Tiers default to seed 003's basic / standard / premium.
+ */
+export function readRateLimitConfig(
+  config: Config | undefined,
+): RateLimitConfig | undefined {
+  if (!config) return undefined;
+  const tiersConfig = config.getOptionalConfig('tiers');
+  const tiers: Record<string, RateLimitTier> = tiersConfig
+    ? Object.fromEntries(
+        tiersConfig.keys().map(name => {
+          const tier = tiersConfig.getConfig(name);
+          const perMinute = tier.getNumber('perMinute');
+          const burst = tier.getOptionalNumber('burst') ?? perMinute;
+          if (!(perMinute > 0) || !(burst >= 1)) {
+            throw new Error(
+              `Invalid config mlops.serving.dataPlane.rateLimits.tiers.${name}: perMinute must be > 0 and burst >= 1`,
+            );
+          }
+          return [name, { perMinute, burst }];
+        }),
+      )
+    : { ...DEFAULT_RATE_LIMIT_TIERS };
+  const defaultTier = config.getOptionalString('defaultTier');
+  const principalsConfig = config.getOptionalConfig('principals');
+  const principals: Record<string, string> = {};
+  for (const key of principalsConfig?.keys() ?? []) {
+    principals[key] = principalsConfig!.getString(key);
+  }
+  for (const [where, tier] of [
+    ['defaultTier', defaultTier],
+    ...Object.entries(principals).map(([p, t]) => [`principals.${p}`, t]),
+  ] as Array<[string, string | undefined]>) {
+    if (tier !== undefined && !tiers[tier]) {
+      throw new Error(
+        `Invalid config mlops.serving.dataPlane.rateLimits.${where}: no tier named '${tier}' (tiers: ${Object.keys(
+          tiers,
+        ).join(', ')})`,
+      );
+    }
+  }
+  return { tiers, ...(defaultTier ? { defaultTier } : {}), principals };
 }

@@ -2,7 +2,7 @@
  * The serving routes answer every error as the Open Inference Protocol's
  * `{"error": "..."}`, with KServe's statuses: invalid input 400, not
  * authenticated 401, not allowed 403, unknown model or version 404, body too
- * large 413, unsupported body encoding 415, not ready 503, not implemented
+ * large 413, unsupported body encoding 415, past a rate limit 429, not ready 503, not implemented
  * 501, anything else 500 (its details only in the log).
  */
 import { LoggerService } from '@backstage/backend-plugin-api';
@@ -76,6 +76,8 @@ export function oipErrorOf(error: unknown): {
       return { status: 409, message };
     case 'PayloadTooLargeError':
       return { status: 413, message };
+    case 'RateLimitedError': // the data plane's rate limits
+      return { status: 429, message };
     case 'NotImplementedError':
       return { status: 501, message };
     case 'ServiceUnavailableError':

@@ -108,13 +108,13 @@ export class FeatureLayouts {
         layout = {
           kind: 'columns',
           input: single,
-          features: names.map(name => ({
-            name,
-            type: types.get(name)?.type ?? FEATURE_TYPE_OF[single.datatype],
-            ...(types.get(name)?.description
-              ? { description: types.get(name)!.description }
-              : {}),
-          })),
+          features: names.map(name =>
+            describedFeature(
+              name,
+              FEATURE_TYPE_OF[single.datatype],
+              types.get(name),
+            ),
+          ),
         };
       }
     } else if (
@@ -133,13 +133,13 @@ export class FeatureLayouts {
       layout = {
         kind: 'inputs',
         inputs: new Map(inputs.map(input => [input.name, input])),
-        features: inputs.map(input => ({
-          name: input.name,
-          type: types.get(input.name)?.type ?? FEATURE_TYPE_OF[input.datatype],
-          ...(types.get(input.name)?.description
-            ? { description: types.get(input.name)!.description }
-            : {}),
-        })),
+        features: inputs.map(input =>
+          describedFeature(
+            input.name,
+            FEATURE_TYPE_OF[input.datatype],
+            types.get(input.name),
+          ),
+        ),
       };
     } else {
       problem = `its inputs (${inputs
@@ -200,6 +200,90 @@ const VALUE_KIND_OF: Partial<Record<TensorDatatype, [string, string]>> = {
   BOOL: ['boolean', 'true or false'],
 };
 
+/** A layout's feature: its type, description and constraints from the Dataset schema when it has them. */
+function describedFeature(
+  name: string,
+  fallbackType: string,
+  fromDataset: ServingFeature | undefined,
+): ServingFeature {
+  return {
+    name,
+    type: fromDataset?.type ?? fallbackType,
+    ...(fromDataset?.description
+      ? { description: fromDataset.description }
+      : {}),
+    ...(fromDataset?.constraints
+      ? { constraints: fromDataset.constraints }
+      : {}),
+  };
+}
+
+const patterns = new Map<string, RegExp | null>();
+/** A constraint's pattern, compiled once; null when it is no valid expression (then not enforced). */
+function patternOf(source: string): RegExp | null {
+  let compiled = patterns.get(source);
+  if (compiled === undefined) {
+    try {
+      compiled = new RegExp(source, 'u');
+    } catch {
+      compiled = null;
+    }
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(source, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * The records' values against their features' constraints (from the Dataset
+ * schema): an InputError (400) naming every failing field, or nothing.
+ */
+export function checkFeatureConstraints(
+  records: Array<Record<string, unknown>>,
+  features: ServingFeature[],
+  batch: boolean,
+): void {
+  const constrained = features.filter(f => f.constraints);
+  if (constrained.length === 0) return;
+  const failures: string[] = [];
+  records.forEach((record, i) => {
+    for (const { name, constraints } of constrained) {
+      const c = constraints!;
+      const value = record[name];
+      const field = batch ? `records.${i}.${name}` : name;
+      const shown = describeValue(value);
+      if (c.values && !c.values.some(allowed => allowed === value)) {
+        failures.push(
+          `${field}: ${shown} is not one of ${c.values
+            .map(v => JSON.stringify(v))
+            .join(', ')}`,
+        );
+        continue;
+      }
+      if (typeof value === 'number') {
+        if (c.min !== undefined && value < c.min) {
+          failures.push(`${field}: ${shown} is below the minimum ${c.min}`);
+        } else if (c.max !== undefined && value > c.max) {
+          failures.push(`${field}: ${shown} is above the maximum ${c.max}`);
+        }
+      }
+      if (c.pattern !== undefined && typeof value === 'string') {
+        const pattern = patternOf(c.pattern);
+        if (pattern && !pattern.test(value)) {
+          failures.push(`${field}: ${shown} does not match ${c.pattern}`);
+        }
+      }
+    }
+  });
+  if (failures.length > 0) {
+    throw new InputError(
+      `Feature constraints not met (${failures.length}): ${failures
+        .slice(0, 50)
+        .join('; ')}${failures.length > 50 ? '; ...' : ''}`,
+    );
+  }
+}
+
 /** Records → the OIP input tensors of a layout, each value checked against its feature. */
 export function recordsToTensors(
   records: Array<Record<string, number | string | boolean>>,
@@ -231,6 +315,7 @@ export function recordsToTensors(
       }
     }
   }
+  checkFeatureConstraints(records, layout.features, batch);
   const check = (
     i: number,
     feature: string,

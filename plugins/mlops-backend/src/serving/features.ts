@@ -103,6 +103,9 @@ export function datasetFeatures(spec: unknown): ServingFeature[] | undefined {
         ...(typeof field.description === 'string'
           ? { description: field.description }
           : {}),
+        ...(field.constraints && typeof field.constraints === 'object'
+          ? { constraints: field.constraints }
+          : {}),
       });
     }
   }

@@ -40,6 +40,22 @@ export const datasetEntitySchema = kindSchema({
               nullable: { type: 'boolean' },
               role: { enum: [...FIELD_ROLES] },
               description: { type: 'string' },
+              constraints: {
+                type: 'object',
+                description:
+                  'What the predict routes accept for this feature; a request breaking one gets a 400 naming the field.',
+                additionalProperties: false,
+                properties: {
+                  min: { type: 'number' },
+                  max: { type: 'number' },
+                  values: {
+                    type: 'array',
+                    minItems: 1,
+                    items: { type: ['string', 'number', 'boolean'] },
+                  },
+                  pattern: { type: 'string', minLength: 1 },
+                },
+              },
             },
           },
         },

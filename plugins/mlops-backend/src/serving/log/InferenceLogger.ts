@@ -202,14 +202,18 @@ export class InferenceLogger implements InferenceEventObserver {
         return;
       }
       const isError = event.status === 'error';
-      if (!isError && !(this.random() < this.sampleRate)) {
+      const sampled = event.sampled;
+      if (
+        !isError &&
+        (sampled ? !sampled.kept : !(this.random() < this.sampleRate))
+      ) {
         this.counters.sampledOut += 1;
         return;
       }
       this.enqueue({
         kind: 'event',
         event,
-        sampleRate: isError ? 1 : this.sampleRate,
+        sampleRate: isError ? 1 : sampled?.rate ?? this.sampleRate,
         attempts: 0,
       });
     } catch {

@@ -32,6 +32,12 @@ export interface InferenceEvent {
   error?: string;
   /** Milliseconds since the epoch. */
   timestamp: number;
+  /**
+   * The log's sampling, already decided where the request was served (a
+   * data-plane worker, which then ships the tensors of kept events only):
+   * the log takes it as is instead of sampling again.
+   */
+  sampled?: { kept: boolean; rate: number };
 }
 
 /** Anything that wants to see every inference request: the log, the metrics. */
