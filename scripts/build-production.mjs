@@ -30,13 +30,15 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT); // the CLI finds the workspace from the working directory
 const require = createRequire(path.join(ROOT, 'package.json'));
 const cliBuild = '@backstage/cli-module-build/dist/lib';
-const { buildPackage, buildPackages, getOutputsForRole } = require(
-  `${cliBuild}/builder/packager.cjs.js`,
-);
+const {
+  buildPackage,
+  buildPackages,
+  getOutputsForRole,
+} = require(`${cliBuild}/builder/packager.cjs.js`);
 const { Output } = require(`${cliBuild}/builder/types.cjs.js`);
-const { createDistWorkspace } = require(
-  `${cliBuild}/packager/createDistWorkspace.cjs.js`,
-);
+const {
+  createDistWorkspace,
+} = require(`${cliBuild}/packager/createDistWorkspace.cjs.js`);
 // The CLI's own modules (dependencies of @backstage/cli), not re-implemented.
 const { PackageGraph } = require('@backstage/cli-node');
 
@@ -52,7 +54,9 @@ if (TARGETS.length === 0) throw new Error(`--only=${only}: no such target`);
 
 const step = (what, started = Date.now()) => ({
   done: () =>
-    console.log(`[build] ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`),
+    console.log(
+      `[build] ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    ),
 });
 
 const workspace = await PackageGraph.listTargetPackages();
@@ -88,7 +92,9 @@ const libraries = workspace.filter(pkg => {
   );
 });
 {
-  const s = step(`libraries (${libraries.map(p => p.packageJson.name).join(', ')})`);
+  const s = step(
+    `libraries (${libraries.map(p => p.packageJson.name).join(', ')})`,
+  );
   await buildPackages(
     libraries.map(pkg => {
       const outputs = getOutputsForRole(pkg.packageJson.backstage.role);
