@@ -79,7 +79,11 @@ if (TARGETS.some(t => t.needsApp) && !skipApp) {
 const local = new Set(
   graph.collectPackageNames(
     TARGETS.map(t => t.name),
-    node => node.publishedLocalDependencies.keys(),
+    // A bundled package (the app) carries its dependencies inside its build.
+    node =>
+      node.packageJson.bundled
+        ? undefined
+        : node.publishedLocalDependencies.keys(),
   ),
 );
 const libraries = workspace.filter(pkg => {
