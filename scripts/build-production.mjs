@@ -29,14 +29,19 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT); // the CLI finds the workspace from the working directory
 const require = createRequire(path.join(ROOT, 'package.json'));
+// Internal modules of @backstage/cli's build module (no public API exposes
+// them): a CLI upgrade that moves them fails this script, which the
+// production smoke test runs in CI.
 const cliBuild = '@backstage/cli-module-build/dist/lib';
-const { buildPackage, buildPackages, getOutputsForRole } = require(
-  `${cliBuild}/builder/packager.cjs.js`,
-);
+const {
+  buildPackage,
+  buildPackages,
+  getOutputsForRole,
+} = require(`${cliBuild}/builder/packager.cjs.js`);
 const { Output } = require(`${cliBuild}/builder/types.cjs.js`);
-const { createDistWorkspace } = require(
-  `${cliBuild}/packager/createDistWorkspace.cjs.js`,
-);
+const {
+  createDistWorkspace,
+} = require(`${cliBuild}/packager/createDistWorkspace.cjs.js`);
 // The CLI's own modules (dependencies of @backstage/cli), not re-implemented.
 const { PackageGraph } = require('@backstage/cli-node');
 
@@ -52,7 +57,9 @@ if (TARGETS.length === 0) throw new Error(`--only=${only}: no such target`);
 
 const step = (what, started = Date.now()) => ({
   done: () =>
-    console.log(`[build] ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`),
+    console.log(
+      `[build] ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    ),
 });
 
 const workspace = await PackageGraph.listTargetPackages();
@@ -75,7 +82,11 @@ if (TARGETS.some(t => t.needsApp) && !skipApp) {
 const local = new Set(
   graph.collectPackageNames(
     TARGETS.map(t => t.name),
-    node => node.publishedLocalDependencies.keys(),
+    // A bundled package (the app) carries its dependencies inside its build.
+    node =>
+      node.packageJson.bundled
+        ? undefined
+        : node.publishedLocalDependencies.keys(),
   ),
 );
 const libraries = workspace.filter(pkg => {
@@ -88,7 +99,9 @@ const libraries = workspace.filter(pkg => {
   );
 });
 {
-  const s = step(`libraries (${libraries.map(p => p.packageJson.name).join(', ')})`);
+  const s = step(
+    `libraries (${libraries.map(p => p.packageJson.name).join(', ')})`,
+  );
   await buildPackages(
     libraries.map(pkg => {
       const outputs = getOutputsForRole(pkg.packageJson.backstage.role);

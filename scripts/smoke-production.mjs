@@ -3,19 +3,24 @@
  * Production smoke test: the portal as a platform team runs it.
  *
  *  1. builds the production bundles (scripts/build-production.mjs, the host
- *     build that packages/backend/Dockerfile packages);
- *  2. unpacks packages/backend/dist/{skeleton,bundle}.tar.gz into a temporary
- *     folder, as the Dockerfile does, beside the config files and examples/;
- *  3. creates a fresh PostgreSQL database and starts the backend from the
+ *     build that packages/backend/Dockerfile and packages/serving/Dockerfile
+ *     package);
+ *  2. unpacks each package's dist/{skeleton,bundle}.tar.gz into a temporary
+ *     folder, as its Dockerfile does, the portal's beside the config files
+ *     and examples/;
+ *  3. creates a fresh PostgreSQL database and starts the backend from its
  *     unpacked bundle (`node packages/backend --config app-config.yaml
  *     --config app-config.production.yaml`) with the environment of the
  *     README's "Production" section;
  *  4. waits for readiness, registers a model version through the API with an
  *     external-access token (examples/rollout/wine-quality-4-features.onnx),
  *     moves it to Production and runs one OIP inference on the data-plane
- *     port, compared with onnxruntime's own answer for the same file;
- *  5. stops the backend (its data-plane workers with it), drops the
- *     database and removes the folder, also when a step failed.
+ *     port, compared with onnxruntime's own answer for the same file; then
+ *     the same inference on loopline-serving started from its own bundle
+ *     against this backend (the deploy/ topology);
+ *  5. stops everything it started (the backend's data-plane workers with
+ *     it), drops the database and removes the folders, also when a step
+ *     failed or the script is interrupted.
  *
  * Third-party packages: instead of a second `npm install --omit=dev` from
  * the skeleton (the image's step, minutes here), node_modules in the unpacked
@@ -25,7 +30,8 @@
  *
  * Ends with "SMOKE: N passed, N failed"; exit status 0 only when all passed.
  * Environment (all optional): SMOKE_SKIP_BUILD=1 (reuse the bundles),
- * SMOKE_BACKEND_PORT, SMOKE_DATA_PLANE_PORT (default: free ports),
+ * SMOKE_BACKEND_PORT, SMOKE_DATA_PLANE_PORT, SMOKE_SERVING_PORT (default:
+ * free ports),
  * SMOKE_POSTGRES_URL (postgresql://postgres@127.0.0.1:5432),
  * SMOKE_START_TIMEOUT_MS (300000), SMOKE_KEEP=1 (keep the folder and log).
  */
@@ -49,6 +55,7 @@ const MODEL = 'wine-quality';
 const ONNX = path.join(ROOT, 'examples/rollout/wine-quality-4-features.onnx');
 const OUT = path.join(ROOT, 'test-results', 'smoke');
 const LOG = path.join(OUT, 'backend.log');
+const SERVING_LOG = path.join(OUT, 'serving.log');
 // Local workspace packages: in the unpacked folder they are the built ones.
 const WORKSPACE_LINKS = ['@loopline', 'app', 'backend'];
 
@@ -65,7 +72,9 @@ async function check(name, fn) {
     return true;
   } catch (e) {
     results.push(false);
-    console.log(`✗ ${name}: ${String(e?.message ?? e).split('\n')[0]} [${elapsed()}]`);
+    console.log(
+      `✗ ${name}: ${String(e?.message ?? e).split('\n')[0]} [${elapsed()}]`,
+    );
     return false;
   }
 }
@@ -84,7 +93,12 @@ function freePort() {
 
 function tail(file, lines = 40) {
   try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+    return fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -93,7 +107,9 @@ function tail(file, lines = 40) {
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...options });
   if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`,
+    );
   }
 }
 
@@ -102,6 +118,8 @@ function run(cmd, args, options = {}) {
 let dir; // the unpacked bundle
 let database; // the fresh database's name
 let backend; // the backend process, leader of its own process group
+let servingDir; // the unpacked loopline-serving bundle
+let serving; // loopline-serving, likewise
 let cleaning;
 
 async function pg(sql) {
@@ -114,12 +132,12 @@ async function pg(sql) {
   }
 }
 
-async function stopBackend() {
-  if (!backend || backend.exitCode !== null || backend.signalCode !== null) return;
-  const exited = new Promise(r => backend.once('exit', r));
+async function stopProcess(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise(r => child.once('exit', r));
   const group = sig => {
     try {
-      process.kill(-backend.pid, sig); // the backend and its data-plane workers
+      process.kill(-child.pid, sig); // the process and its children (workers)
     } catch {
       /* already gone */
     }
@@ -133,13 +151,17 @@ async function stopBackend() {
 
 function cleanup() {
   cleaning ??= (async () => {
-    await stopBackend();
+    await stopProcess(serving);
+    await stopProcess(backend);
     if (database) {
       await pg(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(e =>
         console.log(`! could not drop database ${database}: ${e.message}`),
       );
     }
-    if (dir && env.SMOKE_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
+    if (env.SMOKE_KEEP !== '1') {
+      for (const d of [dir, servingDir])
+        if (d) fs.rmSync(d, { recursive: true, force: true });
+    }
   })();
   return cleaning;
 }
@@ -159,45 +181,61 @@ async function main() {
   const backendDist = path.join(ROOT, 'packages/backend/dist');
 
   if (env.SMOKE_SKIP_BUILD !== '1') {
-    const built = await check('production build (npm run build:production)', async () => {
-      const t = Date.now();
-      run('node', [path.join(ROOT, 'scripts/build-production.mjs'), '--only=backend'], {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      return `${((Date.now() - t) / 1000).toFixed(0)} s`;
-    });
+    const built = await check(
+      'production build (npm run build:production)',
+      async () => {
+        const t = Date.now();
+        run('node', [path.join(ROOT, 'scripts/build-production.mjs')], {
+          cwd: ROOT,
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
+        return `${((Date.now() - t) / 1000).toFixed(0)} s`;
+      },
+    );
     if (!built) return;
   }
 
-  const unpacked = await check('bundle unpacks beside the configs (as in the Dockerfile)', async () => {
-    for (const f of ['skeleton.tar.gz', 'bundle.tar.gz']) {
-      if (!fs.existsSync(path.join(backendDist, f))) throw new Error(`no ${f}: build first`);
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopline-smoke-'));
-    run('tar', ['xzf', path.join(backendDist, 'skeleton.tar.gz'), '-C', dir]);
-    run('tar', ['xzf', path.join(backendDist, 'bundle.tar.gz'), '-C', dir]);
-    for (const f of ['app-config.yaml', 'app-config.production.yaml']) {
-      fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
-    }
-    fs.cpSync(path.join(ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true });
-    linkNodeModules(dir);
-    const entry = path.join(dir, 'packages/backend/dist/index.cjs.js');
-    if (!fs.existsSync(entry)) throw new Error(`no ${entry}`);
-    const plugin = JSON.parse(
-      fs.readFileSync(path.join(dir, 'plugins/mlops-backend/package.json'), 'utf8'),
-    );
-    if (!plugin.main.startsWith('dist/')) {
-      throw new Error(`the bundled plugin's main is ${plugin.main}, not its build output`);
-    }
-    return path.relative(os.tmpdir(), dir);
-  });
+  const unpacked = await check(
+    'the bundles unpack beside the configs (as in the Dockerfiles)',
+    async () => {
+      dir = unpack('packages/backend');
+      for (const f of ['app-config.yaml', 'app-config.production.yaml']) {
+        fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+      }
+      fs.cpSync(path.join(ROOT, 'examples'), path.join(dir, 'examples'), {
+        recursive: true,
+      });
+      servingDir = unpack('packages/serving');
+      for (const d of [dir, servingDir]) {
+        const plugin = JSON.parse(
+          fs.readFileSync(
+            path.join(d, 'plugins/mlops-backend/package.json'),
+            'utf8',
+          ),
+        );
+        if (!plugin.main.startsWith('dist/')) {
+          throw new Error(
+            `the bundled plugin's main is ${plugin.main}, not its build output`,
+          );
+        }
+      }
+      if (
+        !fs.existsSync(path.join(dir, 'packages/backend/dist/index.cjs.js'))
+      ) {
+        throw new Error('no packages/backend/dist/index.cjs.js in the bundle');
+      }
+      return path.relative(os.tmpdir(), dir);
+    },
+  );
   if (!unpacked) return;
 
   database = `loopline_smoke_${process.pid}_${Date.now().toString(36)}`;
-  const created = await check(`fresh PostgreSQL database ${database}`, async () => {
-    await pg(`CREATE DATABASE "${database}"`);
-  });
+  const created = await check(
+    `fresh PostgreSQL database ${database}`,
+    async () => {
+      await pg(`CREATE DATABASE "${database}"`);
+    },
+  );
   if (!created) {
     database = undefined;
     return;
@@ -208,74 +246,101 @@ async function main() {
   const backendUrl = `http://127.0.0.1:${backendPort}`;
   const dataPlaneUrl = `http://127.0.0.1:${dataPlanePort}`;
   const token = crypto.randomBytes(24).toString('hex');
+  const dataPlaneToken = crypto.randomBytes(24).toString('hex');
   const pgUrl = new URL(PG_URL);
 
-  const ready = await check('backend starts from the build output and is ready', async () => {
-    const log = fs.openSync(LOG, 'w');
-    backend = spawn(
-      process.execPath,
-      ['packages/backend', '--config', 'app-config.yaml', '--config', 'app-config.production.yaml'],
-      {
-        cwd: dir,
-        detached: true,
-        stdio: ['ignore', log, log],
-        env: {
-          PATH: env.PATH,
-          HOME: env.HOME,
-          NODE_ENV: 'production',
-          // Resolve from the links' own paths, not their targets, so a
-          // third-party package finds the bundle's workspace packages (the
-          // app that app-backend serves), as in an installed image.
-          NODE_OPTIONS: '--no-node-snapshot --preserve-symlinks',
-          APP_BASE_URL: backendUrl,
-          BACKEND_BASE_URL: backendUrl,
-          BACKEND_PORT: String(backendPort),
-          POSTGRES_HOST: pgUrl.hostname,
-          POSTGRES_PORT: pgUrl.port || '5432',
-          POSTGRES_USER: decodeURIComponent(pgUrl.username || 'postgres'),
-          POSTGRES_PASSWORD: decodeURIComponent(pgUrl.password),
-          POSTGRES_DB: database,
-          LOOPLINE_CI_TOKEN: token,
-          LOOPLINE_DATA_PLANE_TOKEN: crypto.randomBytes(24).toString('hex'),
-          LOOPLINE_ARTIFACTS_DIR: path.join(dir, 'artifacts'),
-          LOOPLINE_DATA_PLANE_PORT: String(dataPlanePort),
-          LOOPLINE_DATA_PLANE_WORKERS: '1',
+  const ready = await check(
+    'backend starts from the build output and is ready',
+    async () => {
+      const log = fs.openSync(LOG, 'w');
+      backend = spawn(
+        process.execPath,
+        [
+          'packages/backend',
+          '--config',
+          'app-config.yaml',
+          '--config',
+          'app-config.production.yaml',
+        ],
+        {
+          cwd: dir,
+          detached: true,
+          stdio: ['ignore', log, log],
+          env: {
+            PATH: env.PATH,
+            HOME: env.HOME,
+            NODE_ENV: 'production',
+            // Resolve from the links' own paths, not their targets, so a
+            // third-party package finds the bundle's workspace packages (the
+            // app that app-backend serves), as in an installed image.
+            NODE_OPTIONS: '--no-node-snapshot --preserve-symlinks',
+            APP_BASE_URL: backendUrl,
+            BACKEND_BASE_URL: backendUrl,
+            BACKEND_PORT: String(backendPort),
+            POSTGRES_HOST: pgUrl.hostname,
+            POSTGRES_PORT: pgUrl.port || '5432',
+            POSTGRES_USER: decodeURIComponent(pgUrl.username || 'postgres'),
+            POSTGRES_PASSWORD: decodeURIComponent(pgUrl.password),
+            POSTGRES_DB: database,
+            LOOPLINE_CI_TOKEN: token,
+            LOOPLINE_DATA_PLANE_TOKEN: dataPlaneToken,
+            LOOPLINE_ARTIFACTS_DIR: path.join(dir, 'artifacts'),
+            LOOPLINE_DATA_PLANE_PORT: String(dataPlanePort),
+            LOOPLINE_DATA_PLANE_WORKERS: '1',
+          },
         },
-      },
-    );
-    fs.closeSync(log);
-    const deadline = Date.now() + START_TIMEOUT;
-    while (Date.now() < deadline) {
-      if (backend.exitCode !== null || backend.signalCode !== null) {
-        throw new Error(`the backend exited (${backend.exitCode ?? backend.signalCode})`);
+      );
+      fs.closeSync(log);
+      const deadline = Date.now() + START_TIMEOUT;
+      while (Date.now() < deadline) {
+        if (backend.exitCode !== null || backend.signalCode !== null) {
+          throw new Error(
+            `the backend exited (${backend.exitCode ?? backend.signalCode})`,
+          );
+        }
+        const res = await fetch(
+          `${backendUrl}/.backstage/health/v1/readiness`,
+        ).catch(() => undefined);
+        if (res?.ok) return `port ${backendPort}`;
+        await sleep(1000);
       }
-      const res = await fetch(`${backendUrl}/.backstage/health/v1/readiness`).catch(() => undefined);
-      if (res?.ok) return `port ${backendPort}`;
-      await sleep(1000);
-    }
-    throw new Error(`not ready after ${START_TIMEOUT / 1000} s`);
-  });
+      throw new Error(`not ready after ${START_TIMEOUT / 1000} s`);
+    },
+  );
   if (!ready) return;
 
   const api = async (method, route, body, type = 'application/json') => {
     const res = await fetch(`${backendUrl}/api/mlops${route}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': type } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body ? { 'content-type': type } : {}),
+      },
       body: body && type === 'application/json' ? JSON.stringify(body) : body,
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 300)}`);
+    if (!res.ok)
+      throw new Error(
+        `${method} ${route}: ${res.status} ${text.slice(0, 300)}`,
+      );
     return text ? JSON.parse(text) : undefined;
   };
 
-  await check("the bundle's frontend app is served by the backend", async () => {
-    const res = await fetch(`${backendUrl}/`);
-    const html = await res.text();
-    if (!res.ok || !html.includes('<div id="root">')) throw new Error(`${res.status}: not the app`);
-    const served = /Serving static app content from ([^"]+)/.exec(fs.readFileSync(LOG, 'utf8'))?.[1];
-    const bundled = fs.realpathSync(path.join(dir, 'packages/app/dist'));
-    if (!served || fs.realpathSync(served) !== bundled) throw new Error(`served from ${served}`);
-  });
+  await check(
+    "the bundle's frontend app is served by the backend",
+    async () => {
+      const res = await fetch(`${backendUrl}/`);
+      const html = await res.text();
+      if (!res.ok || !html.includes('<div id="root">'))
+        throw new Error(`${res.status}: not the app`);
+      const served = /Serving static app content from ([^"]+)/.exec(
+        fs.readFileSync(LOG, 'utf8'),
+      )?.[1];
+      const bundled = fs.realpathSync(path.join(dir, 'packages/app/dist'));
+      if (!served || fs.realpathSync(served) !== bundled)
+        throw new Error(`served from ${served}`);
+    },
+  );
 
   await check('no demo sign-in in production', async () => {
     const res = await fetch(`${backendUrl}/api/auth/guest/refresh`);
@@ -284,100 +349,218 @@ async function main() {
   });
 
   let version;
-  const registered = await check(`a ${MODEL} version is registered with the external-access token`, async () => {
-    // As a training job does with an MLflow client: the registered model
-    // (for the catalog Model of the same name), then a version.
-    await api('POST', '/mlflow/api/2.0/mlflow/registered-models/create', { name: MODEL });
-    ({ version } = await api('POST', `/registry/models/${MODEL}/versions`, {
-      source: 'scripts/smoke-production.mjs',
-      description: 'production smoke test',
-    }));
-    await api('PUT', `/registry/models/${MODEL}/versions/${version}/artifact`, fs.readFileSync(ONNX), 'application/octet-stream');
-    await api('POST', `/registry/models/${MODEL}/versions/${version}/stage`, {
-      stage: 'Production',
-      comment: 'production smoke test',
-    });
-    return `version ${version} in Production`;
-  });
+  const registered = await check(
+    `a ${MODEL} version is registered with the external-access token`,
+    async () => {
+      // As a training job does with an MLflow client: the registered model
+      // (for the catalog Model of the same name), then a version.
+      await api('POST', '/mlflow/api/2.0/mlflow/registered-models/create', {
+        name: MODEL,
+      });
+      ({ version } = await api('POST', `/registry/models/${MODEL}/versions`, {
+        source: 'scripts/smoke-production.mjs',
+        description: 'production smoke test',
+      }));
+      await api(
+        'PUT',
+        `/registry/models/${MODEL}/versions/${version}/artifact`,
+        fs.readFileSync(ONNX),
+        'application/octet-stream',
+      );
+      await api('POST', `/registry/models/${MODEL}/versions/${version}/stage`, {
+        stage: 'Production',
+        comment: 'production smoke test',
+      });
+      return `version ${version} in Production`;
+    },
+  );
 
   const input = [7.4, 0.7, 0.0, 1.9];
-  await check('the data plane answers an OIP inference, as onnxruntime does', async () => {
+  const infer = async url => {
     if (!registered) throw new Error('no version registered');
     // Expected: the same file run by onnxruntime-node here.
     const ort = require('onnxruntime-node');
     const session = await ort.InferenceSession.create(ONNX);
     const want = (
-      await session.run({ input: new ort.Tensor('float32', Float32Array.from(input), [1, 4]) })
+      await session.run({
+        input: new ort.Tensor('float32', Float32Array.from(input), [1, 4]),
+      })
     ).variable.data[0];
     const request = JSON.stringify({
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: input }],
     });
-    // The routing table reaches the workers within routingRefreshMs.
+    // The routing table reaches the data plane within routingRefreshMs.
     const deadline = Date.now() + 60_000;
     let last;
     for (;;) {
-      const res = await fetch(`${dataPlaneUrl}/v2/models/${MODEL}/infer`, {
+      const res = await fetch(`${url}/v2/models/${MODEL}/infer`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+        },
         body: request,
-      }).catch(e => ({ ok: false, status: e.code ?? e.message, text: async () => '' }));
-      last = `${res.status} ${(await res.text()).slice(0, 300)}`;
+      }).catch(e => ({
+        ok: false,
+        status: e.cause?.code ?? e.message,
+        text: async () => '',
+      }));
+      const text = await res.text();
+      last = `${res.status} ${text.slice(0, 300)}`;
       if (res.ok) {
-        const body = JSON.parse(last.slice(last.indexOf(' ') + 1));
+        const body = JSON.parse(text);
         const got = body.outputs?.[0]?.data?.[0];
         if (String(body.model_version) !== String(version)) {
-          throw new Error(`answered by version ${body.model_version}, not ${version}`);
+          throw new Error(
+            `answered by version ${body.model_version}, not ${version}`,
+          );
         }
         if (typeof got !== 'number' || Math.abs(got - want) > 1e-5) {
           throw new Error(`got ${got}, onnxruntime says ${want}`);
         }
-        return `port ${dataPlanePort}: ${got.toFixed(4)}`;
+        return `port ${new URL(url).port}: ${got.toFixed(4)}`;
       }
       if (Date.now() > deadline) throw new Error(last);
       await sleep(1000);
     }
-  });
+  };
 
-  await check('the data plane refuses a request without a token (401)', async () => {
-    const res = await fetch(`${dataPlaneUrl}/v2/models/${MODEL}/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: input }] }),
-    });
-    if (res.status !== 401) throw new Error(`status ${res.status}`);
-  });
+  await check(
+    "the portal's data plane (mlops.serving.dataPlane) answers an OIP inference, as onnxruntime does",
+    () => infer(dataPlaneUrl),
+  );
+
+  await check(
+    'the data plane refuses a request without a token (401)',
+    async () => {
+      const res = await fetch(`${dataPlaneUrl}/v2/models/${MODEL}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [
+            { name: 'input', datatype: 'FP32', shape: [1, 4], data: input },
+          ],
+        }),
+      });
+      if (res.status !== 401) throw new Error(`status ${res.status}`);
+    },
+  );
+
+  const servingPort = Number(env.SMOKE_SERVING_PORT ?? (await freePort()));
+  const servingUrl = `http://127.0.0.1:${servingPort}`;
+  await check(
+    'loopline-serving starts from its bundle and answers the same inference',
+    async () => {
+      const log = fs.openSync(SERVING_LOG, 'w');
+      serving = spawn(
+        process.execPath,
+        ['packages/serving/bin/loopline-serving.js'],
+        {
+          cwd: servingDir,
+          detached: true,
+          stdio: ['ignore', log, log],
+          env: {
+            PATH: env.PATH,
+            HOME: env.HOME,
+            NODE_ENV: 'production',
+            NODE_OPTIONS: '--preserve-symlinks',
+            LOOPLINE_CONTROL_PLANE_URL: `${backendUrl}/api/mlops`,
+            LOOPLINE_DATA_PLANE_TOKEN: dataPlaneToken,
+            PORT: String(servingPort),
+            HOST: '127.0.0.1',
+          },
+        },
+      );
+      fs.closeSync(log);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (serving.exitCode !== null || serving.signalCode !== null) {
+          throw new Error(
+            `loopline-serving exited (${
+              serving.exitCode ?? serving.signalCode
+            }): ${tail(SERVING_LOG, 5)}`,
+          );
+        }
+        const res = await fetch(`${servingUrl}/v2/health/ready`).catch(
+          () => undefined,
+        );
+        if (res?.ok) break;
+        if (Date.now() > deadline) throw new Error('not ready after 60 s');
+        await sleep(500);
+      }
+      return infer(servingUrl);
+    },
+  );
+  await stopProcess(serving);
 
   await check('the backend stops on SIGTERM, its workers with it', async () => {
+    // As a container runtime does: SIGTERM to the main process only; the
+    // data-plane workers must go by themselves.
     const pid = backend.pid;
-    await stopBackend();
-    const left = spawnSync('pgrep', ['-g', String(pid)], { encoding: 'utf8' }).stdout.trim();
-    if (left) throw new Error(`processes left in its group: ${left.replace(/\n/g, ' ')}`);
+    const exited = new Promise(r => backend.once('exit', r));
+    process.kill(pid, 'SIGTERM');
+    if (
+      (await Promise.race([exited.then(() => true), sleep(30_000)])) !== true
+    ) {
+      throw new Error('still running 30 s after SIGTERM');
+    }
+    const groupAlive = () => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (groupAlive()) {
+      if (Date.now() > deadline)
+        throw new Error('workers still running 10 s after the backend exited');
+      await sleep(200);
+    }
     return `exit ${backend.exitCode ?? backend.signalCode}`;
   });
 }
 
-/** node_modules of the unpacked folder: see the header. */
-function linkNodeModules(target) {
+/** Unpacks a package's skeleton and bundle into a new folder, as its Dockerfile does. */
+function unpack(packageDir) {
+  const dist = path.join(ROOT, packageDir, 'dist');
+  for (const f of ['skeleton.tar.gz', 'bundle.tar.gz']) {
+    if (!fs.existsSync(path.join(dist, f)))
+      throw new Error(`no ${packageDir}/dist/${f}: build first`);
+  }
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'loopline-smoke-'));
+  run('tar', ['xzf', path.join(dist, 'skeleton.tar.gz'), '-C', target]);
+  run('tar', ['xzf', path.join(dist, 'bundle.tar.gz'), '-C', target]);
+  linkNodeModules(target, path.join(dist, 'skeleton.tar.gz'));
+  return target;
+}
+
+/** node_modules of an unpacked folder: see the header. */
+function linkNodeModules(target, skeletonFile) {
   const from = path.join(ROOT, 'node_modules');
   const to = path.join(target, 'node_modules');
   fs.mkdirSync(to);
   for (const entry of fs.readdirSync(from)) {
-    if (entry === '.bin' || entry.startsWith('.') || WORKSPACE_LINKS.includes(entry)) continue;
+    if (entry.startsWith('.') || WORKSPACE_LINKS.includes(entry)) continue;
     fs.symlinkSync(path.join(from, entry), path.join(to, entry));
   }
   // The workspace packages the bundle holds, and their own nested
   // node_modules (versions npm could not hoist).
-  const skeleton = spawnSync('tar', ['tzf', path.join(ROOT, 'packages/backend/dist/skeleton.tar.gz')], {
+  const skeleton = spawnSync('tar', ['tzf', skeletonFile], {
     encoding: 'utf8',
   }).stdout;
   for (const file of skeleton.split('\n').filter(Boolean)) {
     const pkgDir = path.dirname(file);
-    const { name } = JSON.parse(fs.readFileSync(path.join(target, file), 'utf8'));
+    const { name } = JSON.parse(
+      fs.readFileSync(path.join(target, file), 'utf8'),
+    );
     const link = path.join(to, name);
     fs.mkdirSync(path.dirname(link), { recursive: true });
     fs.symlinkSync(path.join(target, pkgDir), link);
     const nested = path.join(ROOT, pkgDir, 'node_modules');
-    if (fs.existsSync(nested)) fs.symlinkSync(nested, path.join(target, pkgDir, 'node_modules'));
+    if (fs.existsSync(nested))
+      fs.symlinkSync(nested, path.join(target, pkgDir, 'node_modules'));
   }
 }
 
@@ -388,7 +571,9 @@ try {
 } finally {
   const failedAny = results.includes(false);
   if (failedAny && fs.existsSync(LOG)) {
-    console.log(`--- last lines of ${path.relative(ROOT, LOG)} ---\n${tail(LOG)}`);
+    console.log(
+      `--- last lines of ${path.relative(ROOT, LOG)} ---\n${tail(LOG)}`,
+    );
   }
   await cleanup();
   const passed = results.filter(Boolean).length;
