@@ -504,5 +504,5 @@ describe.each(databaseIds)('MLflow error codes on %s', databaseId => {
     );
     expect(await snapshot()).toEqual(before);
     await backend.stop();
-  });
+  }, 120_000); // a whole backend on a shared machine
 });
