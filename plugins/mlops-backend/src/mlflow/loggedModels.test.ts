@@ -348,7 +348,7 @@ describe.each(databaseIds)('MLflow 3 logged models on %s', databaseId => {
     const gone = await http.get(`${API}/logged-models/${modelId}`);
     expect(gone.status).toBe(404);
     expect(gone.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
-  });
+  }, 120_000); // a whole backend on a shared machine
 
   it('answers bad logged-model input with MLflow error codes', async () => {
     const http = await start();

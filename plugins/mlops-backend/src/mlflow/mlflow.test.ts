@@ -342,7 +342,7 @@ describe.each(databaseIds)('MLflow REST API on %s', databaseId => {
         'registry.alias.set',
       ]),
     );
-  });
+  }, 120_000); // a whole backend on a shared machine
 
   it('answers bad input with MLflow error codes and stores nothing', async () => {
     const server = await start();

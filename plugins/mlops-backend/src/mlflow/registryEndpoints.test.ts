@@ -231,7 +231,7 @@ describe.each(databaseIds)(
         'registry.model.delete',
         'registry.model.rename',
       ]);
-    });
+    }, 120_000); // a whole backend on a shared machine
 
     it('refuses a registered model with no catalog Model, naming both ways to attach it', async () => {
       const http = await start();

@@ -88,6 +88,12 @@ export function createMlflowRouter(options: {
   const artifactRoutes = Router();
   router.use('/api/2.0/mlflow-artifacts/artifacts', artifactRoutes);
   addArtifactRoutes(artifactRoutes, context);
+  artifactRoutes.use((req, _res) => {
+    throw new MlflowError(
+      'ENDPOINT_NOT_FOUND',
+      `No MLflow artifact endpoint ${req.method} /api/2.0/mlflow-artifacts/artifacts${req.path}`,
+    );
+  });
 
   router.use(mlflowErrorHandler(options.logger));
   return router;
