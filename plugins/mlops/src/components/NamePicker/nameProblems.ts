@@ -2,8 +2,9 @@ import { KubernetesValidatorFunctions } from '@backstage/catalog-model';
 import type { CatalogApi } from '@backstage/plugin-catalog-react';
 import type { MlopsApi } from '../../api';
 
+// A type, not an interface: rjsf's ui:options want an index signature.
 /** `ui:options` of the MlopsNamePicker field. */
-export interface NamePickerUiOptions {
+export type NamePickerUiOptions = {
   /**
    * The entities the template will create, as refs with `{name}` for the
    * value (default `model:default/{name}`); each must not exist yet.
@@ -11,7 +12,7 @@ export interface NamePickerUiOptions {
   entityRefs?: string[];
   /** Whether a registered model of that name must not exist yet (default false). */
   registeredModel?: boolean;
-}
+};
 
 export const DEFAULT_ENTITY_REFS = ['model:default/{name}'];
 
