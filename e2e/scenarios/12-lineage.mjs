@@ -70,10 +70,15 @@ export default async function lineage(ctx) {
         { waitUntil: 'domcontentloaded' },
       );
       await node(RAW).waitFor({ timeout: STEP_TIMEOUT });
-      const impact = page
-        .getByRole('table')
-        .filter({ has: page.getByText('Impact: models downstream') });
-      const row = impact.getByRole('row').filter({ hasText: 'wine-quality' });
+      // material-table draws its title above the <table>: find the panel by
+      // its title, then the model's row (name or title, versions by stage).
+      await page
+        .getByText('Impact: models downstream')
+        .waitFor({ timeout: STEP_TIMEOUT });
+      const row = page
+        .getByRole('row')
+        .filter({ hasText: /wine[- ]quality/i })
+        .filter({ hasText: /\((Production|Staging|None|Archived)\)/ });
       await row.first().waitFor({ timeout: STEP_TIMEOUT });
       await page
         .getByText('Versions of examples/data/winequality.csv')

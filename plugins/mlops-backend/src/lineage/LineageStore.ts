@@ -708,7 +708,7 @@ export class LineageStore {
         .select('v.facets');
     }
     const rows = await this.whereInList(query, 'io.run_uuid', runUuids);
-    return rows.map(r => ({
+    return rows.map((r: any) => ({
       ...toRunIo(r),
       namespace: r.namespace,
       name: r.name,

@@ -11,7 +11,7 @@ import {
 } from '@loopline/mlops-common';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { nameUuidFromBytes } from './model';
-import type { EventDataset, RunEvent } from './types';
+import type { EventDataset, Facets, RunEvent } from './types';
 
 /** The run tag naming the catalog Dataset a run trained on (the demo trainer sets it). */
 export const RUN_DATASET_TAG = 'loopline.dev/dataset';
@@ -383,7 +383,7 @@ export function mlflowDataset(
     namespace: 'mlflow',
     name: d.name!,
   };
-  const facets: Record<string, unknown> = {};
+  const facets: Facets = {};
   if (d.digest) {
     facets.version = {
       _producer: PRODUCER,
