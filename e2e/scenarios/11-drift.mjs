@@ -123,12 +123,17 @@ export default async function drift(ctx) {
       await page.goto(`${BASE_URL}/notifications`, {
         waitUntil: 'domcontentloaded',
       });
+      // Its title, and its description naming the features shifted.
       const note = page
-        .getByText(/wine-quality v\d+: data drift in \d+ of \d+ features/)
+        .getByRole('row')
+        .filter({
+          hasText: /wine-quality v\d+: data drift in \d+ of \d+ features/,
+        })
+        .filter({ hasText: SHIFTED[0] })
         .first();
       await note.waitFor({ timeout: ctx.STEP_TIMEOUT });
       await shot(page, 'notifications-drift.png');
-      return (await note.innerText()).trim();
+      return (await note.innerText()).replace(/\s+/g, ' ').trim();
     },
   );
 }

@@ -27,7 +27,7 @@ import type {
   QualityResponse,
   SetDriftReferenceRequest,
 } from '@loopline/mlops-common';
-import { toDriftTestMethod } from '@loopline/mlops-common';
+import { isDriftByRules, toDriftTestMethod } from '@loopline/mlops-common';
 import { quantile } from 'simple-statistics';
 import { actorOf } from '../audit';
 import type { AuditTrail } from '../audit';
@@ -755,11 +755,7 @@ export class MonitoringService {
     if (report.status !== 'ok') return;
     const rules = model.monitoring?.alerts;
     const drifted = report.features.filter(f => f.drifted).map(f => f.name);
-    const driftAlert =
-      rules?.minDriftShare !== undefined
-        ? report.shareOfDriftedColumns >= rules.minDriftShare
-        : report.datasetDrift;
-    if (driftAlert) {
+    if (isDriftByRules(report, model.monitoring)) {
       await this.raise(model, {
         kind: 'drift',
         version: report.version,
@@ -939,7 +935,7 @@ export class MonitoringService {
                   status:
                     latest.status === 'insufficient_data'
                       ? ('insufficient_data' as const)
-                      : latest.datasetDrift
+                      : isDriftByRules(latest, model.monitoring)
                       ? ('drift' as const)
                       : ('no_drift' as const),
                   version: latest.version,
