@@ -125,15 +125,18 @@ export default async function drift(ctx) {
       });
       // Its title, and its description naming the features shifted.
       const note = page
-        .getByRole('row')
-        .filter({
-          hasText: /wine-quality v\d+: data drift in \d+ of \d+ features/,
-        })
-        .filter({ hasText: SHIFTED[0] })
+        .getByText(/wine-quality v\d+: data drift in \d+ of \d+ features/)
         .first();
+      const features = page
+        .getByText(new RegExp(`Drifted features: .*${SHIFTED[0]}`))
+        .filter({ hasText: SHIFTED[1] })
+        .first();
+      await features.waitFor({ timeout: ctx.STEP_TIMEOUT });
       await note.waitFor({ timeout: ctx.STEP_TIMEOUT });
       await shot(page, 'notifications-drift.png');
-      return (await note.innerText()).replace(/\s+/g, ' ').trim();
+      return `${(await note.innerText()).trim()}; ${(
+        await features.innerText()
+      ).trim()}`;
     },
   );
 }
