@@ -123,12 +123,20 @@ export default async function drift(ctx) {
       await page.goto(`${BASE_URL}/notifications`, {
         waitUntil: 'domcontentloaded',
       });
+      // Its title, and its description naming the features shifted.
       const note = page
         .getByText(/wine-quality v\d+: data drift in \d+ of \d+ features/)
         .first();
+      const features = page
+        .getByText(new RegExp(`Drifted features: .*${SHIFTED[0]}`))
+        .filter({ hasText: SHIFTED[1] })
+        .first();
+      await features.waitFor({ timeout: ctx.STEP_TIMEOUT });
       await note.waitFor({ timeout: ctx.STEP_TIMEOUT });
       await shot(page, 'notifications-drift.png');
-      return (await note.innerText()).trim();
+      return `${(await note.innerText()).trim()}; ${(
+        await features.innerText()
+      ).trim()}`;
     },
   );
 }

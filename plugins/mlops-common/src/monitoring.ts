@@ -303,3 +303,23 @@ export interface ModelMonitoringSummary {
 export interface ModelMonitoringSummaryResponse {
   items: ModelMonitoringSummary[];
 }
+
+/**
+ * Whether a report is drift by the Model's rules: its drifted share reaches
+ * `spec.monitoring.alerts.minDriftShare` when the Model sets one, else
+ * Evidently's dataset drift (the share reaches `driftShare`). The alert, the
+ * overview's badge and the Drift tab decide alike.
+ */
+export function isDriftByRules(
+  report: Pick<
+    DriftReport,
+    'status' | 'datasetDrift' | 'shareOfDriftedColumns'
+  >,
+  monitoring?: { alerts?: { minDriftShare?: number } },
+): boolean {
+  if (report.status !== 'ok') return false;
+  const minShare = monitoring?.alerts?.minDriftShare;
+  return minShare !== undefined
+    ? report.shareOfDriftedColumns >= minShare
+    : report.datasetDrift;
+}

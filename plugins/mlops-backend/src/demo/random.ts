@@ -1,4 +1,5 @@
 import { InputError } from '@backstage/errors';
+import { mulberry32 } from '../lib/random';
 
 /** A seeded source of uniform numbers in [0, 1). */
 export type Rng = () => number;
@@ -13,14 +14,7 @@ export function createRng(seed: number): Rng {
       `The random seed must be a finite number, got ${seed}`,
     );
   }
-  let state = Math.trunc(seed) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(Math.trunc(seed));
 }
 
 /** A shuffled copy (Fisher-Yates) of the items. */

@@ -27,7 +27,7 @@ import type {
   QualityResponse,
   SetDriftReferenceRequest,
 } from '@loopline/mlops-common';
-import { toDriftTestMethod } from '@loopline/mlops-common';
+import { isDriftByRules, toDriftTestMethod } from '@loopline/mlops-common';
 import { quantile } from 'simple-statistics';
 import { actorOf } from '../audit';
 import type { AuditTrail } from '../audit';
@@ -755,11 +755,7 @@ export class MonitoringService {
     if (report.status !== 'ok') return;
     const rules = model.monitoring?.alerts;
     const drifted = report.features.filter(f => f.drifted).map(f => f.name);
-    const driftAlert =
-      rules?.minDriftShare !== undefined
-        ? report.shareOfDriftedColumns >= rules.minDriftShare
-        : report.datasetDrift;
-    if (driftAlert) {
+    if (isDriftByRules(report, model.monitoring)) {
       await this.raise(model, {
         kind: 'drift',
         version: report.version,
@@ -867,15 +863,7 @@ export class MonitoringService {
     });
     const schedule = model.monitoring?.drift?.schedule;
     const stored = await this.options.store.getSchedule(model.name);
-    // One run reports on each version that served in its window: of the
-    // newest run's reports, the latest is the one of the version that
-    // served the most (not a canary's leftovers).
-    const latest = reports
-      .filter(r => r.windowEnd === reports[0]?.windowEnd)
-      .reduce<DriftReport | undefined>(
-        (best, r) => (!best || r.rowCount > best.rowCount ? r : best),
-        undefined,
-      );
+    const latest = latestOfRun(reports);
     return {
       ...(latest ? { latest, lastRunAt: reports[0].createdAt } : {}),
       history: reports.map(r => ({
@@ -906,20 +894,22 @@ export class MonitoringService {
     const since = until - SUMMARY_RATE_WINDOW_MS;
     return Promise.all(
       models.map(async model => {
-        const [production, traffic, [latest], [labelled]] = await Promise.all([
+        const [production, traffic, recent, [labelled]] = await Promise.all([
           this.options.productionVersionOf?.(model.name).catch(() => undefined),
           this.options.log.windowSummary({
             modelName: model.name,
             since,
             until,
           }),
-          this.options.store.listReports({ modelName: model.name, limit: 1 }),
+          // Enough for the newest run's reports (one per version).
+          this.options.store.listReports({ modelName: model.name, limit: 20 }),
           this.options.store.listReports({
             modelName: model.name,
             withQuality: true,
             limit: 1,
           }),
         ]);
+        const latest = latestOfRun(recent);
         const slo = model.monitoring?.quality;
         const metric =
           labelled?.quality &&
@@ -939,7 +929,7 @@ export class MonitoringService {
                   status:
                     latest.status === 'insufficient_data'
                       ? ('insufficient_data' as const)
-                      : latest.datasetDrift
+                      : isDriftByRules(latest, model.monitoring)
                       ? ('drift' as const)
                       : ('no_drift' as const),
                   version: latest.version,
@@ -1074,6 +1064,21 @@ export class MonitoringService {
     }
     return ran;
   }
+}
+
+/**
+ * The report that speaks for a Model now: one run reports on each version
+ * that served in its window; of the newest run's reports (`reports` newest
+ * first) it is the one of the version that served the most, not a canary's
+ * leftovers.
+ */
+function latestOfRun(reports: DriftReport[]): DriftReport | undefined {
+  return reports
+    .filter(r => r.windowEnd === reports[0]?.windowEnd)
+    .reduce<DriftReport | undefined>(
+      (best, r) => (!best || r.rowCount > best.rowCount ? r : best),
+      undefined,
+    );
 }
 
 /** Row indices to keep: all, or a seeded reservoir sample of `max`. */

@@ -7,26 +7,13 @@
  * 32-bit integer; the seed of a scheduled check is derived from the model,
  * version and window start (see `seedFor`).
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { fnv1a32 } from '../../lib/hash';
+import { mulberry32 } from '../../lib/random';
+
+export { mulberry32 };
 
 /** A 32-bit FNV-1a hash of a string, to seed a sample from what it samples. */
-export function seedFor(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export const seedFor: (text: string) => number = fnv1a32;
 
 /** Keeps a uniform sample of at most `size` items of a stream. */
 export class Reservoir<T> {

@@ -198,6 +198,27 @@ describe('EntityModelDriftContent', () => {
     return { alertApi };
   }
 
+  it("decides drift by the Model's alert rule when it sets minDriftShare", async () => {
+    entity = {
+      ...entity,
+      spec: {
+        ...entity.spec,
+        monitoring: {
+          ...entity.spec.monitoring,
+          alerts: { minDriftShare: 0.6 },
+        },
+      },
+    };
+    serve();
+    await render();
+    expect(await screen.findByTestId('drift-status')).toHaveTextContent(
+      'No drift',
+    );
+    expect(
+      screen.getByText(/1 of 2 \(50%, drift at 60%\)/),
+    ).toBeInTheDocument();
+  });
+
   it('shows the status, the per-feature table, the charts and the quality with its SLO', async () => {
     serve();
     await render();
@@ -205,7 +226,7 @@ describe('EntityModelDriftContent', () => {
       'Drift detected',
     );
     expect(
-      screen.getByText(/1 of 2 \(50%, dataset drift at 50%\)/),
+      screen.getByText(/1 of 2 \(50%, drift at 50%\)/),
     ).toBeInTheDocument();
     const table = screen.getByRole('table');
     const rows = within(table).getAllByRole('row').slice(1);

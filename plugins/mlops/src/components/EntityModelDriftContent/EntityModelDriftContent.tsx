@@ -21,7 +21,9 @@ import Alert from '@material-ui/lab/Alert';
 import {
   DriftFeatureResult,
   DriftHistoryResponse,
+  isDriftByRules,
   modelMonitorPermission,
+  ModelEntityV1alpha1,
   QualityResponse,
 } from '@loopline/mlops-common';
 import { mlopsApiRef } from '../../api';
@@ -152,6 +154,8 @@ export function EntityModelDriftContent(props: EntityModelDriftContentProps) {
   }
   const { drift, quality } = polled.value;
   const latest = drift.latest;
+  const monitoringSpec = (entity as Partial<ModelEntityV1alpha1>).spec
+    ?.monitoring;
   const versions = [...new Set(drift.history.map(h => h.version))];
   const runButton = monitor.allowed ? (
     <Button
@@ -261,11 +265,11 @@ export function EntityModelDriftContent(props: EntityModelDriftContentProps) {
         <InfoCard title="Status">
           <Grid container spacing={3}>
             <Grid item>
-              <Typography variant="overline">Dataset drift</Typography>
+              <Typography variant="overline">Drift</Typography>
               <Typography variant="h5" data-testid="drift-status">
                 {latest.status === 'insufficient_data'
                   ? 'insufficient data'
-                  : latest.datasetDrift
+                  : isDriftByRules(latest, monitoringSpec)
                   ? 'Drift detected'
                   : 'No drift'}
               </Typography>
@@ -274,8 +278,12 @@ export function EntityModelDriftContent(props: EntityModelDriftContentProps) {
               <Typography variant="overline">Drifted features</Typography>
               <Typography variant="h5">
                 {latest.numberOfDriftedColumns} of {latest.numberOfColumns} (
-                {(latest.shareOfDriftedColumns * 100).toFixed(0)}%, dataset
-                drift at {(latest.driftShare * 100).toFixed(0)}%)
+                {(latest.shareOfDriftedColumns * 100).toFixed(0)}%, drift at{' '}
+                {(
+                  (monitoringSpec?.alerts?.minDriftShare ?? latest.driftShare) *
+                  100
+                ).toFixed(0)}
+                %)
               </Typography>
             </Grid>
             <Grid item>

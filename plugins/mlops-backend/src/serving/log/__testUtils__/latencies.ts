@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../lib/random';
 /**
  * 37 latencies (ms) drawn once from a lognormal distribution, and their
  * percentiles as numpy 2.4 computes them (`numpy.percentile(x, p)`, method
@@ -30,13 +31,4 @@ export const REFERENCE_LAST_14 = {
 };
 
 /** A seeded uniform generator in [0, 1) (mulberry32), for sampling tests. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
