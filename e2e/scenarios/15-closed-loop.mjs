@@ -58,15 +58,15 @@ export default async function closedLoop(ctx) {
     }
   };
 
-  // 1. The demo's traffic generator in drift mode (alcohol and sulphates
-  //    shifted by 1.5 standard deviations), for the whole loop: the canary
-  //    needs traffic to pass its analyses too.
+  // 1. The demo's traffic generator in drift mode (seven features shifted
+  //    by 1.5 standard deviations), for the whole loop: the canary needs
+  //    traffic to pass its analyses too.
   const traffic = spawn(
     process.execPath,
     [
       path.join(ROOT, 'examples/rollout/traffic.mjs'),
       '--rps',
-      '15',
+      '10',
       '--seconds',
       String(Math.ceil(LOOP_TIMEOUT_MS / 1000) + 60),
       // Seven of the twelve features: past the share that makes it dataset drift (50%).
