@@ -6,6 +6,9 @@
  *
  * @packageDocumentation
  */
+// This entry point is for tests only, so it may re-export the test helpers
+// that production code must not import.
+/* eslint-disable no-restricted-imports */
 export {
   describeWithSpecs,
   readSpecJson,
