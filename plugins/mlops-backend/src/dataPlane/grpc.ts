@@ -146,6 +146,16 @@ export function jsonRequestOf(request: GrpcInferRequest): unknown {
         throw new InputError(`Invalid ${label}: unknown datatype ${datatype}`);
       }
       data = decodeRawTensor(datatype, raw[i], label);
+      // Refused here, before routing: a size that does not fit the shape is
+      // the caller's mistake whatever model it names.
+      const elements = input.shape.reduce((n, d) => n * Number(d), 1);
+      if (data.length !== elements) {
+        throw new InputError(
+          `Invalid ${label}: raw_input_contents[${i}] holds ${
+            data.length
+          } elements but shape [${input.shape.join(', ')}] needs ${elements}`,
+        );
+      }
     } else if (field) {
       const values = input.contents?.[field] ?? [];
       data =
