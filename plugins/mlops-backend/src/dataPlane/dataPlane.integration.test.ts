@@ -39,6 +39,11 @@ const v2 = writeLinearRegressor({
   bias: 0,
   featureNames: features,
 });
+const v3 = writeLinearRegressor({
+  weights: [2, 2, 2],
+  bias: 1,
+  featureNames: features,
+});
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** The data-plane worker processes of this test process (children started by the supervisor). */
@@ -466,5 +471,69 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
         ? true
         : undefined;
     }, 'the restart to be counted');
+
+    // A canary rollout of version 3 routed by the data plane, then promoted
+    // under load: every request answered, each by the stable or the
+    // candidate, and the promotion reaches the workers.
+    await portal
+      .post('/api/mlops/registry/models/wine/versions')
+      .send({ source: 'test' })
+      .expect(201);
+    await portal
+      .put('/api/mlops/registry/models/wine/versions/3/artifact')
+      .set('Content-Type', 'application/octet-stream')
+      .send(v3)
+      .expect(200);
+    const rollouts = '/api/mlops/deployments/models/wine/production';
+    await portal
+      .post(`${rollouts}/rollouts`)
+      .send({ version: 3, strategy: 'canary', steps: [30, 100] })
+      .expect(201);
+    // The arm is chosen by request id: each request has its own.
+    let sent = 0;
+    const servedBy = async (agent?: http.Agent) => {
+      const res = await (agent
+        ? dp.post('/v2/models/wine/infer').agent(agent)
+        : dp.post('/v2/models/wine/infer')
+      )
+        .set('Authorization', user)
+        .send({ ...body, id: `canary-${sent++}` });
+      return res.status === 200 ? String(res.body.model_version) : res.status;
+    };
+    await eventually(
+      async () => ((await servedBy()) === '3' ? true : undefined),
+      'the canary to be routed',
+    );
+    const split = await Promise.all(
+      Array.from({ length: 80 }, () => servedBy()),
+    );
+    expect(new Set(split)).toEqual(new Set(['2', '3']));
+    const underLoad: Array<string | number> = [];
+    let promoted = false;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, client) => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          for (let i = 0; i < 25; i++) {
+            underLoad.push(await servedBy(agent));
+            if (client === 0 && i === 8) {
+              await portal.post(`${rollouts}/promote`).send({}).expect(200);
+              promoted = true;
+            }
+          }
+        } finally {
+          agent.destroy();
+        }
+      }),
+    );
+    expect(promoted).toBe(true);
+    expect(underLoad).toHaveLength(8 * 25);
+    expect(underLoad.filter(v => v !== '2' && v !== '3')).toEqual([]);
+    await eventually(async () => {
+      const after = await Promise.all(
+        Array.from({ length: 20 }, () => servedBy()),
+      );
+      return after.every(v => v === '3') ? true : undefined;
+    }, 'the promoted version on every worker');
   });
 });
