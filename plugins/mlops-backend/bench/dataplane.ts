@@ -48,6 +48,7 @@ import {
   readDemoTable,
   WINE_PHYSICOCHEMICAL_FEATURES,
 } from '../src/demo/datasets';
+import { startReaper } from './reaper';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -67,6 +68,8 @@ const MODEL = 'wine-quality';
 const CONCURRENCY = 16;
 
 const children: ChildProcess[] = [];
+// Stops the servers even when this process is killed outright.
+const reaper = startReaper();
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 function kill(child: ChildProcess) {
@@ -147,6 +150,7 @@ function startBackend(work: string, workers: number) {
     },
   );
   children.push(child);
+  reaper.watch(child);
   return child;
 }
 
@@ -163,6 +167,7 @@ function startBare(modelPath: string) {
     { detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);
+  reaper.watch(child);
   return new Promise<ChildProcess>((resolve, reject) => {
     child.stdout!.once('data', () => resolve(child));
     child.once('exit', code => reject(new Error(`bare server exited ${code}`)));
@@ -234,6 +239,7 @@ async function startFastapi(
     },
   );
   children.push(child);
+  reaper.watch(child);
   await waitFor('the FastAPI peer', async () => {
     const res = await fetch(
       `http://127.0.0.1:${FASTAPI_PORT}/v2/models/${MODEL}/infer`,

@@ -27,6 +27,7 @@ import {
   readDemoTable,
   WINE_PHYSICOCHEMICAL_FEATURES,
 } from '../src/demo/datasets';
+import { startReaper } from './reaper';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RSS_REQUESTS = Number(process.env.BENCH_RSS_REQUESTS ?? 100_000);
@@ -42,6 +43,8 @@ const BATCHES = [1, 64];
 const CONCURRENCIES = [1, 16, 64];
 
 const children: ChildProcess[] = [];
+// Stops the servers even when this process is killed outright.
+const reaper = startReaper();
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 function cleanup() {
@@ -126,6 +129,7 @@ function startBackend(artifactDir: string, logFile: string) {
     },
   );
   children.push(child);
+  reaper.watch(child);
   return child;
 }
 
@@ -139,6 +143,7 @@ function startBare(modelPath: string) {
     },
   );
   children.push(child);
+  reaper.watch(child);
   return new Promise<ChildProcess>((resolve, reject) => {
     child.stdout!.once('data', () => resolve(child));
     child.once('exit', code =>
