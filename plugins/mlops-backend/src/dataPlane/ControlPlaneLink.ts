@@ -282,7 +282,12 @@ export class EventShipper implements InferenceEventObserver {
       if (this.random() < this.sampleRate) {
         shipped = { ...event, sampled: { kept: true, rate: this.sampleRate } };
       } else {
-        const { inputs: _inputs, outputs: _outputs, ...counts } = event;
+        const {
+          inputs: _inputs,
+          requestBody: _requestBody,
+          outputs: _outputs,
+          ...counts
+        } = event;
         shipped = {
           ...counts,
           sampled: { kept: false, rate: this.sampleRate },

@@ -347,7 +347,7 @@ export class DataPlaneServer {
     // An unauthenticated caller is refused before its body is read.
     const caller = await this.caller(req);
     await this.limiter?.take(caller.verified.principal);
-    const body = await this.readJson(req, match, 'oip', true);
+    const { body, json } = await this.readRequest(req, match, 'oip', true);
     const { response, requestId } = await this.service.infer({
       modelName: match.name,
       version: match.version,
@@ -355,6 +355,9 @@ export class DataPlaneServer {
       route: 'oip',
       authorize: this.invoker(caller),
       hints: hintsOf(req),
+      // Its own copy: the bytes may be a slice of the socket's larger buffer,
+      // which the log buffer would otherwise keep alive.
+      ...(json ? { requestBody: new Uint8Array(json) } : {}),
     });
     res.setHeader('X-Request-Id', requestId);
     if (wantsBinary(body)) {
@@ -374,7 +377,7 @@ export class DataPlaneServer {
     const caller = await this.caller(req);
     await this.limiter?.take(caller.verified.principal);
     const route = match.version as 'predict' | 'predict-batch';
-    const body = await this.readJson(req, { name: match.name }, route);
+    const { body } = await this.readRequest(req, { name: match.name }, route);
     const call = {
       modelName: match.name,
       body,
@@ -391,25 +394,25 @@ export class DataPlaneServer {
   };
 
   /**
-   * The body as JSON, at most `jsonBodyLimitBytes` (or, with
+   * The body parsed, at most `jsonBodyLimitBytes` (or, with
    * `Inference-Header-Content-Length`, the binary extension's JSON header
-   * and tensors, as the JSON request they stand for); a refused body of a
-   * known model is reported.
+   * and tensors, as the JSON request they stand for), with its bytes when
+   * it was JSON; a refused body of a known model is reported.
    */
-  private async readJson(
+  private async readRequest(
     req: http.IncomingMessage,
     match: RouteMatch,
     route: InferenceRoute,
     binary = false,
-  ): Promise<unknown> {
+  ): Promise<{ body: unknown; json?: Buffer }> {
     try {
       const bytes = await readBody(req, this.options.jsonBodyLimitBytes);
       const headerLength = req.headers[BINARY_HEADER];
       if (binary && typeof headerLength === 'string') {
-        return parseBinaryRequest(bytes, headerLength);
+        return { body: parseBinaryRequest(bytes, headerLength) };
       }
       try {
-        return JSON.parse(bytes.toString('utf8'));
+        return { body: JSON.parse(bytes.toString('utf8')), json: bytes };
       } catch (error) {
         throw new InputError(
           `Malformed JSON body: ${(error as Error).message}`,

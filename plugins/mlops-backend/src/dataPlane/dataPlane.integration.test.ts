@@ -405,6 +405,10 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
         : undefined;
     }, 'the log records');
     expect(logged.length).toBeGreaterThanOrEqual(60);
+    // The worker shipped the body's bytes: the log holds the inputs as sent.
+    expect(
+      logged.find((r: { requestId: string }) => r.requestId === 'dp-1'),
+    ).toMatchObject({ inputs: body.inputs, outputs: [{ name: 'variable' }] });
     const metrics = await portal.get('/api/mlops/metrics').expect(200);
     const okLines = metrics.text
       .split('\n')

@@ -97,6 +97,13 @@ export function createDataPlaneRouter(options: {
       if (typeof event.modelName !== 'string') {
         throw new InputError('Each event needs a modelName');
       }
+      if (event.requestBody !== undefined) {
+        const bytes = decodeCallValue(event.requestBody);
+        if (!Buffer.isBuffer(bytes)) {
+          throw new InputError('An event requestBody must be { $bytes }');
+        }
+        event.requestBody = bytes;
+      }
     }
     endpoint.observe(
       body.events as unknown as InferenceEvent[],

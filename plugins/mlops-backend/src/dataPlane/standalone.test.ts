@@ -170,12 +170,14 @@ describe('the standalone data plane', () => {
       return res.status === 200 ? res : undefined;
     }, 'the standalone data plane to serve');
     expect(first.body.outputs[0].data[0]).toBeCloseTo(3.5, 5);
-    await eventually(async () => {
+    const [record] = await eventually(async () => {
       const res = await portal()
         .get('/api/mlops/serving/models/wine/requests')
         .query({ limit: 10 });
-      return res.body.items?.length ? true : undefined;
+      return res.body.items?.length ? res.body.items : undefined;
     }, 'its log record in the backend');
+    // Its inputs travelled as the body's bytes (base64 over HTTP), logged as sent.
+    expect(record).toMatchObject({ requestId: 'sa-1', inputs: body.inputs });
 
     // The backend cannot be reached: the data plane answers from its last
     // table and the token and decision it already has, while Production

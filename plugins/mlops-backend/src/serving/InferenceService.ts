@@ -102,6 +102,8 @@ export interface InferRequest {
   authorize?: EntityAuthorizer;
   /** What the traffic router may read of the request (e.g. an A/B key header). */
   hints?: RoutingHints;
+  /** The JSON body's bytes `request` was parsed from: reported in place of the parsed inputs (see InferenceEvent.requestBody). */
+  requestBody?: Uint8Array;
 }
 
 export interface InferResult {
@@ -247,6 +249,7 @@ export class InferenceService {
       const parsed = parseInferRequest(request.request);
       if (parsed.id !== undefined) requestId = parsed.id;
       trace.inputs = parsed.inputs;
+      trace.requestBody = request.requestBody;
       const target = await this.resolver.routeVersion(
         model.name,
         request.version,
@@ -659,7 +662,11 @@ export class InferenceService {
       status: failed ? 'error' : 'ok',
       httpStatus: status,
       latencyMs,
-      ...(trace.inputs !== undefined ? { inputs: trace.inputs } : {}),
+      ...(trace.requestBody !== undefined
+        ? { requestBody: trace.requestBody }
+        : trace.inputs !== undefined
+        ? { inputs: trace.inputs }
+        : {}),
       ...(result.outputs !== undefined ? { outputs: result.outputs } : {}),
       ...(failed ? { error: message } : {}),
       timestamp: trace.timestamp,
@@ -685,4 +692,5 @@ interface Trace {
   version?: number;
   endpoint?: string;
   inputs?: OipTensor[];
+  requestBody?: Uint8Array;
 }

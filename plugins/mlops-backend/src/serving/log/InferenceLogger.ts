@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { jsonMemberText } from '../../lib/jsonMember';
 import { unitHash } from '../../lib/hash';
 import { RingBuffer } from './RingBuffer';
 import {
@@ -529,7 +530,10 @@ export class InferenceLogger implements InferenceEventObserver {
       httpStatus: toHttpStatus(event.httpStatus),
       latencyMs: toLatency(event.latencyMs),
       sampleRate,
-      inputs: this.serialize(event.inputs),
+      inputs:
+        event.inputs === undefined && event.requestBody !== undefined
+          ? this.inputsOfBody(event.requestBody)
+          : this.serialize(event.inputs),
       outputs: this.serialize(event.outputs),
       error: optionalCut(event.error, MAX_ERROR),
       createdAt: toTimestamp(event.timestamp, this.clock),
@@ -576,6 +580,17 @@ export class InferenceLogger implements InferenceEventObserver {
     };
   }
 
+  /** The `inputs` member of an OIP request's JSON body, as sent (see InferenceEvent.requestBody). */
+  private inputsOfBody(body: Uint8Array): string | undefined {
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+      .toString('utf8');
+    const inputs = jsonMemberText(text, 'inputs');
+    if (inputs === undefined) return undefined;
+    return inputs.length > this.maxPayloadChars
+      ? JSON.stringify({ truncated: true, length: inputs.length })
+      : inputs;
+  }
+
   /** JSON text of a payload; a marker when it is too large or cannot be serialized. */
   private serialize(value: unknown): string | undefined {
     if (value === undefined) {
@@ -583,9 +598,16 @@ export class InferenceLogger implements InferenceEventObserver {
     }
     let text: string | undefined;
     try {
-      text = JSON.stringify(value, (_key, v) =>
-        typeof v === 'bigint' ? v.toString() : v,
-      );
+      // Without a replacer first: calling one per value costs more than
+      // the rest of the write; only a BigInt (INT64 outputs) needs it.
+      try {
+        text = JSON.stringify(value);
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+        text = JSON.stringify(value, (_key, v) =>
+          typeof v === 'bigint' ? v.toString() : v,
+        );
+      }
     } catch (error) {
       return JSON.stringify({
         unserializable: true,

@@ -27,6 +27,13 @@ export interface InferenceEvent {
   latencyMs: number;
   /** The request's input tensors (OIP), stored as JSON. */
   inputs?: unknown;
+  /**
+   * In place of `inputs`: the OIP request's JSON body as received, whose
+   * `inputs` member the log stores as sent (a data-plane worker ships these
+   * bytes rather than the parsed tensors, so neither side turns thousands
+   * of numbers back into text).
+   */
+  requestBody?: Uint8Array;
   /** The response's output tensors (OIP), stored as JSON. */
   outputs?: unknown;
   error?: string;
