@@ -445,11 +445,16 @@ export class MonitoringService {
         : {}),
       limit: config.maxLogRows,
     });
+    // Grouped by pushing: the window holds up to maxLogRows (200,000) rows,
+    // and copying a group per row was quadratic, holding the event loop
+    // (and with it the data plane's new connections) for minutes.
     const byVersion = new Map<string, InferenceLogRecord[]>();
     for (const record of records) {
       if (record.version === undefined) continue;
       const key = String(record.version);
-      byVersion.set(key, [...(byVersion.get(key) ?? []), record]);
+      const group = byVersion.get(key);
+      if (group) group.push(record);
+      else byVersion.set(key, [record]);
     }
     if (byVersion.size === 0) byVersion.set(options.version ?? 'all', []);
     const featureNames =
@@ -469,10 +474,9 @@ export class MonitoringService {
     const labelledByVersion = new Map<string, LabelledRecord[]>();
     for (const record of labelled) {
       const key = String(record.version ?? 'all');
-      labelledByVersion.set(key, [
-        ...(labelledByVersion.get(key) ?? []),
-        record,
-      ]);
+      const group = labelledByVersion.get(key);
+      if (group) group.push(record);
+      else labelledByVersion.set(key, [record]);
     }
     await this.feedGroundTruth(model);
     const reports: DriftReport[] = [];
