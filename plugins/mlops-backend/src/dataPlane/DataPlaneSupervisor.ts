@@ -290,6 +290,10 @@ export class DataPlaneSupervisor {
   async start(): Promise<{ port: number; grpcPort?: number }> {
     const { table } = await this.options.endpoint.refreshTable();
     const script = workerScript();
+    // The workers accept their connections themselves: under round-robin
+    // the backend's event loop hands each new connection over, so a busy
+    // control plane would stall the data plane's new clients.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({
       exec: script.exec,
       execArgv: script.execArgv,

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -128,6 +129,25 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
     await dp.get('/v2/health/live').expect(200, { live: true });
     await dp.get('/v2/health/ready').expect(200, { ready: true });
     await dp.get('/v2/models/wine').set('Authorization', user).expect(404);
+
+    // New connections reach the workers while the backend's event loop is
+    // busy (here: blocked for 2 s): the workers accept them themselves.
+    const liveClient = execFile(process.execPath, [
+      '-e',
+      `setTimeout(async () => {
+        const res = await fetch('http://127.0.0.1:${port}/v2/health/live');
+        console.log(res.status, Date.now());
+      }, 500);`,
+    ]);
+    let liveOutput = '';
+    liveClient.stdout!.on('data', chunk => (liveOutput += chunk));
+    const exited = new Promise(resolve => liveClient.once('exit', resolve));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+    const unblockedAt = Date.now();
+    await exited;
+    const [status, answeredAt] = liveOutput.trim().split(' ').map(Number);
+    expect(status).toBe(200);
+    expect(answeredAt).toBeLessThan(unblockedAt);
 
     await portal
       .post('/api/mlops/mlflow/api/2.0/mlflow/registered-models/create')

@@ -13,7 +13,8 @@ function random(seed: number) {
 
 /** JSON text of a random value, with random whitespace and tricky strings. */
 function randomJson(next: () => number, depth: number): string {
-  const space = () => [' ', '', '\n', '\t', '\r\n  ', ''][Math.floor(next() * 6)];
+  const space = () =>
+    [' ', '', '\n', '\t', '\r\n  ', ''][Math.floor(next() * 6)];
   const pick = Math.floor(next() * (depth > 3 ? 4 : 7));
   switch (pick) {
     case 0:

@@ -582,8 +582,11 @@ export class InferenceLogger implements InferenceEventObserver {
 
   /** The `inputs` member of an OIP request's JSON body, as sent (see InferenceEvent.requestBody). */
   private inputsOfBody(body: Uint8Array): string | undefined {
-    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-      .toString('utf8');
+    const text = Buffer.from(
+      body.buffer,
+      body.byteOffset,
+      body.byteLength,
+    ).toString('utf8');
     const inputs = jsonMemberText(text, 'inputs');
     if (inputs === undefined) return undefined;
     return inputs.length > this.maxPayloadChars
