@@ -1,7 +1,5 @@
 import { OipTensor, TensorDatatype } from '@loopline/mlops-common';
 import {
-  checkedEnvelope,
-  parsedEnvelope,
   decodeTensor,
   encodeTensor,
   floatToHalfBits,
@@ -531,59 +529,4 @@ describe('selectOutputs', () => {
 
 it('lists the thirteen OIP datatypes', () => {
   expect(OIP_DATATYPES).toHaveLength(13);
-});
-
-describe('the hand-checked envelope', () => {
-  const tensor = { name: 'x', datatype: 'FP32', shape: [1], data: [1] };
-  const bodies: unknown[] = [
-    { inputs: [tensor] },
-    { id: 'r', inputs: [tensor], extra: true },
-    { id: '', parameters: {}, inputs: [tensor] },
-    { inputs: [tensor], outputs: [{ name: 'y', extra: 1 }] },
-    {
-      inputs: [tensor],
-      outputs: [{ name: 'y', parameters: { binary_data: true } }],
-    },
-    { inputs: [tensor], outputs: [] },
-    { id: 'x'.repeat(256), inputs: [tensor] },
-    // refused: each must be left to the schema's wording
-    { id: 'x'.repeat(257), inputs: [tensor] },
-    { id: 7, inputs: [tensor] },
-    { parameters: [], inputs: [tensor] },
-    { parameters: null, inputs: [tensor] },
-    { inputs: [] },
-    { inputs: {} },
-    {},
-    { inputs: [tensor], outputs: {} },
-    { inputs: [tensor], outputs: [{ name: '' }] },
-    { inputs: [tensor], outputs: [{ name: 'y'.repeat(1025) }] },
-    { inputs: [tensor], outputs: [{ name: 'y', parameters: 'p' }] },
-    { inputs: [tensor], outputs: ['y'] },
-    [],
-    null,
-    'inputs',
-  ];
-
-  it('agrees with the schema: the same envelope, or none and the schema refuses', () => {
-    let accepted = 0;
-    for (const body of bodies) {
-      const checked = checkedEnvelope(body);
-      let schema: unknown;
-      try {
-        schema = parsedEnvelope(body);
-      } catch (error) {
-        schema = error;
-      }
-      if (checked !== undefined) {
-        accepted++;
-        expect({ body, envelope: checked }).toEqual({ body, envelope: schema });
-      } else {
-        expect({ body, refused: schema instanceof Error }).toEqual({
-          body,
-          refused: true,
-        });
-      }
-    }
-    expect(accepted).toBe(7);
-  });
 });

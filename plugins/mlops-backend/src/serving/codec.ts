@@ -170,7 +170,15 @@ const envelopeSchema = z.object(
  * when they are converted (`toFeeds`). Throws InputError naming the field.
  */
 export function parseInferRequest(body: unknown): ParsedInferRequest {
-  const envelope = checkedEnvelope(body) ?? parsedEnvelope(body);
+  const result = envelopeSchema.safeParse(body);
+  if (!result.success) {
+    const problems = result.error.issues.map(issue => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '';
+      return where ? `${where}: ${issue.message}` : issue.message;
+    });
+    throw new InputError(`Invalid inference request: ${problems.join('; ')}`);
+  }
+  const envelope = result.data;
   const seen = new Set<string>();
   const inputs = envelope.inputs.map((raw, index) => {
     const tensor = parseTensor(raw, index);
@@ -190,67 +198,6 @@ export function parseInferRequest(body: unknown): ParsedInferRequest {
     inputs,
     ...(envelope.outputs !== undefined ? { outputs: envelope.outputs } : {}),
   };
-}
-
-type Envelope = z.infer<typeof envelopeSchema>;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * The envelope of a well-formed request, checked by hand: what the schema
- * below accepts, without building zod's parse context per request. Answers
- * undefined for anything else, which the schema then words the errors for.
- */
-export function checkedEnvelope(body: unknown): Envelope | undefined {
-  if (!isRecord(body)) return undefined;
-  const { id, parameters, inputs, outputs } = body;
-  if (
-    (id !== undefined &&
-      (typeof id !== 'string' || id.length > CODEC_LIMITS.idLength)) ||
-    (parameters !== undefined && !isRecord(parameters)) ||
-    !Array.isArray(inputs) ||
-    inputs.length === 0
-  ) {
-    return undefined;
-  }
-  let requested: Envelope['outputs'];
-  if (outputs !== undefined) {
-    if (!Array.isArray(outputs)) return undefined;
-    requested = [];
-    for (const output of outputs) {
-      if (!isRecord(output)) return undefined;
-      const { name, parameters: p } = output;
-      if (
-        typeof name !== 'string' ||
-        name.length === 0 ||
-        name.length > CODEC_LIMITS.nameLength ||
-        (p !== undefined && !isRecord(p))
-      ) {
-        return undefined;
-      }
-      requested.push(p === undefined ? { name } : { name, parameters: p });
-    }
-  }
-  return {
-    ...(id !== undefined ? { id } : {}),
-    ...(parameters !== undefined ? { parameters } : {}),
-    inputs,
-    ...(requested !== undefined ? { outputs: requested } : {}),
-  };
-}
-
-/** The envelope by the schema, or the InputError naming what is wrong. */
-export function parsedEnvelope(body: unknown): Envelope {
-  const result = envelopeSchema.safeParse(body);
-  if (!result.success) {
-    const problems = result.error.issues.map(issue => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : '';
-      return where ? `${where}: ${issue.message}` : issue.message;
-    });
-    throw new InputError(`Invalid inference request: ${problems.join('; ')}`);
-  }
-  return result.data;
 }
 
 function parseTensor(raw: unknown, index: number): OipTensor {
