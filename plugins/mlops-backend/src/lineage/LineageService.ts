@@ -20,6 +20,7 @@ import {
   JobVersionRecord,
   LineageStore,
   Page,
+  RunIoRecord,
   RunRecord,
 } from './LineageStore';
 import {
@@ -85,8 +86,24 @@ export class InvalidEventError extends InputError {
 /** Most events written in one group commit. */
 const MAX_GROUP = 500;
 
-const iso = (ms: number | null | undefined) =>
+type Iso = (ms: number | null | undefined) => string | null;
+
+const iso: Iso = ms =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+/** `iso` with a memo, for shaping many rows that share timestamps (one call's worth). */
+function memoIso(): Iso {
+  const seen = new Map<number, string>();
+  return ms => {
+    if (ms === null || ms === undefined) return null;
+    let s = seen.get(ms);
+    if (s === undefined) {
+      s = new Date(ms).toISOString();
+      seen.set(ms, s);
+    }
+    return s;
+  };
+}
 
 /**
  * OpenLineage ingest into Marquez's model, and Marquez's read API.
@@ -724,7 +741,7 @@ export class LineageService {
       namespace,
       page,
     );
-    return { datasets: datasets.map(toDataset), totalCount };
+    return { datasets: datasets.map(d => toDataset(d)), totalCount };
   }
 
   async getDataset(id: DatasetId): Promise<LineageDataset> {
@@ -794,45 +811,51 @@ export class LineageService {
       throw new NotFoundError(`Node '${nodeId}' not found`);
     }
 
-    // Breadth-first over the job I/O edges, two statements per hop (the
-    // frontier's edges, then the other jobs on the datasets reached).
+    // Breadth-first over the job I/O edges, one statement per hop: the
+    // edges of every job on the datasets reached last (the jobs not yet
+    // seen are the next frontier, and their edges are the hop's edges).
     const jobUuids = new Set<string>();
-    let frontier: string[];
-    if (parsed.type === 'job') {
-      frontier = [start.uuid];
-    } else {
-      const edges = await this.store.jobIo({ datasetUuids: [start.uuid] });
-      frontier = [...new Set(edges.map(e => e.jobUuid))];
-    }
-    frontier.forEach(j => jobUuids.add(j));
     const datasetUuids = new Set<string>(
       parsed.type === 'dataset' ? [start.uuid] : [],
     );
     const edges: JobIoRecord[] = [];
-    for (let hop = 0; frontier.length > 0; hop++) {
-      const found = await this.store.jobIo({ jobUuids: frontier });
-      edges.push(...found);
-      const newDatasets = [...new Set(found.map(e => e.datasetUuid))].filter(
-        d => !datasetUuids.has(d),
-      );
-      newDatasets.forEach(d => datasetUuids.add(d));
+    let found =
+      parsed.type === 'job'
+        ? await this.store.jobIo({ jobUuids: [start.uuid] })
+        : await this.store.jobIoOfJobsOn([start.uuid]);
+    for (let hop = 0; ; hop++) {
+      const newDatasets: string[] = [];
+      for (const e of found) {
+        if (jobUuids.has(e.jobUuid)) continue;
+        edges.push(e);
+        if (!datasetUuids.has(e.datasetUuid)) {
+          datasetUuids.add(e.datasetUuid);
+          newDatasets.push(e.datasetUuid);
+        }
+      }
+      for (const e of found) jobUuids.add(e.jobUuid);
       if (hop >= depth || newDatasets.length === 0) {
         break;
       }
-      const next = await this.store.jobIo({ datasetUuids: newDatasets });
-      frontier = [...new Set(next.map(e => e.jobUuid))].filter(
-        j => !jobUuids.has(j),
-      );
-      frontier.forEach(j => jobUuids.add(j));
+      found = await this.store.jobIoOfJobsOn(newDatasets);
+      if (found.length === 0) break;
+    }
+    if (parsed.type === 'job') {
+      jobUuids.add(start.uuid); // even without edges
     }
 
-    const jobs = await this.store.getJobsByUuid([...jobUuids]);
-    const datasets = await this.store.getDatasetsByUuid([...datasetUuids]);
+    const jobs = await this.store.getJobsByUuid([...jobUuids], true);
+    const datasets = await this.store.getDatasetsByUuid(
+      [...datasetUuids],
+      true,
+    );
     const datasetById = new Map(datasets.map(d => [d.uuid, d]));
-    const shapedJobs = await this.toJobs(jobs, {
-      edges,
-      datasets: datasetById,
-    });
+    const isoOnce = memoIso();
+    const shapedJobs = await this.toJobs(
+      jobs,
+      { edges, datasets: datasetById },
+      isoOnce,
+    );
     const nodes = new Map<string, LineageNode>();
     const datasetNodes = new Map<string, LineageNode>();
     for (const dataset of datasets) {
@@ -840,7 +863,7 @@ export class LineageService {
       const node: LineageNode = {
         id,
         type: 'DATASET',
-        data: toDataset(dataset),
+        data: toDataset(dataset, isoOnce),
         inEdges: [],
         outEdges: [],
       };
@@ -1185,14 +1208,23 @@ export class LineageService {
     runs: RunRecord[],
     jobs?: Map<string, JobRecord>,
     versionFacets = true,
+    /** For the lineage graph: the datasets already read, and a memoised `iso`. */
+    graph?: { datasets: Map<string, DatasetRecord>; iso: Iso },
   ): Promise<LineageRun[]> {
     if (runs.length === 0) {
       return [];
     }
-    const io = await this.store.runIoDetails(
-      runs.map(r => r.uuid),
-      versionFacets,
-    );
+    const isoOf = graph?.iso ?? iso;
+    const io =
+      graph && !versionFacets
+        ? await this.runIoNamed(
+            runs.map(r => r.uuid),
+            graph.datasets,
+          )
+        : await this.store.runIoDetails(
+            runs.map(r => r.uuid),
+            versionFacets,
+          );
     const jobById =
       jobs ??
       new Map(
@@ -1216,13 +1248,13 @@ export class LineageService {
         sortByName(ioByRun.get(run.uuid)?.[direction] ?? []).map(ref);
       return {
         id: run.uuid,
-        createdAt: iso(run.createdAt)!,
-        updatedAt: iso(run.updatedAt)!,
-        nominalStartTime: iso(run.nominalStartTime),
-        nominalEndTime: iso(run.nominalEndTime),
+        createdAt: isoOf(run.createdAt)!,
+        updatedAt: isoOf(run.updatedAt)!,
+        nominalStartTime: isoOf(run.nominalStartTime),
+        nominalEndTime: isoOf(run.nominalEndTime),
         state: run.state,
-        startedAt: iso(run.startedAt),
-        endedAt: iso(run.endedAt),
+        startedAt: isoOf(run.startedAt),
+        endedAt: isoOf(run.endedAt),
         durationMs:
           run.startedAt !== null && run.endedAt !== null
             ? run.endedAt - run.startedAt
@@ -1245,6 +1277,37 @@ export class LineageService {
   }
 
   /**
+   * The I/O of these runs named from `datasets` (read for the graph
+   * already), reading only the datasets not among them; version facets
+   * are left out (`{}`), as `runIoDetails(..., false)` does.
+   */
+  private async runIoNamed(
+    runUuids: string[],
+    datasets: Map<string, DatasetRecord>,
+  ): Promise<
+    Array<RunIoRecord & { namespace: string; name: string; facets: Facets }>
+  > {
+    const io = await this.store.runIo(runUuids, true);
+    const missing = [
+      ...new Set(
+        io.filter(r => !datasets.has(r.datasetUuid)).map(r => r.datasetUuid),
+      ),
+    ];
+    const more = new Map(
+      (await this.store.getDatasetsByUuid(missing)).map(d => [d.uuid, d]),
+    );
+    const out: Array<
+      RunIoRecord & { namespace: string; name: string; facets: Facets }
+    > = [];
+    for (const r of io) {
+      const d = datasets.get(r.datasetUuid) ?? more.get(r.datasetUuid);
+      if (d)
+        out.push({ ...r, namespace: d.namespace, name: d.name, facets: {} });
+    }
+    return out;
+  }
+
+  /**
    * Jobs in Marquez's shape. Their inputs and outputs are the current
    * version's, which are also the graph's edges (job I/O): `graph` passes
    * the edges and datasets already read, so nothing is read twice.
@@ -1252,14 +1315,17 @@ export class LineageService {
   private async toJobs(
     jobs: JobRecord[],
     graph?: { edges: JobIoRecord[]; datasets: Map<string, DatasetRecord> },
+    isoOf: Iso = iso,
   ): Promise<LineageJob[]> {
     const jobById = new Map(jobs.map(j => [j.uuid, j]));
     const runs = await this.toRuns(
       await this.store.getRuns(
         jobs.map(j => j.currentRunUuid).filter((u): u is string => !!u),
+        !!graph,
       ),
       jobById,
       !graph,
+      graph && { datasets: graph.datasets, iso: isoOf },
     );
     const runById = new Map(runs.map(r => [r.id, r]));
     const parentUuids = jobs
@@ -1275,9 +1341,9 @@ export class LineageService {
     const datasets =
       graph?.datasets ??
       new Map(
-        (
-          await this.store.getDatasetsByUuid(edges.map(e => e.datasetUuid))
-        ).map(d => [d.uuid, d]),
+        (await this.store.getDatasetsByUuid(edges.map(e => e.datasetUuid))).map(
+          d => [d.uuid, d],
+        ),
       );
     const ioByJob = bySide(edges, e => e.jobUuid);
     return jobs.map(job => {
@@ -1296,8 +1362,8 @@ export class LineageService {
           ? parentById.get(job.parentJobUuid)?.name ?? null
           : null,
         parentJobUuid: job.parentJobUuid,
-        createdAt: iso(job.createdAt)!,
-        updatedAt: iso(job.updatedAt)!,
+        createdAt: isoOf(job.createdAt)!,
+        updatedAt: isoOf(job.updatedAt)!,
         namespace: job.namespace,
         inputs: io('in'),
         outputs: io('out'),
@@ -1340,8 +1406,7 @@ function sortByName<T extends { namespace: string; name: string }>(
   return items.length < 2
     ? items
     : items.sort(
-        (a, b) =>
-          compare(a.namespace, b.namespace) || compare(a.name, b.name),
+        (a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name),
       );
 }
 
@@ -1362,19 +1427,19 @@ function toNamespace(n: {
   };
 }
 
-function toDataset(d: DatasetRecord): LineageDataset {
+function toDataset(d: DatasetRecord, isoOf: Iso = iso): LineageDataset {
   return {
     id: { namespace: d.namespace, name: d.name },
     type: d.type,
     name: d.name,
     physicalName: d.name,
-    createdAt: iso(d.createdAt)!,
-    updatedAt: iso(d.updatedAt)!,
+    createdAt: isoOf(d.createdAt)!,
+    updatedAt: isoOf(d.updatedAt)!,
     namespace: d.namespace,
     sourceName: d.sourceName,
     fields: d.fields,
     tags: [],
-    lastModifiedAt: iso(d.lastModifiedAt),
+    lastModifiedAt: isoOf(d.lastModifiedAt),
     lastLifecycleState: d.lifecycleState,
     description: d.description,
     facets: d.facets,

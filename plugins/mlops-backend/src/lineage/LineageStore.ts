@@ -147,8 +147,35 @@ export interface Page {
 }
 
 const json = (value: unknown) => JSON.stringify(value);
-const parse = <T>(value: string | null | undefined, fallback: T): T =>
-  value ? (JSON.parse(value) as T) : fallback;
+let memo: Map<string, unknown> | undefined;
+/**
+ * Parses a JSON column. While `withJsonMemo` runs a read, identical
+ * strings (the same schema on many datasets) are parsed once and share
+ * the value, which callers must then treat as read-only.
+ */
+const parse = <T>(value: string | null | undefined, fallback: T): T => {
+  if (!value) return fallback;
+  if (!memo) return JSON.parse(value) as T;
+  let parsed = memo.get(value);
+  if (parsed === undefined) {
+    parsed = JSON.parse(value);
+    memo.set(value, parsed);
+  }
+  return parsed as T;
+};
+
+/**
+ * Maps `rows` with `map` while parsing JSON through a memo local to this
+ * call (synchronous, so no other read can see it); nothing outlives it.
+ */
+function withJsonMemo<T>(rows: any[], map: (row: any) => T): T[] {
+  memo = new Map();
+  try {
+    return rows.map(map);
+  } finally {
+    memo = undefined;
+  }
+}
 const num = (value: number | string | null | undefined) =>
   value === null || value === undefined ? null : Number(value);
 
@@ -235,6 +262,58 @@ function toDatasetVersion(row: any): DatasetVersionRecord {
     updatedAt: Number(row.updated_at),
   };
 }
+
+const JOB_COLUMNS = [
+  'uuid',
+  'namespace',
+  'name',
+  'simple_name',
+  'parent_job_uuid',
+  'type',
+  'description',
+  'location',
+  'facets',
+  'current_version_uuid',
+  'current_run_uuid',
+  'created_at',
+  'updated_at',
+] as const;
+const RUN_COLUMNS = [
+  'uuid',
+  'job_uuid',
+  'job_version_uuid',
+  'parent_run_uuid',
+  'state',
+  'state_time',
+  'nominal_start_time',
+  'nominal_end_time',
+  'started_at',
+  'ended_at',
+  'facets',
+  'created_at',
+  'updated_at',
+] as const;
+const DATASET_COLUMNS = [
+  'uuid',
+  'namespace',
+  'name',
+  'type',
+  'source_name',
+  'description',
+  'fields',
+  'facets',
+  'current_version_uuid',
+  'lifecycle_state',
+  'last_modified_at',
+  'created_at',
+  'updated_at',
+] as const;
+const RUN_IO_COLUMNS = [
+  'run_uuid',
+  'direction',
+  'dataset_uuid',
+  'dataset_version_uuid',
+] as const;
 
 /** Our table and column names are plain lower-case words: quoted the same way on both engines. */
 const quote = (identifier: string) => `"${identifier}"`;
@@ -595,8 +674,14 @@ export class LineageStore {
     return row && toJob(row);
   }
 
-  async getJobsByUuid(uuids: string[]): Promise<JobRecord[]> {
-    return this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
+  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  async getJobsByUuid(
+    uuids: string[],
+    shareJson = false,
+  ): Promise<JobRecord[]> {
+    return shareJson
+      ? this.arraysWhereIn(JOBS, JOB_COLUMNS, 'uuid', uuids, toJob)
+      : this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
   }
 
   async listJobs(
@@ -642,8 +727,11 @@ export class LineageStore {
     return row && toRun(row);
   }
 
-  async getRuns(uuids: string[]): Promise<RunRecord[]> {
-    return this.rowsWhereIn(RUNS, 'uuid', uuids, toRun);
+  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  async getRuns(uuids: string[], shareJson = false): Promise<RunRecord[]> {
+    return shareJson
+      ? this.arraysWhereIn(RUNS, RUN_COLUMNS, 'uuid', uuids, toRun)
+      : this.rowsWhereIn(RUNS, 'uuid', uuids, toRun);
   }
 
   async listRuns(
@@ -670,8 +758,16 @@ export class LineageStore {
     }));
   }
 
-  async runIo(runUuids: string[]): Promise<RunIoRecord[]> {
-    return this.rowsWhereIn(RUN_IO, 'run_uuid', runUuids, toRunIo);
+  async runIo(runUuids: string[], bulk = false): Promise<RunIoRecord[]> {
+    return bulk
+      ? this.arraysWhereIn(
+          RUN_IO,
+          RUN_IO_COLUMNS,
+          'run_uuid',
+          runUuids,
+          toRunIo,
+        )
+      : this.rowsWhereIn(RUN_IO, 'run_uuid', runUuids, toRunIo);
   }
 
   /** The runs that read or wrote these dataset versions. */
@@ -723,8 +819,14 @@ export class LineageStore {
     return row && toDataset(row);
   }
 
-  async getDatasetsByUuid(uuids: string[]): Promise<DatasetRecord[]> {
-    return this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
+  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  async getDatasetsByUuid(
+    uuids: string[],
+    shareJson = false,
+  ): Promise<DatasetRecord[]> {
+    return shareJson
+      ? this.arraysWhereIn(DATASETS, DATASET_COLUMNS, 'uuid', uuids, toDataset)
+      : this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
   }
 
   async listDatasets(
@@ -818,6 +920,25 @@ export class LineageStore {
     ];
   }
 
+  /**
+   * The current job I/O edges of every job that has an edge to one of
+   * these datasets, in one statement (a hop of the lineage walk).
+   */
+  async jobIoOfJobsOn(datasetUuids: string[]): Promise<JobIoRecord[]> {
+    if (datasetUuids.length === 0) return [];
+    const rows = await this.arrays(
+      `select e.job_uuid, e.direction, e.dataset_uuid from ${quote(JOB_IO)} e
+       where e.job_uuid in (select t.job_uuid from ${quote(JOB_IO)} t
+       where t.dataset_uuid in ${this.jsonList()})`,
+      [JSON.stringify([...new Set(datasetUuids)])],
+    );
+    return rows.map(r => ({
+      jobUuid: r[0] as string,
+      direction: r[1] as Direction,
+      datasetUuid: r[2] as string,
+    }));
+  }
+
   /** The rows of `table` whose `column` is one of `keys`, in one statement. */
   private async rowsWhereIn<T>(
     table: string,
@@ -828,6 +949,61 @@ export class LineageStore {
     if (keys.length === 0) return [];
     const rows = await this.whereInList(this.db(table), column, keys);
     return rows.map(map);
+  }
+
+  /**
+   * `rowsWhereIn` for large reads (the lineage graph): the rows come as
+   * arrays, which both drivers build several times faster than objects,
+   * and identical JSON columns are parsed once and share their value
+   * (read-only for the caller).
+   */
+  private async arraysWhereIn<T>(
+    table: string,
+    columns: readonly string[],
+    column: string,
+    keys: string[],
+    map: (row: any) => T,
+  ): Promise<T[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.arrays(
+      `select ${columns.map(quote).join(', ')} from ${quote(table)}
+       where ${quote(column)} in ${this.jsonList()}`,
+      [JSON.stringify([...new Set(keys)])],
+    );
+    return withJsonMemo(rows, values => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
+      return map(row);
+    });
+  }
+
+  /** A subquery of the elements of a JSON array parameter. */
+  private jsonList(): string {
+    return this.isPostgres()
+      ? '(select jsonb_array_elements_text(?::jsonb))'
+      : '(select value from json_each(?))';
+  }
+
+  /** A read whose rows come as arrays of the selected columns, in order. */
+  private async arrays(sql: string, bindings: unknown[]): Promise<unknown[][]> {
+    if (this.isPostgres()) {
+      const result = await this.db
+        .raw(sql, bindings as Knex.RawBinding[])
+        .options({ rowMode: 'array' });
+      return result.rows;
+    }
+    // better-sqlite3 through knex only builds objects: use the
+    // connection (the transaction's, when bound to one) directly.
+    const client = (this.db as any).client;
+    const connection = await client.acquireConnection();
+    try {
+      return connection
+        .prepare(sql)
+        .raw(true)
+        .all(...bindings);
+    } finally {
+      await client.releaseConnection(connection);
+    }
   }
 
   /**
