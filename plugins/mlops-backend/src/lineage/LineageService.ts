@@ -3,6 +3,7 @@ import type {
   LineageColumnNodeData,
   LineageDataset,
   LineageDatasetVersion,
+  LineageDatasetVersionRef,
   LineageEdge,
   LineageGraph,
   LineageJob,
@@ -20,7 +21,6 @@ import {
   JobVersionRecord,
   LineageStore,
   Page,
-  RunIoRecord,
   RunRecord,
 } from './LineageStore';
 import {
@@ -81,6 +81,20 @@ export class InvalidEventError extends InputError {
         .join('; ')}`,
     );
   }
+}
+
+/**
+ * A lineage walk reads all the job I/O edges at once (instead of a
+ * statement per hop) when a hop reaches at least this many new datasets
+ * and the graph has at most `WALK_IN_MEMORY_RATIO` times as many edges.
+ */
+const WALK_IN_MEMORY_FROM = 256;
+const WALK_IN_MEMORY_RATIO = 64;
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** Most events written in one group commit. */
@@ -814,6 +828,37 @@ export class LineageService {
     // Breadth-first over the job I/O edges, one statement per hop: the
     // edges of every job on the datasets reached last (the jobs not yet
     // seen are the next frontier, and their edges are the hop's edges).
+    // When a hop's frontier is a large part of the graph, all the edges
+    // are read at once and the walk goes on in memory.
+    let all: Map<string, JobIoRecord[]>[] | undefined;
+    let counted = false;
+    const jobsOn = async (datasetUuids: string[]) => {
+      if (!all && !counted && datasetUuids.length >= WALK_IN_MEMORY_FROM) {
+        counted = true;
+        const total = await this.store.jobIoCount();
+        if (total <= WALK_IN_MEMORY_RATIO * datasetUuids.length) {
+          const byDataset = new Map<string, JobIoRecord[]>();
+          const byJob = new Map<string, JobIoRecord[]>();
+          for (const e of await this.store.allJobIo()) {
+            push(byDataset, e.datasetUuid, e);
+            push(byJob, e.jobUuid, e);
+          }
+          all = [byDataset, byJob];
+        }
+      }
+      if (!all) return this.store.jobIoOfJobsOn(datasetUuids);
+      const [byDataset, byJob] = all;
+      const out: JobIoRecord[] = [];
+      const seen = new Set<string>();
+      for (const d of datasetUuids) {
+        for (const e of byDataset.get(d) ?? []) {
+          if (seen.has(e.jobUuid)) continue;
+          seen.add(e.jobUuid);
+          out.push(...byJob.get(e.jobUuid)!);
+        }
+      }
+      return out;
+    };
     const jobUuids = new Set<string>();
     const datasetUuids = new Set<string>(
       parsed.type === 'dataset' ? [start.uuid] : [],
@@ -822,7 +867,7 @@ export class LineageService {
     let found =
       parsed.type === 'job'
         ? await this.store.jobIo({ jobUuids: [start.uuid] })
-        : await this.store.jobIoOfJobsOn([start.uuid]);
+        : await jobsOn([start.uuid]);
     for (let hop = 0; ; hop++) {
       const newDatasets: string[] = [];
       for (const e of found) {
@@ -837,7 +882,7 @@ export class LineageService {
       if (hop >= depth || newDatasets.length === 0) {
         break;
       }
-      found = await this.store.jobIoOfJobsOn(newDatasets);
+      found = await jobsOn(newDatasets);
       if (found.length === 0) break;
     }
     if (parsed.type === 'job') {
@@ -1215,16 +1260,11 @@ export class LineageService {
       return [];
     }
     const isoOf = graph?.iso ?? iso;
-    const io =
+    const runUuids = runs.map(r => r.uuid);
+    const refsByRun =
       graph && !versionFacets
-        ? await this.runIoNamed(
-            runs.map(r => r.uuid),
-            graph.datasets,
-          )
-        : await this.store.runIoDetails(
-            runs.map(r => r.uuid),
-            versionFacets,
-          );
+        ? await this.runRefsNamed(runUuids, graph.datasets)
+        : runRefs(await this.store.runIoDetails(runUuids, versionFacets));
     const jobById =
       jobs ??
       new Map(
@@ -1233,19 +1273,13 @@ export class LineageService {
           j,
         ]),
       );
-    const ioByRun = bySide(io, r => r.runUuid);
-    const ref = (r: (typeof io)[number]) => ({
-      datasetVersionId: {
-        namespace: r.namespace,
-        name: r.name,
-        version: r.datasetVersionUuid,
-      },
-      facets: r.facets,
-    });
+    const none: LineageDatasetVersionRef[] = [];
+    const refs = (run: RunRecord, direction: 'in' | 'out') => {
+      const list = refsByRun.get(run.uuid)?.[direction];
+      return list ? sortRefs(list) : none.slice();
+    };
     return runs.map(run => {
       const job = jobById.get(run.jobUuid);
-      const refs = (direction: 'in' | 'out') =>
-        sortByName(ioByRun.get(run.uuid)?.[direction] ?? []).map(ref);
       return {
         id: run.uuid,
         createdAt: isoOf(run.createdAt)!,
@@ -1268,8 +1302,8 @@ export class LineageService {
                 version: run.jobVersionUuid,
               }
             : null,
-        inputDatasetVersions: refs('in'),
-        outputDatasetVersions: refs('out'),
+        inputDatasetVersions: refs(run, 'in'),
+        outputDatasetVersions: refs(run, 'out'),
         parentRunId: run.parentRunUuid,
         facets: run.facets,
       };
@@ -1277,32 +1311,34 @@ export class LineageService {
   }
 
   /**
-   * The I/O of these runs named from `datasets` (read for the graph
-   * already), reading only the datasets not among them; version facets
-   * are left out (`{}`), as `runIoDetails(..., false)` does.
+   * The dataset version refs of these runs' I/O, named from `datasets`
+   * (read for the graph already; only the others are read), without
+   * version facets (`{}`), as `runIoDetails(..., false)` gives.
    */
-  private async runIoNamed(
+  private async runRefsNamed(
     runUuids: string[],
     datasets: Map<string, DatasetRecord>,
-  ): Promise<
-    Array<RunIoRecord & { namespace: string; name: string; facets: Facets }>
-  > {
+  ): Promise<Map<string, Sides<LineageDatasetVersionRef>>> {
     const io = await this.store.runIo(runUuids, true);
-    const missing = [
-      ...new Set(
-        io.filter(r => !datasets.has(r.datasetUuid)).map(r => r.datasetUuid),
-      ),
-    ];
+    const missing = new Set<string>();
+    for (const r of io) {
+      if (!datasets.has(r.datasetUuid)) missing.add(r.datasetUuid);
+    }
     const more = new Map(
-      (await this.store.getDatasetsByUuid(missing)).map(d => [d.uuid, d]),
+      (await this.store.getDatasetsByUuid([...missing])).map(d => [d.uuid, d]),
     );
-    const out: Array<
-      RunIoRecord & { namespace: string; name: string; facets: Facets }
-    > = [];
+    const out = new Map<string, Sides<LineageDatasetVersionRef>>();
     for (const r of io) {
       const d = datasets.get(r.datasetUuid) ?? more.get(r.datasetUuid);
-      if (d)
-        out.push({ ...r, namespace: d.namespace, name: d.name, facets: {} });
+      if (!d) continue;
+      side(out, r.runUuid)[r.direction].push({
+        datasetVersionId: {
+          namespace: d.namespace,
+          name: d.name,
+          version: r.datasetVersionUuid,
+        },
+        facets: {},
+      });
     }
     return out;
   }
@@ -1346,13 +1382,23 @@ export class LineageService {
         ),
       );
     const ioByJob = bySide(edges, e => e.jobUuid);
+    // One id object per dataset, shared by the jobs that name it.
+    const idOf = new Map<string, DatasetId>();
+    const io = (job: JobRecord, direction: 'in' | 'out') => {
+      const ids: DatasetId[] = [];
+      for (const e of ioByJob.get(job.uuid)?.[direction] ?? []) {
+        let id = idOf.get(e.datasetUuid);
+        if (!id) {
+          const d = datasets.get(e.datasetUuid);
+          if (!d) continue;
+          id = { namespace: d.namespace, name: d.name };
+          idOf.set(e.datasetUuid, id);
+        }
+        ids.push(id);
+      }
+      return sortByName(ids);
+    };
     return jobs.map(job => {
-      const io = (direction: 'in' | 'out') =>
-        sortByName(
-          (ioByJob.get(job.uuid)?.[direction] ?? [])
-            .map(e => datasets.get(e.datasetUuid)!)
-            .filter(Boolean),
-        ).map(d => ({ namespace: d.namespace, name: d.name }));
       return {
         id: { namespace: job.namespace, name: job.name },
         type: job.type,
@@ -1365,8 +1411,8 @@ export class LineageService {
         createdAt: isoOf(job.createdAt)!,
         updatedAt: isoOf(job.updatedAt)!,
         namespace: job.namespace,
-        inputs: io('in'),
-        outputs: io('out'),
+        inputs: io(job, 'in'),
+        outputs: io(job, 'out'),
         location: job.location,
         description: job.description,
         latestRun: job.currentRunUuid
@@ -1380,6 +1426,55 @@ export class LineageService {
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type Sides<T> = { in: T[]; out: T[] };
+
+function side<T>(map: Map<string, Sides<T>>, key: string): Sides<T> {
+  let group = map.get(key);
+  if (!group) {
+    group = { in: [], out: [] };
+    map.set(key, group);
+  }
+  return group;
+}
+
+/** Run I/O rows with names and facets as Marquez's refs, by run and direction. */
+function runRefs(
+  io: Array<{
+    runUuid: string;
+    direction: 'in' | 'out';
+    namespace: string;
+    name: string;
+    datasetVersionUuid: string;
+    facets: Facets;
+  }>,
+): Map<string, Sides<LineageDatasetVersionRef>> {
+  const out = new Map<string, Sides<LineageDatasetVersionRef>>();
+  for (const r of io) {
+    side(out, r.runUuid)[r.direction].push({
+      datasetVersionId: {
+        namespace: r.namespace,
+        name: r.name,
+        version: r.datasetVersionUuid,
+      },
+      facets: r.facets,
+    });
+  }
+  return out;
+}
+
+/** Refs by namespace, then name (Marquez's order of I/O). */
+function sortRefs(
+  refs: LineageDatasetVersionRef[],
+): LineageDatasetVersionRef[] {
+  return refs.length < 2
+    ? refs
+    : refs.sort(
+        (a, b) =>
+          compare(a.datasetVersionId.namespace, b.datasetVersionId.namespace) ||
+          compare(a.datasetVersionId.name, b.datasetVersionId.name),
+      );
+}
 
 /** Items grouped by owner (a run or a job), then by direction. */
 function bySide<T extends { direction: 'in' | 'out' }>(

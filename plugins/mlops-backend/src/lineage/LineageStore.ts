@@ -315,6 +315,71 @@ const RUN_IO_COLUMNS = [
   'dataset_version_uuid',
 ] as const;
 
+// The same records from rows read as arrays of the columns above, in order.
+
+function jobOfArray(a: any[]): JobRecord {
+  return {
+    uuid: a[0],
+    namespace: a[1],
+    name: a[2],
+    simpleName: a[3],
+    parentJobUuid: a[4],
+    type: a[5],
+    description: a[6],
+    location: a[7],
+    facets: parse(a[8], {}),
+    currentVersionUuid: a[9],
+    currentRunUuid: a[10],
+    createdAt: Number(a[11]),
+    updatedAt: Number(a[12]),
+  };
+}
+
+function runOfArray(a: any[]): RunRecord {
+  return {
+    uuid: a[0],
+    jobUuid: a[1],
+    jobVersionUuid: a[2],
+    parentRunUuid: a[3],
+    state: a[4],
+    stateTime: Number(a[5]),
+    nominalStartTime: num(a[6]),
+    nominalEndTime: num(a[7]),
+    startedAt: num(a[8]),
+    endedAt: num(a[9]),
+    facets: parse(a[10], {}),
+    createdAt: Number(a[11]),
+    updatedAt: Number(a[12]),
+  };
+}
+
+function datasetOfArray(a: any[]): DatasetRecord {
+  return {
+    uuid: a[0],
+    namespace: a[1],
+    name: a[2],
+    type: a[3],
+    sourceName: a[4],
+    description: a[5],
+    fields: parse(a[6], []),
+    facets: parse(a[7], {}),
+    currentVersionUuid: a[8],
+    lifecycleState: a[9],
+    lastModifiedAt: num(a[10]),
+    createdAt: Number(a[11]),
+    updatedAt: Number(a[12]),
+  };
+}
+
+function runIoOfArray(a: any[]): RunIoRecord {
+  return {
+    runUuid: a[0],
+    direction: a[1],
+    datasetUuid: a[2],
+    datasetVersionUuid: a[3],
+  };
+}
+
 /** Our table and column names are plain lower-case words: quoted the same way on both engines. */
 const quote = (identifier: string) => `"${identifier}"`;
 
@@ -680,7 +745,7 @@ export class LineageStore {
     shareJson = false,
   ): Promise<JobRecord[]> {
     return shareJson
-      ? this.arraysWhereIn(JOBS, JOB_COLUMNS, 'uuid', uuids, toJob)
+      ? this.arraysWhereIn(JOBS, JOB_COLUMNS, 'uuid', uuids, jobOfArray)
       : this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
   }
 
@@ -730,7 +795,7 @@ export class LineageStore {
   /** With `shareJson`, identical JSON columns share one (read-only) value. */
   async getRuns(uuids: string[], shareJson = false): Promise<RunRecord[]> {
     return shareJson
-      ? this.arraysWhereIn(RUNS, RUN_COLUMNS, 'uuid', uuids, toRun)
+      ? this.arraysWhereIn(RUNS, RUN_COLUMNS, 'uuid', uuids, runOfArray)
       : this.rowsWhereIn(RUNS, 'uuid', uuids, toRun);
   }
 
@@ -765,7 +830,7 @@ export class LineageStore {
           RUN_IO_COLUMNS,
           'run_uuid',
           runUuids,
-          toRunIo,
+          runIoOfArray,
         )
       : this.rowsWhereIn(RUN_IO, 'run_uuid', runUuids, toRunIo);
   }
@@ -825,7 +890,13 @@ export class LineageStore {
     shareJson = false,
   ): Promise<DatasetRecord[]> {
     return shareJson
-      ? this.arraysWhereIn(DATASETS, DATASET_COLUMNS, 'uuid', uuids, toDataset)
+      ? this.arraysWhereIn(
+          DATASETS,
+          DATASET_COLUMNS,
+          'uuid',
+          uuids,
+          datasetOfArray,
+        )
       : this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
   }
 
@@ -939,6 +1010,25 @@ export class LineageStore {
     }));
   }
 
+  /** How many current job I/O edges there are (the size of the whole graph). */
+  async jobIoCount(): Promise<number> {
+    const [{ n }] = await this.db(JOB_IO).count({ n: '*' });
+    return Number(n);
+  }
+
+  /** Every current job I/O edge (for a walk that reaches most of the graph). */
+  async allJobIo(): Promise<JobIoRecord[]> {
+    const rows = await this.arrays(
+      `select job_uuid, direction, dataset_uuid from ${quote(JOB_IO)}`,
+      [],
+    );
+    return rows.map(r => ({
+      jobUuid: r[0] as string,
+      direction: r[1] as Direction,
+      datasetUuid: r[2] as string,
+    }));
+  }
+
   /** The rows of `table` whose `column` is one of `keys`, in one statement. */
   private async rowsWhereIn<T>(
     table: string,
@@ -962,7 +1052,7 @@ export class LineageStore {
     columns: readonly string[],
     column: string,
     keys: string[],
-    map: (row: any) => T,
+    map: (row: any[]) => T,
   ): Promise<T[]> {
     if (keys.length === 0) return [];
     const rows = await this.arrays(
@@ -970,11 +1060,7 @@ export class LineageStore {
        where ${quote(column)} in ${this.jsonList()}`,
       [JSON.stringify([...new Set(keys)])],
     );
-    return withJsonMemo(rows, values => {
-      const row: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
-      return map(row);
-    });
+    return withJsonMemo(rows, map);
   }
 
   /** A subquery of the elements of a JSON array parameter. */
