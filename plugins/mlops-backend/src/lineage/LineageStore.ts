@@ -19,6 +19,9 @@ const RUN_IO = 'lineage_run_io';
 const JOB_IO = 'lineage_job_io';
 const COLUMN_LINEAGE = 'lineage_column_lineage';
 
+/** Keys up to which PostgreSQL is given `= any(array)` rather than `in (select)` (see `inList`). */
+const ANY_UP_TO = 1000;
+
 /** Values per `IN (...)` list of pairs. */
 const IN_CHUNK = 500;
 /**
@@ -997,11 +1000,19 @@ export class LineageStore {
    */
   async jobIoOfJobsOn(datasetUuids: string[]): Promise<JobIoRecord[]> {
     if (datasetUuids.length === 0) return [];
+    const keys = [...new Set(datasetUuids)];
+    const jobs = `select t.job_uuid from ${quote(JOB_IO)} t where ${this.inList(
+      't.dataset_uuid',
+      keys.length,
+    )}`;
     const rows = await this.arrays(
       `select e.job_uuid, e.direction, e.dataset_uuid from ${quote(JOB_IO)} e
-       where e.job_uuid in (select t.job_uuid from ${quote(JOB_IO)} t
-       where t.dataset_uuid in ${this.jsonList()})`,
-      [JSON.stringify([...new Set(datasetUuids)])],
+       where ${
+         this.isPostgres() && keys.length <= ANY_UP_TO
+           ? `e.job_uuid = any(array(${jobs}))`
+           : `e.job_uuid in (${jobs})`
+       }`,
+      [JSON.stringify(keys)],
     );
     return rows.map(r => ({
       jobUuid: r[0] as string,
@@ -1055,19 +1066,28 @@ export class LineageStore {
     map: (row: any[]) => T,
   ): Promise<T[]> {
     if (keys.length === 0) return [];
+    const list = [...new Set(keys)];
     const rows = await this.arrays(
       `select ${columns.map(quote).join(', ')} from ${quote(table)}
-       where ${quote(column)} in ${this.jsonList()}`,
-      [JSON.stringify([...new Set(keys)])],
+       where ${this.inList(quote(column), list.length)}`,
+      [JSON.stringify(list)],
     );
     return withJsonMemo(rows, map);
   }
 
-  /** A subquery of the elements of a JSON array parameter. */
-  private jsonList(): string {
-    return this.isPostgres()
-      ? '(select jsonb_array_elements_text(?::jsonb))'
-      : '(select value from json_each(?))';
+  /**
+   * `column` is one of the `count` elements of a JSON array parameter
+   * (one `?`). PostgreSQL plans `in (select ...)` as a hash join over a
+   * sequential scan of the table (it guesses 100 elements), which costs
+   * the table's size even for a handful of keys; `= any(array(...))` uses
+   * the index, better up to about a thousand keys.
+   */
+  private inList(column: string, count: number): string {
+    if (!this.isPostgres())
+      return `${column} in (select value from json_each(?))`;
+    return count <= ANY_UP_TO
+      ? `${column} = any(array(select jsonb_array_elements_text(?::jsonb)))`
+      : `${column} in (select jsonb_array_elements_text(?::jsonb))`;
   }
 
   /** A read whose rows come as arrays of the selected columns, in order. */
@@ -1101,16 +1121,11 @@ export class LineageStore {
     column: string,
     keys: Iterable<string>,
   ): Knex.QueryBuilder {
-    const list = JSON.stringify([...new Set(keys)]);
-    return this.isPostgres()
-      ? query.whereRaw('?? in (select jsonb_array_elements_text(?::jsonb))', [
-          column,
-          list,
-        ])
-      : query.whereRaw('?? in (select value from json_each(?))', [
-          column,
-          list,
-        ]);
+    const unique = [...new Set(keys)];
+    return query.whereRaw(this.inList('??', unique.length), [
+      column,
+      JSON.stringify(unique),
+    ]);
   }
 
   private isPostgres(): boolean {
