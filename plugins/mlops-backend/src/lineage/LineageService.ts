@@ -184,6 +184,10 @@ export class LineageService {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // One turn of the event loop first: the callers answered by the
+      // last group (and requests already read from the network) can
+      // queue their next events and join this group.
+      await new Promise(resolve => setImmediate(resolve));
       const group = this.queue.splice(0, MAX_GROUP);
       try {
         await this.applyAll(group.map(g => g.event));
