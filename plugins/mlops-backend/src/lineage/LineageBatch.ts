@@ -1,9 +1,5 @@
 import type { ColumnLineageRow, DatasetId, RunState } from './model';
-import {
-  datasetVersionUuid,
-  entityUuid,
-  parentOf,
-} from './model';
+import { datasetVersionUuid, entityUuid, parentOf } from './model';
 import type {
   DatasetRecord,
   DatasetVersionRecord,
@@ -32,7 +28,10 @@ export class LineageBatch {
     string,
     DatasetVersionRecord | undefined
   >();
-  private readonly jobVersions = new Map<string, JobVersionRecord | undefined>();
+  private readonly jobVersions = new Map<
+    string,
+    JobVersionRecord | undefined
+  >();
   /** run uuid → `direction dataset` → I/O, for the runs loaded */
   private readonly io = new Map<string, Map<string, RunIoRecord>>();
   /** Datasets whose run-less versions are all loaded. */
@@ -50,6 +49,12 @@ export class LineageBatch {
   };
   private readonly created = new Set<string>();
   private readonly namespaces = new Set<string>();
+  /**
+   * Namespaces of jobs and datasets read from the store: their rows exist
+   * (written with the job or dataset, never deleted), so the flush does
+   * not write them again.
+   */
+  private readonly storedNamespaces = new Set<string>();
   private readonly events: RawEventRecord[] = [];
   private readonly states = new Map<
     string,
@@ -131,7 +136,15 @@ export class LineageBatch {
     rows: T[],
   ) {
     for (const key of keys) map.set(key, undefined);
-    for (const row of rows) map.set(row.uuid, row);
+    for (const row of rows) {
+      map.set(row.uuid, row);
+      this.stored(row);
+    }
+  }
+
+  private stored(row: unknown) {
+    const namespace = (row as { namespace?: unknown } | undefined)?.namespace;
+    if (typeof namespace === 'string') this.storedNamespaces.add(namespace);
   }
 
   // ---- reads (the store's, answered from memory) -------------------------
@@ -139,7 +152,9 @@ export class LineageBatch {
   async getJob(id: DatasetId): Promise<JobRecord | undefined> {
     const uuid = entityUuid('job', id);
     if (!this.jobs.has(uuid)) {
-      this.jobs.set(uuid, await this.store.getJob(id));
+      const job = await this.store.getJob(id);
+      this.stored(job);
+      this.jobs.set(uuid, job);
     }
     return this.jobs.get(uuid);
   }
@@ -154,7 +169,9 @@ export class LineageBatch {
   async getDataset(id: DatasetId): Promise<DatasetRecord | undefined> {
     const uuid = entityUuid('dataset', id);
     if (!this.datasets.has(uuid)) {
-      this.datasets.set(uuid, await this.store.getDataset(id));
+      const dataset = await this.store.getDataset(id);
+      this.stored(dataset);
+      this.datasets.set(uuid, dataset);
     }
     return this.datasets.get(uuid);
   }
@@ -282,9 +299,7 @@ export class LineageBatch {
   async newDatasetVersions(): Promise<
     Array<{ dataset: DatasetRecord; version: DatasetVersionRecord }>
   > {
-    const missing = [...this.created].filter(
-      u => !this.datasetVersions.get(u),
-    );
+    const missing = [...this.created].filter(u => !this.datasetVersions.get(u));
     for (const v of await this.store.getDatasetVersions(missing)) {
       this.datasetVersions.set(v.uuid, v);
     }
@@ -304,7 +319,10 @@ export class LineageBatch {
     const pick = <T>(map: Map<string, T | undefined>, keys: Set<string>) =>
       [...keys].map(k => map.get(k)!);
     await store.insertEvents(this.events);
-    await store.ensureNamespaces([...this.namespaces], now);
+    await store.ensureNamespaces(
+      [...this.namespaces].filter(n => !this.storedNamespaces.has(n)),
+      now,
+    );
     await store.putJobs(pick(this.jobs, this.dirty.jobs));
     await store.putJobVersions(pick(this.jobVersions, this.dirty.jobVersions));
     await store.putDatasets(pick(this.datasets, this.dirty.datasets));
