@@ -318,23 +318,29 @@ export class LineageBatch {
     const { store } = this;
     const pick = <T>(map: Map<string, T | undefined>, keys: Set<string>) =>
       [...keys].map(k => map.get(k)!);
-    await store.insertEvents(this.events);
-    await store.ensureNamespaces(
-      [...this.namespaces].filter(n => !this.storedNamespaces.has(n)),
-      now,
-    );
-    await store.putJobs(pick(this.jobs, this.dirty.jobs));
-    await store.putJobVersions(pick(this.jobVersions, this.dirty.jobVersions));
-    await store.putDatasets(pick(this.datasets, this.dirty.datasets));
-    await store.putDatasetVersions(
-      pick(this.datasetVersions, this.dirty.datasetVersions),
-    );
-    await store.putRuns(pick(this.runs, this.dirty.runs));
-    await store.addRunStates([...this.states.values()]);
-    await store.putRunIo([...this.dirty.io.values()]);
-    if (this.jobIo.size > 0) await store.setJobIo(this.jobIo);
-    if (this.columnLineage.size > 0) {
-      await store.replaceColumnLineage(this.columnLineage);
-    }
+    // On PostgreSQL one statement for all the inserts (the deletes of
+    // setJobIo and replaceColumnLineage run first, on their own).
+    await store.writesTogether(async () => {
+      await store.insertEvents(this.events);
+      await store.ensureNamespaces(
+        [...this.namespaces].filter(n => !this.storedNamespaces.has(n)),
+        now,
+      );
+      await store.putJobs(pick(this.jobs, this.dirty.jobs));
+      await store.putJobVersions(
+        pick(this.jobVersions, this.dirty.jobVersions),
+      );
+      await store.putDatasets(pick(this.datasets, this.dirty.datasets));
+      await store.putDatasetVersions(
+        pick(this.datasetVersions, this.dirty.datasetVersions),
+      );
+      await store.putRuns(pick(this.runs, this.dirty.runs));
+      await store.addRunStates([...this.states.values()]);
+      await store.putRunIo([...this.dirty.io.values()]);
+      if (this.jobIo.size > 0) await store.setJobIo(this.jobIo);
+      if (this.columnLineage.size > 0) {
+        await store.replaceColumnLineage(this.columnLineage);
+      }
+    });
   }
 }

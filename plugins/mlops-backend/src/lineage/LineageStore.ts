@@ -22,6 +22,18 @@ const COLUMN_LINEAGE = 'lineage_column_lineage';
 /** Keys up to which PostgreSQL is given `= any(array)` rather than `in (select)` (see `inList`). */
 const ANY_UP_TO = 1000;
 
+/** Bound variables per combined PostgreSQL write (its limit is 65,535). */
+const PG_VARIABLES = 30000;
+
+/** A multi-row write held for `writesTogether`. */
+interface PendingWrite {
+  head: string;
+  tail: string;
+  rows: number;
+  columns: number;
+  bindings: unknown[];
+}
+
 /** Values per `IN (...)` list of pairs. */
 const IN_CHUNK = 500;
 /**
@@ -710,19 +722,18 @@ export class LineageStore {
         for (const c of columns) bindings.push(row[c] ?? null);
       }
       if (postgres) {
-        // Numbered placeholders written here and sent on the connection:
-        // knex would rewrite thousands of `?` (and scan the bindings) per
-        // statement, which costs more node CPU than the rest of the write.
-        const tuples: string[] = [];
-        let n = 0;
-        for (let r = 0; r < chunk.length; r++) {
-          const marks: string[] = [];
-          for (let c = 0; c < columns.length; c++) marks.push(`$${++n}`);
-          tuples.push(`(${marks.join(', ')})`);
+        const part: PendingWrite = {
+          head,
+          tail,
+          rows: chunk.length,
+          columns: columns.length,
+          bindings,
+        };
+        if (this.pending) {
+          this.pending.push(part);
+        } else {
+          await this.sendWrites([part]);
         }
-        await this.onConnection(connection =>
-          connection.query(head + tuples.join(', ') + tail, bindings),
-        );
       } else {
         await this.db.raw(
           head + new Array(chunk.length).fill(tuple).join(', ') + tail,
@@ -730,6 +741,70 @@ export class LineageStore {
         );
       }
     }
+  }
+
+  /** PostgreSQL writes held by `writesTogether`. */
+  private pending?: PendingWrite[];
+
+  /**
+   * Runs `fn`; on PostgreSQL, the multi-row inserts and upserts it makes
+   * are held and then sent together, as data-modifying CTEs of as few
+   * statements as the bound-variable limit allows (one per batch,
+   * usually), instead of one round trip each. They must not depend on
+   * each other (different tables, or distinct keys); other statements
+   * (the deletes before a replace) still run at once, before them.
+   */
+  async writesTogether(fn: () => Promise<void>): Promise<void> {
+    if (!this.isPostgres() || this.pending) {
+      await fn();
+      return;
+    }
+    const pending: PendingWrite[] = [];
+    this.pending = pending;
+    try {
+      await fn();
+    } finally {
+      this.pending = undefined;
+    }
+    let group: PendingWrite[] = [];
+    let variables = 0;
+    for (const part of pending) {
+      if (group.length > 0 && variables + part.bindings.length > PG_VARIABLES) {
+        await this.sendWrites(group);
+        group = [];
+        variables = 0;
+      }
+      group.push(part);
+      variables += part.bindings.length;
+    }
+    if (group.length > 0) await this.sendWrites(group);
+  }
+
+  /**
+   * PostgreSQL writes as one statement, with numbered placeholders written
+   * here and sent on the connection: knex would rewrite thousands of `?`
+   * (and scan the bindings) per statement, which costs more node CPU than
+   * the rest of the write.
+   */
+  private async sendWrites(parts: PendingWrite[]): Promise<void> {
+    let n = 0;
+    const statements = parts.map(part => {
+      const tuples: string[] = [];
+      for (let r = 0; r < part.rows; r++) {
+        const marks: string[] = [];
+        for (let c = 0; c < part.columns; c++) marks.push(`$${++n}`);
+        tuples.push(`(${marks.join(', ')})`);
+      }
+      return part.head + tuples.join(', ') + part.tail;
+    });
+    const sql =
+      statements.length === 1
+        ? statements[0]
+        : `with ${statements
+            .map((statement, i) => `w${i} as (${statement})`)
+            .join(', ')} select 1`;
+    const bindings = parts.flatMap(part => part.bindings);
+    await this.onConnection(connection => connection.query(sql, bindings));
   }
 
   // ---- reads ------------------------------------------------------------
