@@ -22,16 +22,12 @@ const COLUMN_LINEAGE = 'lineage_column_lineage';
 /** Keys up to which PostgreSQL is given `= any(array)` rather than `in (select)` (see `inList`). */
 const ANY_UP_TO = 1000;
 
-/** Bound variables per combined PostgreSQL write (its limit is 65,535). */
-const PG_VARIABLES = 30000;
-
 /** A multi-row write held for `writesTogether`. */
 interface PendingWrite {
-  head: string;
+  table: string;
+  columns: string[];
+  rows: Array<Record<string, unknown>>;
   tail: string;
-  rows: number;
-  columns: number;
-  bindings: unknown[];
 }
 
 /** Values per `IN (...)` list of pairs. */
@@ -710,36 +706,29 @@ export class LineageStore {
   ): Promise<void> {
     if (rows.length === 0) return;
     const columns = Object.keys(rows[0]);
+    if (this.isPostgres()) {
+      const part: PendingWrite = { table, columns, rows, tail };
+      if (this.pending) {
+        this.pending.push(part);
+      } else {
+        await this.sendWrites([part]);
+      }
+      return;
+    }
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     const head = `insert into ${quote(table)} (${columns
       .map(quote)
       .join(', ')}) values `;
     const size = Math.max(1, Math.floor(MAX_VARIABLES / columns.length));
-    const postgres = this.isPostgres();
     for (const chunk of chunks(rows, size)) {
       const bindings: unknown[] = [];
       for (const row of chunk) {
         for (const c of columns) bindings.push(row[c] ?? null);
       }
-      if (postgres) {
-        const part: PendingWrite = {
-          head,
-          tail,
-          rows: chunk.length,
-          columns: columns.length,
-          bindings,
-        };
-        if (this.pending) {
-          this.pending.push(part);
-        } else {
-          await this.sendWrites([part]);
-        }
-      } else {
-        await this.db.raw(
-          head + new Array(chunk.length).fill(tuple).join(', ') + tail,
-          bindings as Knex.RawBinding[],
-        );
-      }
+      await this.db.raw(
+        head + new Array(chunk.length).fill(tuple).join(', ') + tail,
+        bindings as Knex.RawBinding[],
+      );
     }
   }
 
@@ -748,11 +737,10 @@ export class LineageStore {
 
   /**
    * Runs `fn`; on PostgreSQL, the multi-row inserts and upserts it makes
-   * are held and then sent together, as data-modifying CTEs of as few
-   * statements as the bound-variable limit allows (one per batch,
-   * usually), instead of one round trip each. They must not depend on
-   * each other (different tables, or distinct keys); other statements
-   * (the deletes before a replace) still run at once, before them.
+   * are held and then sent as one statement (data-modifying CTEs)
+   * instead of one round trip each. They must not depend on each other
+   * (different tables, or distinct keys); other statements (the deletes
+   * before a replace) still run at once, before them.
    */
   async writesTogether(fn: () => Promise<void>): Promise<void> {
     if (!this.isPostgres() || this.pending) {
@@ -766,36 +754,24 @@ export class LineageStore {
     } finally {
       this.pending = undefined;
     }
-    let group: PendingWrite[] = [];
-    let variables = 0;
-    for (const part of pending) {
-      if (group.length > 0 && variables + part.bindings.length > PG_VARIABLES) {
-        await this.sendWrites(group);
-        group = [];
-        variables = 0;
-      }
-      group.push(part);
-      variables += part.bindings.length;
-    }
-    if (group.length > 0) await this.sendWrites(group);
+    if (pending.length > 0) await this.sendWrites(pending);
   }
 
   /**
-   * PostgreSQL writes as one statement, with numbered placeholders written
-   * here and sent on the connection: knex would rewrite thousands of `?`
-   * (and scan the bindings) per statement, which costs more node CPU than
-   * the rest of the write.
+   * PostgreSQL writes as one statement, each table's rows passed as one
+   * JSON parameter and expanded by `json_populate_recordset` into the
+   * table's row type: a short statement to parse and plan, where
+   * `values` lists of thousands of placeholders cost PostgreSQL more to
+   * plan than the rows cost to write (and knex more CPU to rewrite).
    */
   private async sendWrites(parts: PendingWrite[]): Promise<void> {
-    let n = 0;
-    const statements = parts.map(part => {
-      const tuples: string[] = [];
-      for (let r = 0; r < part.rows; r++) {
-        const marks: string[] = [];
-        for (let c = 0; c < part.columns; c++) marks.push(`$${++n}`);
-        tuples.push(`(${marks.join(', ')})`);
-      }
-      return part.head + tuples.join(', ') + part.tail;
+    const statements = parts.map((part, i) => {
+      const columns = part.columns.map(quote).join(', ');
+      return `insert into ${quote(
+        part.table,
+      )} (${columns}) select ${columns} from json_populate_recordset(null::${quote(
+        part.table,
+      )}, $${i + 1}::json)${part.tail}`;
     });
     const sql =
       statements.length === 1
@@ -803,7 +779,7 @@ export class LineageStore {
         : `with ${statements
             .map((statement, i) => `w${i} as (${statement})`)
             .join(', ')} select 1`;
-    const bindings = parts.flatMap(part => part.bindings);
+    const bindings = parts.map(part => JSON.stringify(part.rows));
     await this.onConnection(connection => connection.query(sql, bindings));
   }
 
