@@ -22,6 +22,17 @@ const COLUMN_LINEAGE = 'lineage_column_lineage';
 /** Keys up to which PostgreSQL is given `= any(array)` rather than `in (select)` (see `inList`). */
 const ANY_UP_TO = 1000;
 
+/** The rows `batchRows` reads. */
+export interface BatchRows {
+  jobs: JobRecord[];
+  runs: RunRecord[];
+  runIo: RunIoRecord[];
+  datasets: DatasetRecord[];
+  datasetVersions: DatasetVersionRecord[];
+  staticVersions: DatasetVersionRecord[];
+  jobVersions: JobVersionRecord[];
+}
+
 /** A multi-row write held for `writesTogether`. */
 interface PendingWrite {
   table: string;
@@ -784,6 +795,80 @@ export class LineageStore {
   }
 
   // ---- reads ------------------------------------------------------------
+
+  /**
+   * What a batch of events touches, in one statement on PostgreSQL (CTEs,
+   * the rows as JSON), where each statement is a round trip: these jobs
+   * and all their versions; these runs and the jobs' current runs, with
+   * their I/O; these datasets and those of that I/O, with their run-less
+   * versions; these dataset versions. `undefined` on SQLite, where a
+   * statement costs no round trip: the caller reads table by table.
+   */
+  async batchRows(keys: {
+    jobUuids: string[];
+    runUuids: string[];
+    datasetUuids: string[];
+    versionUuids: string[];
+  }): Promise<BatchRows | undefined> {
+    if (!this.isPostgres()) return undefined;
+    const list = (values: string[]) => JSON.stringify(values);
+    const { rows } = await this.db.raw(
+      `with
+        jk as (select jsonb_array_elements_text(?::jsonb) as uuid),
+        j as (select * from ${quote(JOBS)}
+          where uuid = any(array(select uuid from jk))),
+        rk as (select jsonb_array_elements_text(?::jsonb) as uuid
+          union select current_run_uuid from j where current_run_uuid is not null),
+        r as (select * from ${quote(RUNS)}
+          where uuid = any(array(select uuid from rk))),
+        io as (select * from ${quote(RUN_IO)}
+          where run_uuid = any(array(select uuid from rk))),
+        dk as (select jsonb_array_elements_text(?::jsonb) as uuid
+          union select dataset_uuid from io),
+        d as (select * from ${quote(DATASETS)}
+          where uuid = any(array(select uuid from dk))),
+        dv as (select * from ${quote(DATASET_VERSIONS)}
+          where uuid = any(array(select jsonb_array_elements_text(?::jsonb)))),
+        sv as (select * from ${quote(DATASET_VERSIONS)}
+          where coalesce(run_uuid, '') = ''
+          and dataset_uuid = any(array(select uuid from dk))),
+        jv as (select * from ${quote(JOB_VERSIONS)}
+          where job_uuid = any(array(select uuid from jk)))
+      select 'j' as k, row_to_json(j)::text as v from j
+      union all select 'r', row_to_json(r)::text from r
+      union all select 'io', row_to_json(io)::text from io
+      union all select 'd', row_to_json(d)::text from d
+      union all select 'dv', row_to_json(dv)::text from dv
+      union all select 'sv', row_to_json(sv)::text from sv
+      union all select 'jv', row_to_json(jv)::text from jv`,
+      [
+        list(keys.jobUuids),
+        list(keys.runUuids),
+        list(keys.datasetUuids),
+        list(keys.versionUuids),
+      ],
+    );
+    const out: BatchRows = {
+      jobs: [],
+      runs: [],
+      runIo: [],
+      datasets: [],
+      datasetVersions: [],
+      staticVersions: [],
+      jobVersions: [],
+    };
+    for (const { k, v } of rows as Array<{ k: string; v: string }>) {
+      const row = JSON.parse(v);
+      if (k === 'j') out.jobs.push(toJob(row));
+      else if (k === 'r') out.runs.push(toRun(row));
+      else if (k === 'io') out.runIo.push(toRunIo(row));
+      else if (k === 'd') out.datasets.push(toDataset(row));
+      else if (k === 'dv') out.datasetVersions.push(toDatasetVersion(row));
+      else if (k === 'sv') out.staticVersions.push(toDatasetVersion(row));
+      else out.jobVersions.push(toJobVersion(row));
+    }
+    return out;
+  }
 
   async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
     const row = await this.db(NAMESPACES).where({ name }).first();
