@@ -611,6 +611,47 @@ describe.each(databaseIds)('LineageService on %s', databaseId => {
     expect(fromJob.graph.filter(n => n.type === 'DATASET')).toHaveLength(303);
   });
 
+  it("replaces a job's edges when its I/O changes, keeping the unchanged ones", async () => {
+    const run = async (inputs: string[], outputs: string[]) =>
+      service.ingest(
+        runEvent({
+          runId: newRunId(),
+          eventType: 'COMPLETE',
+          time: '2026-12-07T10:00:00Z',
+          job: 'etl',
+          inputs: inputs.map(n => ds(n)),
+          outputs: outputs.map(n => ds(n)),
+        }),
+      );
+    const edgesOf = async () => {
+      const { graph } = await service.getLineage('job:ns:etl', 5);
+      const etl = graph.find(n => n.id === 'job:ns:etl')!;
+      return {
+        in: etl.inEdges.map(e => e.origin),
+        out: etl.outEdges.map(e => e.destination),
+        nodes: graph.map(n => n.id).sort(),
+      };
+    };
+    await run(['a', 'keep'], ['b']);
+    expect(await edgesOf()).toEqual({
+      in: ['dataset:ns:a', 'dataset:ns:keep'],
+      out: ['dataset:ns:b'],
+      nodes: ['dataset:ns:a', 'dataset:ns:b', 'dataset:ns:keep', 'job:ns:etl'],
+    });
+    await run(['c', 'keep'], ['b']);
+    expect(await edgesOf()).toEqual({
+      in: ['dataset:ns:c', 'dataset:ns:keep'],
+      out: ['dataset:ns:b'],
+      nodes: ['dataset:ns:b', 'dataset:ns:c', 'dataset:ns:keep', 'job:ns:etl'],
+    });
+    await run([], []);
+    expect(await edgesOf()).toEqual({
+      in: [],
+      out: [],
+      nodes: ['job:ns:etl'],
+    });
+  });
+
   it('parses node ids whose namespace has colons', async () => {
     await service.ingest(
       runEvent({

@@ -35,10 +35,10 @@ export interface BatchRows {
 
 /** A multi-row write held for `writesTogether`. */
 interface PendingWrite {
-  table: string;
-  columns: string[];
-  rows: Array<Record<string, unknown>>;
-  tail: string;
+  /** The statement, given the placeholders of `values`, in order. */
+  sql: (placeholders: string[]) => string;
+  /** Its parameters, each sent as JSON. */
+  values: unknown[];
 }
 
 /** Values per `IN (...)` list of pairs. */
@@ -625,7 +625,6 @@ export class LineageStore {
   async setJobIo(
     io: Map<string, { inputs: string[]; outputs: string[] }>,
   ): Promise<void> {
-    await this.whereInList(this.db(JOB_IO), 'job_uuid', io.keys()).delete();
     const rows: Array<Record<string, string>> = [];
     for (const [jobUuid, { inputs, outputs }] of io) {
       for (const [direction, uuids] of [
@@ -637,6 +636,33 @@ export class LineageStore {
         }
       }
     }
+    if (this.isPostgres()) {
+      if (io.size === 0) return;
+      // Within the batch's one statement: delete the edges of these jobs
+      // that are not among the new ones, insert the new ones that are not
+      // there yet (the two never touch the same row).
+      const table = quote(JOB_IO);
+      await this.pendWrite({
+        sql: ([jobs, next]) =>
+          `delete from ${table} e
+           where e.job_uuid = any(array(select json_array_elements_text(${jobs})))
+           and not exists (select 1
+             from json_populate_recordset(null::${table}, ${next}) n
+             where n.job_uuid = e.job_uuid and n.direction = e.direction
+             and n.dataset_uuid = e.dataset_uuid)`,
+        values: [[...io.keys()], rows],
+      });
+      await this.pendWrite({
+        sql: ([next]) =>
+          `insert into ${table} (job_uuid, direction, dataset_uuid)
+           select job_uuid, direction, dataset_uuid
+           from json_populate_recordset(null::${table}, ${next})
+           on conflict do nothing`,
+        values: [rows],
+      });
+      return;
+    }
+    await this.whereInList(this.db(JOB_IO), 'job_uuid', io.keys()).delete();
     await this.insertRows(JOB_IO, rows);
   }
 
@@ -718,12 +744,13 @@ export class LineageStore {
     if (rows.length === 0) return;
     const columns = Object.keys(rows[0]);
     if (this.isPostgres()) {
-      const part: PendingWrite = { table, columns, rows, tail };
-      if (this.pending) {
-        this.pending.push(part);
-      } else {
-        await this.sendWrites([part]);
-      }
+      const list = columns.map(quote).join(', ');
+      await this.pendWrite({
+        sql: ([json]) =>
+          `insert into ${quote(table)} (${list}) select ${list}
+           from json_populate_recordset(null::${quote(table)}, ${json})${tail}`,
+        values: [rows],
+      });
       return;
     }
     const tuple = `(${columns.map(() => '?').join(', ')})`;
@@ -750,8 +777,8 @@ export class LineageStore {
    * Runs `fn`; on PostgreSQL, the multi-row inserts and upserts it makes
    * are held and then sent as one statement (data-modifying CTEs)
    * instead of one round trip each. They must not depend on each other
-   * (different tables, or distinct keys); other statements (the deletes
-   * before a replace) still run at once, before them.
+   * (different tables, or distinct keys); other statements (the delete
+   * of replaceColumnLineage) still run at once, before them.
    */
   async writesTogether(fn: () => Promise<void>): Promise<void> {
     if (!this.isPostgres() || this.pending) {
@@ -775,22 +802,28 @@ export class LineageStore {
    * `values` lists of thousands of placeholders cost PostgreSQL more to
    * plan than the rows cost to write (and knex more CPU to rewrite).
    */
+  private async pendWrite(part: PendingWrite): Promise<void> {
+    if (this.pending) {
+      this.pending.push(part);
+    } else {
+      await this.sendWrites([part]);
+    }
+  }
+
   private async sendWrites(parts: PendingWrite[]): Promise<void> {
-    const statements = parts.map((part, i) => {
-      const columns = part.columns.map(quote).join(', ');
-      return `insert into ${quote(
-        part.table,
-      )} (${columns}) select ${columns} from json_populate_recordset(null::${quote(
-        part.table,
-      )}, $${i + 1}::json)${part.tail}`;
-    });
+    let n = 0;
+    const statements = parts.map(part =>
+      part.sql(part.values.map(() => `$${++n}::json`)),
+    );
     const sql =
       statements.length === 1
         ? statements[0]
         : `with ${statements
             .map((statement, i) => `w${i} as (${statement})`)
             .join(', ')} select 1`;
-    const bindings = parts.map(part => JSON.stringify(part.rows));
+    const bindings = parts.flatMap(part =>
+      part.values.map(value => JSON.stringify(value)),
+    );
     await this.onConnection(connection => connection.query(sql, bindings));
   }
 
