@@ -1,10 +1,7 @@
 import type { ColumnLineageRow, DatasetId, RunState } from './model';
-import {
-  datasetVersionUuid,
-  entityUuid,
-  parentOf,
-} from './model';
+import { datasetVersionUuid, entityUuid, parentOf } from './model';
 import type {
+  BatchRows,
   DatasetRecord,
   DatasetVersionRecord,
   JobRecord,
@@ -32,7 +29,10 @@ export class LineageBatch {
     string,
     DatasetVersionRecord | undefined
   >();
-  private readonly jobVersions = new Map<string, JobVersionRecord | undefined>();
+  private readonly jobVersions = new Map<
+    string,
+    JobVersionRecord | undefined
+  >();
   /** run uuid → `direction dataset` → I/O, for the runs loaded */
   private readonly io = new Map<string, Map<string, RunIoRecord>>();
   /** Datasets whose run-less versions are all loaded. */
@@ -50,6 +50,12 @@ export class LineageBatch {
   };
   private readonly created = new Set<string>();
   private readonly namespaces = new Set<string>();
+  /**
+   * Namespaces of jobs and datasets read from the store: their rows exist
+   * (written with the job or dataset, never deleted), so the flush does
+   * not write them again.
+   */
+  private readonly storedNamespaces = new Set<string>();
   private readonly events: RawEventRecord[] = [];
   private readonly states = new Map<
     string,
@@ -92,6 +98,21 @@ export class LineageBatch {
         if (runId) outputVersions.add(datasetVersionUuid(output, runId));
       }
     }
+    const together = await store.batchRows({
+      jobUuids: [...jobUuids],
+      runUuids: [...runUuids],
+      datasetUuids: [...datasetUuids],
+      versionUuids: [...outputVersions],
+    });
+    if (together) {
+      batch.fillTogether(together, {
+        jobUuids,
+        runUuids,
+        datasetUuids,
+        outputVersions,
+      });
+      return batch;
+    }
     const jobs = await store.getJobsByUuid([...jobUuids]);
     batch.fill(batch.jobs, jobUuids, jobs);
     // The jobs' latest runs decide which run becomes current.
@@ -125,13 +146,54 @@ export class LineageBatch {
     return batch;
   }
 
+  /** `load` from the rows read in one statement: the same steps, in the same order. */
+  private fillTogether(
+    rows: BatchRows,
+    keys: {
+      jobUuids: Set<string>;
+      runUuids: Set<string>;
+      datasetUuids: Set<string>;
+      outputVersions: Set<string>;
+    },
+  ) {
+    const { jobUuids, runUuids, datasetUuids, outputVersions } = keys;
+    this.fill(this.jobs, jobUuids, rows.jobs);
+    for (const job of rows.jobs) {
+      if (job.currentRunUuid) runUuids.add(job.currentRunUuid);
+    }
+    this.fill(this.runs, runUuids, rows.runs);
+    for (const runUuid of runUuids) this.io.set(runUuid, new Map());
+    for (const r of rows.runIo) {
+      this.io.get(r.runUuid)!.set(`${r.direction} ${r.datasetUuid}`, r);
+      datasetUuids.add(r.datasetUuid);
+    }
+    this.fill(this.datasets, datasetUuids, rows.datasets);
+    this.fill(this.datasetVersions, outputVersions, rows.datasetVersions);
+    for (const v of rows.staticVersions) {
+      this.datasetVersions.set(v.uuid, v);
+    }
+    datasetUuids.forEach(d => this.staticLoaded.add(d));
+    for (const v of rows.jobVersions) {
+      this.jobVersions.set(v.uuid, v);
+    }
+    jobUuids.forEach(j => this.jobVersionsLoaded.add(j));
+  }
+
   private fill<T extends { uuid: string }>(
     map: Map<string, T | undefined>,
     keys: Iterable<string>,
     rows: T[],
   ) {
     for (const key of keys) map.set(key, undefined);
-    for (const row of rows) map.set(row.uuid, row);
+    for (const row of rows) {
+      map.set(row.uuid, row);
+      this.stored(row);
+    }
+  }
+
+  private stored(row: unknown) {
+    const namespace = (row as { namespace?: unknown } | undefined)?.namespace;
+    if (typeof namespace === 'string') this.storedNamespaces.add(namespace);
   }
 
   // ---- reads (the store's, answered from memory) -------------------------
@@ -139,7 +201,9 @@ export class LineageBatch {
   async getJob(id: DatasetId): Promise<JobRecord | undefined> {
     const uuid = entityUuid('job', id);
     if (!this.jobs.has(uuid)) {
-      this.jobs.set(uuid, await this.store.getJob(id));
+      const job = await this.store.getJob(id);
+      this.stored(job);
+      this.jobs.set(uuid, job);
     }
     return this.jobs.get(uuid);
   }
@@ -154,7 +218,9 @@ export class LineageBatch {
   async getDataset(id: DatasetId): Promise<DatasetRecord | undefined> {
     const uuid = entityUuid('dataset', id);
     if (!this.datasets.has(uuid)) {
-      this.datasets.set(uuid, await this.store.getDataset(id));
+      const dataset = await this.store.getDataset(id);
+      this.stored(dataset);
+      this.datasets.set(uuid, dataset);
     }
     return this.datasets.get(uuid);
   }
@@ -282,9 +348,7 @@ export class LineageBatch {
   async newDatasetVersions(): Promise<
     Array<{ dataset: DatasetRecord; version: DatasetVersionRecord }>
   > {
-    const missing = [...this.created].filter(
-      u => !this.datasetVersions.get(u),
-    );
+    const missing = [...this.created].filter(u => !this.datasetVersions.get(u));
     for (const v of await this.store.getDatasetVersions(missing)) {
       this.datasetVersions.set(v.uuid, v);
     }
@@ -303,20 +367,29 @@ export class LineageBatch {
     const { store } = this;
     const pick = <T>(map: Map<string, T | undefined>, keys: Set<string>) =>
       [...keys].map(k => map.get(k)!);
-    await store.insertEvents(this.events);
-    await store.ensureNamespaces([...this.namespaces], now);
-    await store.putJobs(pick(this.jobs, this.dirty.jobs));
-    await store.putJobVersions(pick(this.jobVersions, this.dirty.jobVersions));
-    await store.putDatasets(pick(this.datasets, this.dirty.datasets));
-    await store.putDatasetVersions(
-      pick(this.datasetVersions, this.dirty.datasetVersions),
-    );
-    await store.putRuns(pick(this.runs, this.dirty.runs));
-    await store.addRunStates([...this.states.values()]);
-    await store.putRunIo([...this.dirty.io.values()]);
-    if (this.jobIo.size > 0) await store.setJobIo(this.jobIo);
-    if (this.columnLineage.size > 0) {
-      await store.replaceColumnLineage(this.columnLineage);
-    }
+    // On PostgreSQL one statement for all the inserts (the deletes of
+    // setJobIo and replaceColumnLineage run first, on their own).
+    await store.writesTogether(async () => {
+      await store.insertEvents(this.events);
+      await store.ensureNamespaces(
+        [...this.namespaces].filter(n => !this.storedNamespaces.has(n)),
+        now,
+      );
+      await store.putJobs(pick(this.jobs, this.dirty.jobs));
+      await store.putJobVersions(
+        pick(this.jobVersions, this.dirty.jobVersions),
+      );
+      await store.putDatasets(pick(this.datasets, this.dirty.datasets));
+      await store.putDatasetVersions(
+        pick(this.datasetVersions, this.dirty.datasetVersions),
+      );
+      await store.putRuns(pick(this.runs, this.dirty.runs));
+      await store.addRunStates([...this.states.values()]);
+      await store.putRunIo([...this.dirty.io.values()]);
+      if (this.jobIo.size > 0) await store.setJobIo(this.jobIo);
+      if (this.columnLineage.size > 0) {
+        await store.replaceColumnLineage(this.columnLineage);
+      }
+    });
   }
 }

@@ -288,16 +288,36 @@ describe.each(databaseIds)('LineageService on %s', databaseId => {
         inputs: any[],
         outputs: any[],
       ) =>
-        runEvent({ runId, eventType, time, job, namespace: ns, inputs, outputs });
-      const complete1 = e(r1, 'COMPLETE', '2026-12-07T10:05:00Z', 'a', [d('raw')], [
-        { ...d('mid'), outputFacets: rows(10) },
-      ]);
+        runEvent({
+          runId,
+          eventType,
+          time,
+          job,
+          namespace: ns,
+          inputs,
+          outputs,
+        });
+      const complete1 = e(
+        r1,
+        'COMPLETE',
+        '2026-12-07T10:05:00Z',
+        'a',
+        [d('raw')],
+        [{ ...d('mid'), outputFacets: rows(10) }],
+      );
       return {
         runs: [r1, r2, r3],
         events: [
           e(r1, 'START', '2026-12-07T10:00:00Z', 'a', [d('raw')], [d('mid')]),
           complete1,
-          e(r2, 'COMPLETE', '2026-12-07T10:20:00Z', 'b', [d('mid')], [d('out')]),
+          e(
+            r2,
+            'COMPLETE',
+            '2026-12-07T10:20:00Z',
+            'b',
+            [d('mid')],
+            [d('out')],
+          ),
           e(r2, 'START', '2026-12-07T10:10:00Z', 'b', [d('mid')], [d('out')]),
           complete1,
           e(r3, 'START', '2026-12-07T11:00:00Z', 'a', [d('raw')], [d('mid')]),
@@ -310,9 +330,14 @@ describe.each(databaseIds)('LineageService on %s', databaseId => {
               version: facet({ datasetVersion: 'raw-v2' }),
             }),
           },
-          e(r3, 'FAIL', '2026-12-07T11:02:00Z', 'a', [d('raw')], [
-            { ...d('mid'), outputFacets: rows(3) },
-          ]),
+          e(
+            r3,
+            'FAIL',
+            '2026-12-07T11:02:00Z',
+            'a',
+            [d('raw')],
+            [{ ...d('mid'), outputFacets: rows(3) }],
+          ),
         ],
       };
     };
@@ -520,6 +545,111 @@ describe.each(databaseIds)('LineageService on %s', databaseId => {
     expect(await jobsAt(20)).toBe(21);
     expect(await jobsAt(100)).toBe(30);
     expect(await jobsAt(0)).toBe(1);
+  });
+
+  it('walks a wide graph (read at once, then in memory) to the depth asked', async () => {
+    // One hop reaches 301 datasets: the rest of the walk reads every edge
+    // in one statement and goes on in memory, with the same answer.
+    const wide = Array.from({ length: 300 }, (_, i) => ds(`w${i}`));
+    const steps: Array<[string, any[], any[]]> = [
+      ['wide', wide, [ds('out')]],
+      ['next', [ds('out')], [ds('final')]],
+      ['far', [ds('final')], [ds('far_out')]],
+      ['other', [ds('elsewhere')], [ds('unrelated')]],
+    ];
+    for (const [job, inputs, outputs] of steps) {
+      await service.ingest(
+        runEvent({
+          runId: newRunId(),
+          eventType: 'COMPLETE',
+          time: '2026-12-07T10:00:00Z',
+          job,
+          inputs,
+          outputs,
+        }),
+      );
+    }
+    const at = async (depth: number) => {
+      const { graph } = await service.getLineage('dataset:ns:w7', depth);
+      return {
+        jobs: graph
+          .filter(n => n.type === 'JOB')
+          .map(n => n.id)
+          .sort(),
+        datasets: graph.filter(n => n.type === 'DATASET').length,
+        graph,
+      };
+    };
+    expect((await at(0)).jobs).toEqual(['job:ns:wide']);
+    expect((await at(0)).datasets).toBe(301);
+    expect((await at(1)).jobs).toEqual(['job:ns:next', 'job:ns:wide']);
+    expect((await at(1)).datasets).toBe(302);
+    const { jobs, datasets, graph } = await at(20);
+    expect(jobs).toEqual(['job:ns:far', 'job:ns:next', 'job:ns:wide']);
+    expect(datasets).toBe(303);
+    const far = graph.find(n => n.id === 'job:ns:far')!;
+    expect(far.inEdges).toEqual([
+      { origin: 'dataset:ns:final', destination: 'job:ns:far' },
+    ]);
+    expect(far.outEdges).toEqual([
+      { origin: 'job:ns:far', destination: 'dataset:ns:far_out' },
+    ]);
+    const wideJob = graph.find(n => n.id === 'job:ns:wide')!;
+    expect((wideJob.data as any).inputs).toHaveLength(300);
+    expect((wideJob.data as any).inputs.slice(0, 3)).toEqual([
+      { namespace: 'ns', name: 'w0' },
+      { namespace: 'ns', name: 'w1' },
+      { namespace: 'ns', name: 'w10' },
+    ]);
+    expect(wideJob.inEdges).toHaveLength(300);
+    expect((wideJob.data as any).latestRun.inputDatasetVersions).toHaveLength(
+      300,
+    );
+    // From a job, the same walk.
+    const fromJob = await service.getLineage('job:ns:far', 20);
+    expect(fromJob.graph.filter(n => n.type === 'JOB')).toHaveLength(3);
+    expect(fromJob.graph.filter(n => n.type === 'DATASET')).toHaveLength(303);
+  });
+
+  it("replaces a job's edges when its I/O changes, keeping the unchanged ones", async () => {
+    const run = async (inputs: string[], outputs: string[]) =>
+      service.ingest(
+        runEvent({
+          runId: newRunId(),
+          eventType: 'COMPLETE',
+          time: '2026-12-07T10:00:00Z',
+          job: 'etl',
+          inputs: inputs.map(n => ds(n)),
+          outputs: outputs.map(n => ds(n)),
+        }),
+      );
+    const edgesOf = async () => {
+      const { graph } = await service.getLineage('job:ns:etl', 5);
+      const etl = graph.find(n => n.id === 'job:ns:etl')!;
+      return {
+        in: etl.inEdges.map(e => e.origin),
+        out: etl.outEdges.map(e => e.destination),
+        nodes: graph.map(n => n.id).sort(),
+      };
+    };
+    await run(['a', 'keep'], ['b']);
+    expect(await edgesOf()).toEqual({
+      in: ['dataset:ns:a', 'dataset:ns:keep'],
+      out: ['dataset:ns:b'],
+      nodes: ['dataset:ns:a', 'dataset:ns:b', 'dataset:ns:keep', 'job:ns:etl'],
+    });
+    await run(['c', 'keep'], ['b']);
+    expect(await edgesOf()).toEqual({
+      in: ['dataset:ns:c', 'dataset:ns:keep'],
+      out: ['dataset:ns:b'],
+      nodes: ['dataset:ns:b', 'dataset:ns:c', 'dataset:ns:keep', 'job:ns:etl'],
+    });
+    await run([], []);
+    expect(await edgesOf()).toEqual({
+      in: [],
+      out: [],
+      nodes: ['job:ns:etl'],
+    });
   });
 
   it('parses node ids whose namespace has colons', async () => {

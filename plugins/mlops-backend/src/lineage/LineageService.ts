@@ -3,6 +3,7 @@ import type {
   LineageColumnNodeData,
   LineageDataset,
   LineageDatasetVersion,
+  LineageDatasetVersionRef,
   LineageEdge,
   LineageGraph,
   LineageJob,
@@ -82,11 +83,41 @@ export class InvalidEventError extends InputError {
   }
 }
 
+/**
+ * A lineage walk reads all the job I/O edges at once (instead of a
+ * statement per hop) when a hop reaches at least this many new datasets
+ * and the graph has at most `WALK_IN_MEMORY_RATIO` times as many edges.
+ */
+const WALK_IN_MEMORY_FROM = 256;
+const WALK_IN_MEMORY_RATIO = 64;
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /** Most events written in one group commit. */
 const MAX_GROUP = 500;
 
-const iso = (ms: number | null | undefined) =>
+type Iso = (ms: number | null | undefined) => string | null;
+
+const iso: Iso = ms =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+/** `iso` with a memo, for shaping many rows that share timestamps (one call's worth). */
+function memoIso(): Iso {
+  const seen = new Map<number, string>();
+  return ms => {
+    if (ms === null || ms === undefined) return null;
+    let s = seen.get(ms);
+    if (s === undefined) {
+      s = new Date(ms).toISOString();
+      seen.set(ms, s);
+    }
+    return s;
+  };
+}
 
 /**
  * OpenLineage ingest into Marquez's model, and Marquez's read API.
@@ -153,6 +184,10 @@ export class LineageService {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // One turn of the event loop first: the callers answered by the
+      // last group (and requests already read from the network) can
+      // queue their next events and join this group.
+      await new Promise(resolve => setImmediate(resolve));
       const group = this.queue.splice(0, MAX_GROUP);
       try {
         await this.applyAll(group.map(g => g.event));
@@ -724,7 +759,7 @@ export class LineageService {
       namespace,
       page,
     );
-    return { datasets: datasets.map(toDataset), totalCount };
+    return { datasets: datasets.map(d => toDataset(d)), totalCount };
   }
 
   async getDataset(id: DatasetId): Promise<LineageDataset> {
@@ -794,45 +829,82 @@ export class LineageService {
       throw new NotFoundError(`Node '${nodeId}' not found`);
     }
 
-    // Breadth-first over the job I/O edges, two statements per hop (the
-    // frontier's edges, then the other jobs on the datasets reached).
+    // Breadth-first over the job I/O edges, one statement per hop: the
+    // edges of every job on the datasets reached last (the jobs not yet
+    // seen are the next frontier, and their edges are the hop's edges).
+    // When a hop's frontier is a large part of the graph, all the edges
+    // are read at once and the walk goes on in memory.
+    let all: Map<string, JobIoRecord[]>[] | undefined;
+    let counted = false;
+    const jobsOn = async (datasetUuids: string[]) => {
+      if (!all && !counted && datasetUuids.length >= WALK_IN_MEMORY_FROM) {
+        counted = true;
+        const total = await this.store.jobIoCount();
+        if (total <= WALK_IN_MEMORY_RATIO * datasetUuids.length) {
+          const byDataset = new Map<string, JobIoRecord[]>();
+          const byJob = new Map<string, JobIoRecord[]>();
+          for (const e of await this.store.allJobIo()) {
+            push(byDataset, e.datasetUuid, e);
+            push(byJob, e.jobUuid, e);
+          }
+          all = [byDataset, byJob];
+        }
+      }
+      if (!all) return this.store.jobIoOfJobsOn(datasetUuids);
+      const [byDataset, byJob] = all;
+      const out: JobIoRecord[] = [];
+      const seen = new Set<string>();
+      for (const d of datasetUuids) {
+        for (const e of byDataset.get(d) ?? []) {
+          if (seen.has(e.jobUuid)) continue;
+          seen.add(e.jobUuid);
+          out.push(...byJob.get(e.jobUuid)!);
+        }
+      }
+      return out;
+    };
     const jobUuids = new Set<string>();
-    let frontier: string[];
-    if (parsed.type === 'job') {
-      frontier = [start.uuid];
-    } else {
-      const edges = await this.store.jobIo({ datasetUuids: [start.uuid] });
-      frontier = [...new Set(edges.map(e => e.jobUuid))];
-    }
-    frontier.forEach(j => jobUuids.add(j));
     const datasetUuids = new Set<string>(
       parsed.type === 'dataset' ? [start.uuid] : [],
     );
     const edges: JobIoRecord[] = [];
-    for (let hop = 0; frontier.length > 0; hop++) {
-      const found = await this.store.jobIo({ jobUuids: frontier });
-      edges.push(...found);
-      const newDatasets = [...new Set(found.map(e => e.datasetUuid))].filter(
-        d => !datasetUuids.has(d),
-      );
-      newDatasets.forEach(d => datasetUuids.add(d));
+    let found =
+      parsed.type === 'job'
+        ? await this.store.jobIo({ jobUuids: [start.uuid] })
+        : await jobsOn([start.uuid]);
+    for (let hop = 0; ; hop++) {
+      const newDatasets: string[] = [];
+      for (const e of found) {
+        if (jobUuids.has(e.jobUuid)) continue;
+        edges.push(e);
+        if (!datasetUuids.has(e.datasetUuid)) {
+          datasetUuids.add(e.datasetUuid);
+          newDatasets.push(e.datasetUuid);
+        }
+      }
+      for (const e of found) jobUuids.add(e.jobUuid);
       if (hop >= depth || newDatasets.length === 0) {
         break;
       }
-      const next = await this.store.jobIo({ datasetUuids: newDatasets });
-      frontier = [...new Set(next.map(e => e.jobUuid))].filter(
-        j => !jobUuids.has(j),
-      );
-      frontier.forEach(j => jobUuids.add(j));
+      found = await jobsOn(newDatasets);
+      if (found.length === 0) break;
+    }
+    if (parsed.type === 'job') {
+      jobUuids.add(start.uuid); // even without edges
     }
 
-    const jobs = await this.store.getJobsByUuid([...jobUuids]);
-    const datasets = await this.store.getDatasetsByUuid([...datasetUuids]);
+    const jobs = await this.store.getJobsByUuid([...jobUuids], true);
+    const datasets = await this.store.getDatasetsByUuid(
+      [...datasetUuids],
+      true,
+    );
     const datasetById = new Map(datasets.map(d => [d.uuid, d]));
-    const shapedJobs = await this.toJobs(jobs, {
-      edges,
-      datasets: datasetById,
-    });
+    const isoOnce = memoIso();
+    const shapedJobs = await this.toJobs(
+      jobs,
+      { edges, datasets: datasetById },
+      isoOnce,
+    );
     const nodes = new Map<string, LineageNode>();
     const datasetNodes = new Map<string, LineageNode>();
     for (const dataset of datasets) {
@@ -840,7 +912,7 @@ export class LineageService {
       const node: LineageNode = {
         id,
         type: 'DATASET',
-        data: toDataset(dataset),
+        data: toDataset(dataset, isoOnce),
         inEdges: [],
         outEdges: [],
       };
@@ -1185,14 +1257,18 @@ export class LineageService {
     runs: RunRecord[],
     jobs?: Map<string, JobRecord>,
     versionFacets = true,
+    /** For the lineage graph: the datasets already read, and a memoised `iso`. */
+    graph?: { datasets: Map<string, DatasetRecord>; iso: Iso },
   ): Promise<LineageRun[]> {
     if (runs.length === 0) {
       return [];
     }
-    const io = await this.store.runIoDetails(
-      runs.map(r => r.uuid),
-      versionFacets,
-    );
+    const isoOf = graph?.iso ?? iso;
+    const runUuids = runs.map(r => r.uuid);
+    const refsByRun =
+      graph && !versionFacets
+        ? await this.runRefsNamed(runUuids, graph.datasets)
+        : runRefs(await this.store.runIoDetails(runUuids, versionFacets));
     const jobById =
       jobs ??
       new Map(
@@ -1201,28 +1277,22 @@ export class LineageService {
           j,
         ]),
       );
-    const ioByRun = bySide(io, r => r.runUuid);
-    const ref = (r: (typeof io)[number]) => ({
-      datasetVersionId: {
-        namespace: r.namespace,
-        name: r.name,
-        version: r.datasetVersionUuid,
-      },
-      facets: r.facets,
-    });
+    const none: LineageDatasetVersionRef[] = [];
+    const refs = (run: RunRecord, direction: 'in' | 'out') => {
+      const list = refsByRun.get(run.uuid)?.[direction];
+      return list ? sortRefs(list) : none.slice();
+    };
     return runs.map(run => {
       const job = jobById.get(run.jobUuid);
-      const refs = (direction: 'in' | 'out') =>
-        sortByName(ioByRun.get(run.uuid)?.[direction] ?? []).map(ref);
       return {
         id: run.uuid,
-        createdAt: iso(run.createdAt)!,
-        updatedAt: iso(run.updatedAt)!,
-        nominalStartTime: iso(run.nominalStartTime),
-        nominalEndTime: iso(run.nominalEndTime),
+        createdAt: isoOf(run.createdAt)!,
+        updatedAt: isoOf(run.updatedAt)!,
+        nominalStartTime: isoOf(run.nominalStartTime),
+        nominalEndTime: isoOf(run.nominalEndTime),
         state: run.state,
-        startedAt: iso(run.startedAt),
-        endedAt: iso(run.endedAt),
+        startedAt: isoOf(run.startedAt),
+        endedAt: isoOf(run.endedAt),
         durationMs:
           run.startedAt !== null && run.endedAt !== null
             ? run.endedAt - run.startedAt
@@ -1236,12 +1306,45 @@ export class LineageService {
                 version: run.jobVersionUuid,
               }
             : null,
-        inputDatasetVersions: refs('in'),
-        outputDatasetVersions: refs('out'),
+        inputDatasetVersions: refs(run, 'in'),
+        outputDatasetVersions: refs(run, 'out'),
         parentRunId: run.parentRunUuid,
         facets: run.facets,
       };
     });
+  }
+
+  /**
+   * The dataset version refs of these runs' I/O, named from `datasets`
+   * (read for the graph already; only the others are read), without
+   * version facets (`{}`), as `runIoDetails(..., false)` gives.
+   */
+  private async runRefsNamed(
+    runUuids: string[],
+    datasets: Map<string, DatasetRecord>,
+  ): Promise<Map<string, Sides<LineageDatasetVersionRef>>> {
+    const io = await this.store.runIo(runUuids, true);
+    const missing = new Set<string>();
+    for (const r of io) {
+      if (!datasets.has(r.datasetUuid)) missing.add(r.datasetUuid);
+    }
+    const more = new Map(
+      (await this.store.getDatasetsByUuid([...missing])).map(d => [d.uuid, d]),
+    );
+    const out = new Map<string, Sides<LineageDatasetVersionRef>>();
+    for (const r of io) {
+      const d = datasets.get(r.datasetUuid) ?? more.get(r.datasetUuid);
+      if (!d) continue;
+      side(out, r.runUuid)[r.direction].push({
+        datasetVersionId: {
+          namespace: d.namespace,
+          name: d.name,
+          version: r.datasetVersionUuid,
+        },
+        facets: {},
+      });
+    }
+    return out;
   }
 
   /**
@@ -1252,14 +1355,17 @@ export class LineageService {
   private async toJobs(
     jobs: JobRecord[],
     graph?: { edges: JobIoRecord[]; datasets: Map<string, DatasetRecord> },
+    isoOf: Iso = iso,
   ): Promise<LineageJob[]> {
     const jobById = new Map(jobs.map(j => [j.uuid, j]));
     const runs = await this.toRuns(
       await this.store.getRuns(
         jobs.map(j => j.currentRunUuid).filter((u): u is string => !!u),
+        !!graph,
       ),
       jobById,
       !graph,
+      graph && { datasets: graph.datasets, iso: isoOf },
     );
     const runById = new Map(runs.map(r => [r.id, r]));
     const parentUuids = jobs
@@ -1275,18 +1381,28 @@ export class LineageService {
     const datasets =
       graph?.datasets ??
       new Map(
-        (
-          await this.store.getDatasetsByUuid(edges.map(e => e.datasetUuid))
-        ).map(d => [d.uuid, d]),
+        (await this.store.getDatasetsByUuid(edges.map(e => e.datasetUuid))).map(
+          d => [d.uuid, d],
+        ),
       );
     const ioByJob = bySide(edges, e => e.jobUuid);
+    // One id object per dataset, shared by the jobs that name it.
+    const idOf = new Map<string, DatasetId>();
+    const io = (job: JobRecord, direction: 'in' | 'out') => {
+      const ids: DatasetId[] = [];
+      for (const e of ioByJob.get(job.uuid)?.[direction] ?? []) {
+        let id = idOf.get(e.datasetUuid);
+        if (!id) {
+          const d = datasets.get(e.datasetUuid);
+          if (!d) continue;
+          id = { namespace: d.namespace, name: d.name };
+          idOf.set(e.datasetUuid, id);
+        }
+        ids.push(id);
+      }
+      return sortByName(ids);
+    };
     return jobs.map(job => {
-      const io = (direction: 'in' | 'out') =>
-        sortByName(
-          (ioByJob.get(job.uuid)?.[direction] ?? [])
-            .map(e => datasets.get(e.datasetUuid)!)
-            .filter(Boolean),
-        ).map(d => ({ namespace: d.namespace, name: d.name }));
       return {
         id: { namespace: job.namespace, name: job.name },
         type: job.type,
@@ -1296,11 +1412,11 @@ export class LineageService {
           ? parentById.get(job.parentJobUuid)?.name ?? null
           : null,
         parentJobUuid: job.parentJobUuid,
-        createdAt: iso(job.createdAt)!,
-        updatedAt: iso(job.updatedAt)!,
+        createdAt: isoOf(job.createdAt)!,
+        updatedAt: isoOf(job.updatedAt)!,
         namespace: job.namespace,
-        inputs: io('in'),
-        outputs: io('out'),
+        inputs: io(job, 'in'),
+        outputs: io(job, 'out'),
         location: job.location,
         description: job.description,
         latestRun: job.currentRunUuid
@@ -1314,6 +1430,55 @@ export class LineageService {
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type Sides<T> = { in: T[]; out: T[] };
+
+function side<T>(map: Map<string, Sides<T>>, key: string): Sides<T> {
+  let group = map.get(key);
+  if (!group) {
+    group = { in: [], out: [] };
+    map.set(key, group);
+  }
+  return group;
+}
+
+/** Run I/O rows with names and facets as Marquez's refs, by run and direction. */
+function runRefs(
+  io: Array<{
+    runUuid: string;
+    direction: 'in' | 'out';
+    namespace: string;
+    name: string;
+    datasetVersionUuid: string;
+    facets: Facets;
+  }>,
+): Map<string, Sides<LineageDatasetVersionRef>> {
+  const out = new Map<string, Sides<LineageDatasetVersionRef>>();
+  for (const r of io) {
+    side(out, r.runUuid)[r.direction].push({
+      datasetVersionId: {
+        namespace: r.namespace,
+        name: r.name,
+        version: r.datasetVersionUuid,
+      },
+      facets: r.facets,
+    });
+  }
+  return out;
+}
+
+/** Refs by namespace, then name (Marquez's order of I/O). */
+function sortRefs(
+  refs: LineageDatasetVersionRef[],
+): LineageDatasetVersionRef[] {
+  return refs.length < 2
+    ? refs
+    : refs.sort(
+        (a, b) =>
+          compare(a.datasetVersionId.namespace, b.datasetVersionId.namespace) ||
+          compare(a.datasetVersionId.name, b.datasetVersionId.name),
+      );
+}
 
 /** Items grouped by owner (a run or a job), then by direction. */
 function bySide<T extends { direction: 'in' | 'out' }>(
@@ -1340,8 +1505,7 @@ function sortByName<T extends { namespace: string; name: string }>(
   return items.length < 2
     ? items
     : items.sort(
-        (a, b) =>
-          compare(a.namespace, b.namespace) || compare(a.name, b.name),
+        (a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name),
       );
 }
 
@@ -1362,19 +1526,19 @@ function toNamespace(n: {
   };
 }
 
-function toDataset(d: DatasetRecord): LineageDataset {
+function toDataset(d: DatasetRecord, isoOf: Iso = iso): LineageDataset {
   return {
     id: { namespace: d.namespace, name: d.name },
     type: d.type,
     name: d.name,
     physicalName: d.name,
-    createdAt: iso(d.createdAt)!,
-    updatedAt: iso(d.updatedAt)!,
+    createdAt: isoOf(d.createdAt)!,
+    updatedAt: isoOf(d.updatedAt)!,
     namespace: d.namespace,
     sourceName: d.sourceName,
     fields: d.fields,
     tags: [],
-    lastModifiedAt: iso(d.lastModifiedAt),
+    lastModifiedAt: isoOf(d.lastModifiedAt),
     lastLifecycleState: d.lifecycleState,
     description: d.description,
     facets: d.facets,

@@ -19,6 +19,28 @@ const RUN_IO = 'lineage_run_io';
 const JOB_IO = 'lineage_job_io';
 const COLUMN_LINEAGE = 'lineage_column_lineage';
 
+/** Keys up to which PostgreSQL is given `= any(array)` rather than `in (select)` (see `inList`). */
+const ANY_UP_TO = 1000;
+
+/** The rows `batchRows` reads. */
+export interface BatchRows {
+  jobs: JobRecord[];
+  runs: RunRecord[];
+  runIo: RunIoRecord[];
+  datasets: DatasetRecord[];
+  datasetVersions: DatasetVersionRecord[];
+  staticVersions: DatasetVersionRecord[];
+  jobVersions: JobVersionRecord[];
+}
+
+/** A multi-row write held for `writesTogether`. */
+interface PendingWrite {
+  /** The statement, given the placeholders of `values`, in order. */
+  sql: (placeholders: string[]) => string;
+  /** Its parameters, each sent as JSON. */
+  values: unknown[];
+}
+
 /** Values per `IN (...)` list of pairs. */
 const IN_CHUNK = 500;
 /**
@@ -147,8 +169,35 @@ export interface Page {
 }
 
 const json = (value: unknown) => JSON.stringify(value);
-const parse = <T>(value: string | null | undefined, fallback: T): T =>
-  value ? (JSON.parse(value) as T) : fallback;
+let memo: Map<string, unknown> | undefined;
+/**
+ * Parses a JSON column. While `withJsonMemo` runs a read, identical
+ * strings (the same schema on many datasets) are parsed once and share
+ * the value, which callers must then treat as read-only.
+ */
+const parse = <T>(value: string | null | undefined, fallback: T): T => {
+  if (!value) return fallback;
+  if (!memo) return JSON.parse(value) as T;
+  let parsed = memo.get(value);
+  if (parsed === undefined) {
+    parsed = JSON.parse(value);
+    memo.set(value, parsed);
+  }
+  return parsed as T;
+};
+
+/**
+ * Maps `rows` with `map` while parsing JSON through a memo local to this
+ * call (synchronous, so no other read can see it); nothing outlives it.
+ */
+function withJsonMemo<T>(rows: any[], map: (row: any) => T): T[] {
+  memo = new Map();
+  try {
+    return rows.map(map);
+  } finally {
+    memo = undefined;
+  }
+}
 const num = (value: number | string | null | undefined) =>
   value === null || value === undefined ? null : Number(value);
 
@@ -233,6 +282,123 @@ function toDatasetVersion(row: any): DatasetVersionRecord {
     lifecycleState: row.lifecycle_state,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+const JOB_COLUMNS = [
+  'uuid',
+  'namespace',
+  'name',
+  'simple_name',
+  'parent_job_uuid',
+  'type',
+  'description',
+  'location',
+  'facets',
+  'current_version_uuid',
+  'current_run_uuid',
+  'created_at',
+  'updated_at',
+] as const;
+const RUN_COLUMNS = [
+  'uuid',
+  'job_uuid',
+  'job_version_uuid',
+  'parent_run_uuid',
+  'state',
+  'state_time',
+  'nominal_start_time',
+  'nominal_end_time',
+  'started_at',
+  'ended_at',
+  'facets',
+  'created_at',
+  'updated_at',
+] as const;
+const DATASET_COLUMNS = [
+  'uuid',
+  'namespace',
+  'name',
+  'type',
+  'source_name',
+  'description',
+  'fields',
+  'facets',
+  'current_version_uuid',
+  'lifecycle_state',
+  'last_modified_at',
+  'created_at',
+  'updated_at',
+] as const;
+const RUN_IO_COLUMNS = [
+  'run_uuid',
+  'direction',
+  'dataset_uuid',
+  'dataset_version_uuid',
+] as const;
+
+// The same records from rows read as arrays of the columns above, in order.
+
+function jobOfArray(a: any[]): JobRecord {
+  return {
+    uuid: a[0],
+    namespace: a[1],
+    name: a[2],
+    simpleName: a[3],
+    parentJobUuid: a[4],
+    type: a[5],
+    description: a[6],
+    location: a[7],
+    facets: parse(a[8], {}),
+    currentVersionUuid: a[9],
+    currentRunUuid: a[10],
+    createdAt: Number(a[11]),
+    updatedAt: Number(a[12]),
+  };
+}
+
+function runOfArray(a: any[]): RunRecord {
+  return {
+    uuid: a[0],
+    jobUuid: a[1],
+    jobVersionUuid: a[2],
+    parentRunUuid: a[3],
+    state: a[4],
+    stateTime: Number(a[5]),
+    nominalStartTime: num(a[6]),
+    nominalEndTime: num(a[7]),
+    startedAt: num(a[8]),
+    endedAt: num(a[9]),
+    facets: parse(a[10], {}),
+    createdAt: Number(a[11]),
+    updatedAt: Number(a[12]),
+  };
+}
+
+function datasetOfArray(a: any[]): DatasetRecord {
+  return {
+    uuid: a[0],
+    namespace: a[1],
+    name: a[2],
+    type: a[3],
+    sourceName: a[4],
+    description: a[5],
+    fields: parse(a[6], []),
+    facets: parse(a[7], {}),
+    currentVersionUuid: a[8],
+    lifecycleState: a[9],
+    lastModifiedAt: num(a[10]),
+    createdAt: Number(a[11]),
+    updatedAt: Number(a[12]),
+  };
+}
+
+function runIoOfArray(a: any[]): RunIoRecord {
+  return {
+    runUuid: a[0],
+    direction: a[1],
+    datasetUuid: a[2],
+    datasetVersionUuid: a[3],
   };
 }
 
@@ -459,7 +625,6 @@ export class LineageStore {
   async setJobIo(
     io: Map<string, { inputs: string[]; outputs: string[] }>,
   ): Promise<void> {
-    await this.whereInList(this.db(JOB_IO), 'job_uuid', io.keys()).delete();
     const rows: Array<Record<string, string>> = [];
     for (const [jobUuid, { inputs, outputs }] of io) {
       for (const [direction, uuids] of [
@@ -471,6 +636,33 @@ export class LineageStore {
         }
       }
     }
+    if (this.isPostgres()) {
+      if (io.size === 0) return;
+      // Within the batch's one statement: delete the edges of these jobs
+      // that are not among the new ones, insert the new ones that are not
+      // there yet (the two never touch the same row).
+      const table = quote(JOB_IO);
+      await this.pendWrite({
+        sql: ([jobs, next]) =>
+          `delete from ${table} e
+           where e.job_uuid = any(array(select json_array_elements_text(${jobs})))
+           and not exists (select 1
+             from json_populate_recordset(null::${table}, ${next}) n
+             where n.job_uuid = e.job_uuid and n.direction = e.direction
+             and n.dataset_uuid = e.dataset_uuid)`,
+        values: [[...io.keys()], rows],
+      });
+      await this.pendWrite({
+        sql: ([next]) =>
+          `insert into ${table} (job_uuid, direction, dataset_uuid)
+           select job_uuid, direction, dataset_uuid
+           from json_populate_recordset(null::${table}, ${next})
+           on conflict do nothing`,
+        values: [rows],
+      });
+      return;
+    }
+    await this.whereInList(this.db(JOB_IO), 'job_uuid', io.keys()).delete();
     await this.insertRows(JOB_IO, rows);
   }
 
@@ -551,6 +743,16 @@ export class LineageStore {
   ): Promise<void> {
     if (rows.length === 0) return;
     const columns = Object.keys(rows[0]);
+    if (this.isPostgres()) {
+      const list = columns.map(quote).join(', ');
+      await this.pendWrite({
+        sql: ([json]) =>
+          `insert into ${quote(table)} (${list}) select ${list}
+           from json_populate_recordset(null::${quote(table)}, ${json})${tail}`,
+        values: [rows],
+      });
+      return;
+    }
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     const head = `insert into ${quote(table)} (${columns
       .map(quote)
@@ -568,7 +770,138 @@ export class LineageStore {
     }
   }
 
+  /** PostgreSQL writes held by `writesTogether`. */
+  private pending?: PendingWrite[];
+
+  /**
+   * Runs `fn`; on PostgreSQL, the multi-row inserts and upserts it makes
+   * are held and then sent as one statement (data-modifying CTEs)
+   * instead of one round trip each. They must not depend on each other
+   * (different tables, or distinct keys); other statements (the delete
+   * of replaceColumnLineage) still run at once, before them.
+   */
+  async writesTogether(fn: () => Promise<void>): Promise<void> {
+    if (!this.isPostgres() || this.pending) {
+      await fn();
+      return;
+    }
+    const pending: PendingWrite[] = [];
+    this.pending = pending;
+    try {
+      await fn();
+    } finally {
+      this.pending = undefined;
+    }
+    if (pending.length > 0) await this.sendWrites(pending);
+  }
+
+  /**
+   * PostgreSQL writes as one statement, each table's rows passed as one
+   * JSON parameter and expanded by `json_populate_recordset` into the
+   * table's row type: a short statement to parse and plan, where
+   * `values` lists of thousands of placeholders cost PostgreSQL more to
+   * plan than the rows cost to write (and knex more CPU to rewrite).
+   */
+  private async pendWrite(part: PendingWrite): Promise<void> {
+    if (this.pending) {
+      this.pending.push(part);
+    } else {
+      await this.sendWrites([part]);
+    }
+  }
+
+  private async sendWrites(parts: PendingWrite[]): Promise<void> {
+    let n = 0;
+    const statements = parts.map(part =>
+      part.sql(part.values.map(() => `$${++n}::json`)),
+    );
+    const sql =
+      statements.length === 1
+        ? statements[0]
+        : `with ${statements
+            .map((statement, i) => `w${i} as (${statement})`)
+            .join(', ')} select 1`;
+    const bindings = parts.flatMap(part =>
+      part.values.map(value => JSON.stringify(value)),
+    );
+    await this.onConnection(connection => connection.query(sql, bindings));
+  }
+
   // ---- reads ------------------------------------------------------------
+
+  /**
+   * What a batch of events touches, in one statement on PostgreSQL (CTEs,
+   * the rows as JSON), where each statement is a round trip: these jobs
+   * and all their versions; these runs and the jobs' current runs, with
+   * their I/O; these datasets and those of that I/O, with their run-less
+   * versions; these dataset versions. `undefined` on SQLite, where a
+   * statement costs no round trip: the caller reads table by table.
+   */
+  async batchRows(keys: {
+    jobUuids: string[];
+    runUuids: string[];
+    datasetUuids: string[];
+    versionUuids: string[];
+  }): Promise<BatchRows | undefined> {
+    if (!this.isPostgres()) return undefined;
+    const list = (values: string[]) => JSON.stringify(values);
+    const { rows } = await this.db.raw(
+      `with
+        jk as (select jsonb_array_elements_text(?::jsonb) as uuid),
+        j as (select * from ${quote(JOBS)}
+          where uuid = any(array(select uuid from jk))),
+        rk as (select jsonb_array_elements_text(?::jsonb) as uuid
+          union select current_run_uuid from j where current_run_uuid is not null),
+        r as (select * from ${quote(RUNS)}
+          where uuid = any(array(select uuid from rk))),
+        io as (select * from ${quote(RUN_IO)}
+          where run_uuid = any(array(select uuid from rk))),
+        dk as (select jsonb_array_elements_text(?::jsonb) as uuid
+          union select dataset_uuid from io),
+        d as (select * from ${quote(DATASETS)}
+          where uuid = any(array(select uuid from dk))),
+        dv as (select * from ${quote(DATASET_VERSIONS)}
+          where uuid = any(array(select jsonb_array_elements_text(?::jsonb)))),
+        sv as (select * from ${quote(DATASET_VERSIONS)}
+          where coalesce(run_uuid, '') = ''
+          and dataset_uuid = any(array(select uuid from dk))),
+        jv as (select * from ${quote(JOB_VERSIONS)}
+          where job_uuid = any(array(select uuid from jk)))
+      select 'j' as k, row_to_json(j)::text as v from j
+      union all select 'r', row_to_json(r)::text from r
+      union all select 'io', row_to_json(io)::text from io
+      union all select 'd', row_to_json(d)::text from d
+      union all select 'dv', row_to_json(dv)::text from dv
+      union all select 'sv', row_to_json(sv)::text from sv
+      union all select 'jv', row_to_json(jv)::text from jv`,
+      [
+        list(keys.jobUuids),
+        list(keys.runUuids),
+        list(keys.datasetUuids),
+        list(keys.versionUuids),
+      ],
+    );
+    const out: BatchRows = {
+      jobs: [],
+      runs: [],
+      runIo: [],
+      datasets: [],
+      datasetVersions: [],
+      staticVersions: [],
+      jobVersions: [],
+    };
+    for (const { k, v } of rows as Array<{ k: string; v: string }>) {
+      const row = JSON.parse(v);
+      if (k === 'j') out.jobs.push(toJob(row));
+      else if (k === 'r') out.runs.push(toRun(row));
+      else if (k === 'io') out.runIo.push(toRunIo(row));
+      else if (k === 'd') out.datasets.push(toDataset(row));
+      else if (k === 'dv') out.datasetVersions.push(toDatasetVersion(row));
+      else if (k === 'sv') out.staticVersions.push(toDatasetVersion(row));
+      else out.jobVersions.push(toJobVersion(row));
+    }
+    return out;
+  }
 
   async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
     const row = await this.db(NAMESPACES).where({ name }).first();
@@ -595,8 +928,14 @@ export class LineageStore {
     return row && toJob(row);
   }
 
-  async getJobsByUuid(uuids: string[]): Promise<JobRecord[]> {
-    return this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
+  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  async getJobsByUuid(
+    uuids: string[],
+    shareJson = false,
+  ): Promise<JobRecord[]> {
+    return shareJson
+      ? this.arraysWhereIn(JOBS, JOB_COLUMNS, 'uuid', uuids, jobOfArray)
+      : this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
   }
 
   async listJobs(
@@ -642,8 +981,11 @@ export class LineageStore {
     return row && toRun(row);
   }
 
-  async getRuns(uuids: string[]): Promise<RunRecord[]> {
-    return this.rowsWhereIn(RUNS, 'uuid', uuids, toRun);
+  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  async getRuns(uuids: string[], shareJson = false): Promise<RunRecord[]> {
+    return shareJson
+      ? this.arraysWhereIn(RUNS, RUN_COLUMNS, 'uuid', uuids, runOfArray)
+      : this.rowsWhereIn(RUNS, 'uuid', uuids, toRun);
   }
 
   async listRuns(
@@ -670,8 +1012,16 @@ export class LineageStore {
     }));
   }
 
-  async runIo(runUuids: string[]): Promise<RunIoRecord[]> {
-    return this.rowsWhereIn(RUN_IO, 'run_uuid', runUuids, toRunIo);
+  async runIo(runUuids: string[], bulk = false): Promise<RunIoRecord[]> {
+    return bulk
+      ? this.arraysWhereIn(
+          RUN_IO,
+          RUN_IO_COLUMNS,
+          'run_uuid',
+          runUuids,
+          runIoOfArray,
+        )
+      : this.rowsWhereIn(RUN_IO, 'run_uuid', runUuids, toRunIo);
   }
 
   /** The runs that read or wrote these dataset versions. */
@@ -723,8 +1073,20 @@ export class LineageStore {
     return row && toDataset(row);
   }
 
-  async getDatasetsByUuid(uuids: string[]): Promise<DatasetRecord[]> {
-    return this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
+  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  async getDatasetsByUuid(
+    uuids: string[],
+    shareJson = false,
+  ): Promise<DatasetRecord[]> {
+    return shareJson
+      ? this.arraysWhereIn(
+          DATASETS,
+          DATASET_COLUMNS,
+          'uuid',
+          uuids,
+          datasetOfArray,
+        )
+      : this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
   }
 
   async listDatasets(
@@ -767,8 +1129,12 @@ export class LineageStore {
     datasetUuids: string[],
   ): Promise<DatasetVersionRecord[]> {
     if (datasetUuids.length === 0) return [];
+    // `coalesce(run_uuid, '') = ''` is `run_uuid is null` (a run uuid is
+    // never empty) that no index matches: the planner then finds the rows
+    // by dataset (its index) instead of walking every run-less version
+    // (the run_uuid index) and testing each against the key list.
     const rows = await this.whereInList(
-      this.db(DATASET_VERSIONS).whereNull('run_uuid'),
+      this.db(DATASET_VERSIONS).whereRaw("coalesce(run_uuid, '') = ''"),
       'dataset_uuid',
       datasetUuids,
     );
@@ -818,6 +1184,52 @@ export class LineageStore {
     ];
   }
 
+  /**
+   * The current job I/O edges of every job that has an edge to one of
+   * these datasets, in one statement (a hop of the lineage walk).
+   */
+  async jobIoOfJobsOn(datasetUuids: string[]): Promise<JobIoRecord[]> {
+    if (datasetUuids.length === 0) return [];
+    const keys = [...new Set(datasetUuids)];
+    const jobs = `select t.job_uuid from ${quote(JOB_IO)} t where ${this.inList(
+      't.dataset_uuid',
+      keys.length,
+    )}`;
+    const rows = await this.arrays(
+      `select e.job_uuid, e.direction, e.dataset_uuid from ${quote(JOB_IO)} e
+       where ${
+         this.isPostgres() && keys.length <= ANY_UP_TO
+           ? `e.job_uuid = any(array(${jobs}))`
+           : `e.job_uuid in (${jobs})`
+       }`,
+      [JSON.stringify(keys)],
+    );
+    return rows.map(r => ({
+      jobUuid: r[0] as string,
+      direction: r[1] as Direction,
+      datasetUuid: r[2] as string,
+    }));
+  }
+
+  /** How many current job I/O edges there are (the size of the whole graph). */
+  async jobIoCount(): Promise<number> {
+    const [{ n }] = await this.db(JOB_IO).count({ n: '*' });
+    return Number(n);
+  }
+
+  /** Every current job I/O edge (for a walk that reaches most of the graph). */
+  async allJobIo(): Promise<JobIoRecord[]> {
+    const rows = await this.arrays(
+      `select job_uuid, direction, dataset_uuid from ${quote(JOB_IO)}`,
+      [],
+    );
+    return rows.map(r => ({
+      jobUuid: r[0] as string,
+      direction: r[1] as Direction,
+      datasetUuid: r[2] as string,
+    }));
+  }
+
   /** The rows of `table` whose `column` is one of `keys`, in one statement. */
   private async rowsWhereIn<T>(
     table: string,
@@ -831,6 +1243,78 @@ export class LineageStore {
   }
 
   /**
+   * `rowsWhereIn` for large reads (the lineage graph): the rows come as
+   * arrays, which both drivers build several times faster than objects,
+   * and identical JSON columns are parsed once and share their value
+   * (read-only for the caller).
+   */
+  private async arraysWhereIn<T>(
+    table: string,
+    columns: readonly string[],
+    column: string,
+    keys: string[],
+    map: (row: any[]) => T,
+  ): Promise<T[]> {
+    if (keys.length === 0) return [];
+    const list = [...new Set(keys)];
+    const rows = await this.arrays(
+      `select ${columns.map(quote).join(', ')} from ${quote(table)}
+       where ${this.inList(quote(column), list.length)}`,
+      [JSON.stringify(list)],
+    );
+    return withJsonMemo(rows, map);
+  }
+
+  /**
+   * `column` is one of the `count` elements of a JSON array parameter
+   * (one `?`). PostgreSQL plans `in (select ...)` as a hash join over a
+   * sequential scan of the table (it guesses 100 elements), which costs
+   * the table's size even for a handful of keys; `= any(array(...))` uses
+   * the index, better up to about a thousand keys.
+   */
+  private inList(column: string, count: number): string {
+    if (!this.isPostgres())
+      return `${column} in (select value from json_each(?))`;
+    return count <= ANY_UP_TO
+      ? `${column} = any(array(select jsonb_array_elements_text(?::jsonb)))`
+      : `${column} in (select jsonb_array_elements_text(?::jsonb))`;
+  }
+
+  /** A read whose rows come as arrays of the selected columns, in order. */
+  private async arrays(sql: string, bindings: unknown[]): Promise<unknown[][]> {
+    if (this.isPostgres()) {
+      const result = await this.db
+        .raw(sql, bindings as Knex.RawBinding[])
+        .options({ rowMode: 'array' });
+      return result.rows;
+    }
+    // better-sqlite3 through knex only builds objects: use the
+    // connection (the transaction's, when bound to one) directly.
+    return this.onConnection(connection =>
+      connection
+        .prepare(sql)
+        .raw(true)
+        .all(...bindings),
+    );
+  }
+
+  /**
+   * Runs `fn` on the driver's connection: the transaction's when this
+   * store is bound to one, else one from the pool, released after.
+   */
+  private async onConnection<T>(
+    fn: (connection: any) => T,
+  ): Promise<Awaited<T>> {
+    const client = (this.db as any).client;
+    const connection = await client.acquireConnection();
+    try {
+      return await fn(connection);
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  }
+
+  /**
    * `column IN keys` with the keys as one JSON parameter (so any number of
    * keys is one statement under the engines' bound-variable limits).
    */
@@ -839,16 +1323,11 @@ export class LineageStore {
     column: string,
     keys: Iterable<string>,
   ): Knex.QueryBuilder {
-    const list = JSON.stringify([...new Set(keys)]);
-    return this.isPostgres()
-      ? query.whereRaw('?? in (select jsonb_array_elements_text(?::jsonb))', [
-          column,
-          list,
-        ])
-      : query.whereRaw('?? in (select value from json_each(?))', [
-          column,
-          list,
-        ]);
+    const unique = [...new Set(keys)];
+    return query.whereRaw(this.inList('??', unique.length), [
+      column,
+      JSON.stringify(unique),
+    ]);
   }
 
   private isPostgres(): boolean {

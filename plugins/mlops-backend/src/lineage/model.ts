@@ -51,7 +51,7 @@ export function isDone(state: RunState | undefined): boolean {
 
 /** Java's `UUID.nameUUIDFromBytes` (a version 3 UUID from the MD5 of the bytes), which Marquez uses for its ids. */
 export function nameUuidFromBytes(text: string): string {
-  const bytes = crypto.createHash('md5').update(text, 'utf8').digest();
+  const bytes = md5(text);
   bytes[6] = (bytes[6] & 0x0f) | 0x30;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
@@ -102,9 +102,30 @@ export function jobVersionUuid(
   return nameUuidFromBytes(parts.join(':'));
 }
 
+/** MD5 of the UTF-8 bytes: Node's one-shot `crypto.hash` where it exists (20.12+), else a Hash object. */
+const md5: (text: string) => Buffer =
+  typeof (crypto as any).hash === 'function'
+    ? text => (crypto as any).hash('md5', text, 'buffer')
+    : text => crypto.createHash('md5').update(text, 'utf8').digest();
+
+/**
+ * Entity ids already computed (a pure function of the name, so never
+ * stale): every event names its job and datasets again. Bounded: emptied
+ * when full.
+ */
+const entityUuids = new Map<string, string>();
+const ENTITY_UUIDS_MAX = 20_000;
+
 /** The stable id of a job or dataset: the name UUID of its namespace and name. */
 export function entityUuid(kind: 'job' | 'dataset', id: DatasetId): string {
-  return nameUuidFromBytes(`${kind}:${id.namespace}:${id.name}`);
+  const key = `${kind}:${id.namespace}:${id.name}`;
+  let uuid = entityUuids.get(key);
+  if (uuid === undefined) {
+    uuid = nameUuidFromBytes(key);
+    if (entityUuids.size >= ENTITY_UUIDS_MAX) entityUuids.clear();
+    entityUuids.set(key, uuid);
+  }
+  return uuid;
 }
 
 /** One version per run that wrote a dataset: every write is a version. */
