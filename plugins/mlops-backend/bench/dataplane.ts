@@ -11,7 +11,11 @@
  *   (bare) bench/bareServer.js: node:http + one onnxruntime-node session,
  *          one process, around the same ONNX bytes.
  *
- * The load generator (bench/loadgen.js) runs in its own process. Each cell
+ * The load generator runs in its own process: wrk (Debian's package, as the
+ * issue measured; one thread, 16 connections) when /usr/bin/wrk is there
+ * and BENCH_LOADGEN is not `node`, else bench/loadgen.js (Node, which
+ * costs about as much CPU per request as the bare server on these two
+ * cores). gRPC is driven by bench/grpcLoadgen.js (@grpc/grpc-js). Each cell
  * (batch 1 and 64 at concurrency 16) is measured ROUNDS times, alternating
  * dp and bare, and the table shows the medians and their ratios. Then the
  * backend is started again with 2 workers for the scaling row, and the RSS
@@ -312,6 +316,12 @@ function loadGrpc(rows: number[][], batch: number, inputName: string) {
   });
 }
 
+/** wrk (Debian's package; the issue measured with it), when installed and not BENCH_LOADGEN=node. */
+const WRK =
+  process.env.BENCH_LOADGEN !== 'node' && fs.existsSync('/usr/bin/wrk')
+    ? '/usr/bin/wrk'
+    : undefined;
+
 function load(options: {
   url: string;
   body: string;
@@ -321,6 +331,9 @@ function load(options: {
   requests?: number;
   warmupMs?: number;
 }): Promise<LoadResult> {
+  if (WRK && options.durationMs !== undefined && !options.requests) {
+    return loadWithWrk({ ...options, durationMs: options.durationMs });
+  }
   const child = fork(path.join(__dirname, 'loadgen.js'), {
     stdio: 'inherit',
     execArgv: [],
@@ -342,6 +355,92 @@ function load(options: {
       code ? reject(new Error(`load generator exited ${code}`)) : undefined,
     );
     child.send(options);
+  });
+}
+
+/**
+ * The same load from wrk, a C load generator (one thread, `concurrency`
+ * connections): a second of warm-up, then the measured run with --latency.
+ * Its CPU is the shell's children's (`times`), warm-up included, as for
+ * the servers.
+ */
+function loadWithWrk(options: {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  concurrency: number;
+  durationMs: number;
+}): Promise<LoadResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopline-wrk-'));
+  const bodyFile = path.join(dir, 'body.json');
+  fs.writeFileSync(bodyFile, options.body);
+  const headers = { 'content-type': 'application/json', ...options.headers };
+  fs.writeFileSync(
+    path.join(dir, 'post.lua'),
+    [
+      'wrk.method = "POST"',
+      `local f = io.open(${JSON.stringify(bodyFile)}, "rb")`,
+      'wrk.body = f:read("*a")',
+      'f:close()',
+      ...Object.entries(headers).map(
+        ([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`,
+      ),
+    ].join('\n'),
+  );
+  const run = (seconds: number) =>
+    `${WRK} -t1 -c${options.concurrency} -d${seconds}s --latency -s ${dir}/post.lua ${options.url}`;
+  const script = `${run(1)} && echo '-- measured' && ${run(
+    Math.max(1, Math.round(options.durationMs / 1000)),
+  )} && times`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', chunk => (out += chunk));
+    child.once('exit', code => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) {
+        reject(new Error(`wrk exited ${code}: ${out}`));
+        return;
+      }
+      const [warmup, measured] = out.split('-- measured');
+      const count = (text: string) =>
+        Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
+      const ms = (p: number) => {
+        const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(measured);
+        if (!m) return NaN;
+        return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]]!;
+      };
+      const failed =
+        Number(/Non-2xx or 3xx responses: (\d+)/.exec(measured)?.[1] ?? 0) +
+        (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
+          .exec(measured)
+          ?.slice(1)
+          .reduce((sum, n) => sum + Number(n), 0) ?? 0);
+      // `times`: the shell's own line, then its children's user and system.
+      const children = out.trim().split('\n').pop()!;
+      const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+        (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+        0,
+      );
+      const requests = count(measured);
+      const seconds = Number(/requests in ([\d.]+)s/.exec(measured)?.[1]);
+      if (failed > 0) {
+        reject(new Error(`${options.url}: ${failed} errors under wrk`));
+        return;
+      }
+      resolve({
+        requests,
+        total: requests + count(warmup),
+        cpuMicros: cpuSeconds * 1e6,
+        errors: 0,
+        seconds,
+        throughput: Number(/Requests\/sec:\s+([\d.]+)/.exec(measured)?.[1]),
+        p50: ms(50),
+        p99: ms(99),
+      });
+    });
   });
 }
 
@@ -742,9 +841,9 @@ async function main() {
       process.version
     }; ${os.cpus().length} × ${
       os.cpus()[0]?.model ?? 'cpu'
-    }; model ${MODEL} v${version} (${
-      artifact.length
-    } bytes); the load generators are processes of their own on the same cores; load average before the run ${loadBefore
+    }; model ${MODEL} v${version} (${artifact.length} bytes); HTTP load from ${
+      WRK ? 'wrk -t1 -c16' : 'bench/loadgen.js'
+    }, gRPC load from bench/grpcLoadgen.js, processes of their own on the same cores; load average before the run ${loadBefore
       .map(l => l.toFixed(1))
       .join(' ')}, after ${os
       .loadavg()
