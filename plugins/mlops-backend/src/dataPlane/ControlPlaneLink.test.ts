@@ -171,13 +171,21 @@ describe('EventShipper', () => {
       inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [i] }],
       outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [i] }],
     });
-    shipper.observe(withTensors(1));
-    shipper.observe(withTensors(2));
+    // As the data plane reports an OIP JSON request: the body's bytes.
+    const body = (i: number) =>
+      `{"id":"r${i}", "inputs": [{"name":"x","datatype":"FP32","shape":[1],"data":[${i}.50]}]}`;
+    const withBody = (i: number) => ({
+      ...event(i),
+      requestBody: new Uint8Array(Buffer.from(body(i))),
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [i] }],
+    });
+    shipper.observe(withBody(1));
+    shipper.observe(withBody(2));
     shipper.observe(withTensors(3, 'error'));
     await shipper.flush();
     const events = (sent[0] as { events: InferenceEvent[] }).events;
     expect(events[0]).toEqual({
-      ...withTensors(1),
+      ...withBody(1),
       sampled: { kept: true, rate: 0.25 },
     });
     expect(events[1]).toEqual({
@@ -205,7 +213,12 @@ describe('EventShipper', () => {
     events.forEach(e => logger.record(e));
     await logger.flush();
     expect(written).toEqual([
-      expect.objectContaining({ requestId: 'r1', sampleRate: 0.25 }),
+      expect.objectContaining({
+        requestId: 'r1',
+        sampleRate: 0.25,
+        // the body's inputs member, as the client wrote it
+        inputs: '[{"name":"x","datatype":"FP32","shape":[1],"data":[1.50]}]',
+      }),
       expect.objectContaining({ requestId: 'r3', sampleRate: 1 }),
     ]);
     expect(logger.getCounters().sampledOut).toBe(1);
