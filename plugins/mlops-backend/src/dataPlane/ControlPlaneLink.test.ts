@@ -171,12 +171,12 @@ describe('EventShipper', () => {
       inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [i] }],
       outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [i] }],
     });
-    // As the data plane reports an OIP JSON request: the body's bytes.
+    // As the data plane reports an OIP JSON request: the body's text.
     const body = (i: number) =>
       `{"id":"r${i}", "inputs": [{"name":"x","datatype":"FP32","shape":[1],"data":[${i}.50]}]}`;
     const withBody = (i: number) => ({
       ...event(i),
-      requestBody: new Uint8Array(Buffer.from(body(i))),
+      requestJson: body(i),
       outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [i] }],
     });
     shipper.observe(withBody(1));

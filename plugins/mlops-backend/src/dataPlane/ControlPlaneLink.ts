@@ -284,7 +284,7 @@ export class EventShipper implements InferenceEventObserver {
       } else {
         const {
           inputs: _inputs,
-          requestBody: _requestBody,
+          requestJson: _requestJson,
           outputs: _outputs,
           ...counts
         } = event;

@@ -355,9 +355,7 @@ export class DataPlaneServer {
       route: 'oip',
       authorize: this.invoker(caller),
       hints: hintsOf(req),
-      // Its own copy: the bytes may be a slice of the socket's larger buffer,
-      // which the log buffer would otherwise keep alive.
-      ...(json ? { requestBody: new Uint8Array(json) } : {}),
+      ...(json !== undefined ? { requestJson: json } : {}),
     });
     res.setHeader('X-Request-Id', requestId);
     if (wantsBinary(body)) {
@@ -396,7 +394,7 @@ export class DataPlaneServer {
   /**
    * The body parsed, at most `jsonBodyLimitBytes` (or, with
    * `Inference-Header-Content-Length`, the binary extension's JSON header
-   * and tensors, as the JSON request they stand for), with its bytes when
+   * and tensors, as the JSON request they stand for), with its text when
    * it was JSON; a refused body of a known model is reported.
    */
   private async readRequest(
@@ -404,7 +402,7 @@ export class DataPlaneServer {
     match: RouteMatch,
     route: InferenceRoute,
     binary = false,
-  ): Promise<{ body: unknown; json?: Buffer }> {
+  ): Promise<{ body: unknown; json?: string }> {
     try {
       const bytes = await readBody(req, this.options.jsonBodyLimitBytes);
       const headerLength = req.headers[BINARY_HEADER];
@@ -412,7 +410,8 @@ export class DataPlaneServer {
         return { body: parseBinaryRequest(bytes, headerLength) };
       }
       try {
-        return { body: JSON.parse(bytes.toString('utf8')), json: bytes };
+        const json = bytes.toString('utf8');
+        return { body: JSON.parse(json), json };
       } catch (error) {
         throw new InputError(
           `Malformed JSON body: ${(error as Error).message}`,

@@ -425,7 +425,7 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
         : undefined;
     }, 'the log records');
     expect(logged.length).toBeGreaterThanOrEqual(60);
-    // The worker shipped the body's bytes: the log holds the inputs as sent.
+    // The worker shipped the body's text: the log holds the inputs as sent.
     expect(
       logged.find((r: { requestId: string }) => r.requestId === 'dp-1'),
     ).toMatchObject({ inputs: body.inputs, outputs: [{ name: 'variable' }] });

@@ -97,12 +97,11 @@ export function createDataPlaneRouter(options: {
       if (typeof event.modelName !== 'string') {
         throw new InputError('Each event needs a modelName');
       }
-      if (event.requestBody !== undefined) {
-        const bytes = decodeCallValue(event.requestBody);
-        if (!Buffer.isBuffer(bytes)) {
-          throw new InputError('An event requestBody must be { $bytes }');
-        }
-        event.requestBody = bytes;
+      if (
+        event.requestJson !== undefined &&
+        typeof event.requestJson !== 'string'
+      ) {
+        throw new InputError('An event requestJson must be a string');
       }
     }
     endpoint.observe(

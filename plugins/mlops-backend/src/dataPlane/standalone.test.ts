@@ -176,7 +176,7 @@ describe('the standalone data plane', () => {
         .query({ limit: 10 });
       return res.body.items?.length ? res.body.items : undefined;
     }, 'its log record in the backend');
-    // Its inputs travelled as the body's bytes (base64 over HTTP), logged as sent.
+    // Its inputs travelled as the body's text, logged as sent.
     expect(record).toMatchObject({ requestId: 'sa-1', inputs: body.inputs });
 
     // The backend cannot be reached: the data plane answers from its last

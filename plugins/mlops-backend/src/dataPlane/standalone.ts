@@ -12,7 +12,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Channel } from './ControlPlaneLink';
 import type { DataPlaneWorkerOptions, WorkerMessage } from './protocol';
 import { parseByteSize } from './protocol';
-import { decodeCallValue, encodeCallValue } from './router';
+import { decodeCallValue } from './router';
 import { consoleLogger, runDataPlaneWorker } from './worker';
 
 export interface StandaloneOptions {
@@ -142,20 +142,7 @@ export class HttpControlPlaneChannel extends EventEmitter implements Channel {
       this.request('/serving/data-plane/events', {
         method: 'POST',
         body: JSON.stringify({
-          events: message.events.map(event =>
-            event.requestBody
-              ? {
-                  ...event,
-                  requestBody: encodeCallValue(
-                    Buffer.from(
-                      event.requestBody.buffer,
-                      event.requestBody.byteOffset,
-                      event.requestBody.byteLength,
-                    ),
-                  ),
-                }
-              : event,
-          ),
+          events: message.events,
           ...(message.rateLimited ? { rateLimited: message.rateLimited } : {}),
           dropped: message.dropped,
         }),

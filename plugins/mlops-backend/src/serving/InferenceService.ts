@@ -102,8 +102,8 @@ export interface InferRequest {
   authorize?: EntityAuthorizer;
   /** What the traffic router may read of the request (e.g. an A/B key header). */
   hints?: RoutingHints;
-  /** The JSON body's bytes `request` was parsed from: reported in place of the parsed inputs (see InferenceEvent.requestBody). */
-  requestBody?: Uint8Array;
+  /** The JSON text `request` was parsed from: reported in place of the parsed inputs (see InferenceEvent.requestJson). */
+  requestJson?: string;
 }
 
 export interface InferResult {
@@ -249,7 +249,7 @@ export class InferenceService {
       const parsed = parseInferRequest(request.request);
       if (parsed.id !== undefined) requestId = parsed.id;
       trace.inputs = parsed.inputs;
-      trace.requestBody = request.requestBody;
+      trace.requestJson = request.requestJson;
       const target = await this.resolver.routeVersion(
         model.name,
         request.version,
@@ -662,8 +662,8 @@ export class InferenceService {
       status: failed ? 'error' : 'ok',
       httpStatus: status,
       latencyMs,
-      ...(trace.requestBody !== undefined
-        ? { requestBody: trace.requestBody }
+      ...(trace.requestJson !== undefined
+        ? { requestJson: trace.requestJson }
         : trace.inputs !== undefined
         ? { inputs: trace.inputs }
         : {}),
@@ -692,5 +692,5 @@ interface Trace {
   version?: number;
   endpoint?: string;
   inputs?: OipTensor[];
-  requestBody?: Uint8Array;
+  requestJson?: string;
 }

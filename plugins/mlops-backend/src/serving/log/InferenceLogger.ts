@@ -531,8 +531,8 @@ export class InferenceLogger implements InferenceEventObserver {
       latencyMs: toLatency(event.latencyMs),
       sampleRate,
       inputs:
-        event.inputs === undefined && event.requestBody !== undefined
-          ? this.inputsOfBody(event.requestBody)
+        event.inputs === undefined && event.requestJson !== undefined
+          ? this.inputsOfBody(event.requestJson)
           : this.serialize(event.inputs),
       outputs: this.serialize(event.outputs),
       error: optionalCut(event.error, MAX_ERROR),
@@ -580,14 +580,9 @@ export class InferenceLogger implements InferenceEventObserver {
     };
   }
 
-  /** The `inputs` member of an OIP request's JSON body, as sent (see InferenceEvent.requestBody). */
-  private inputsOfBody(body: Uint8Array): string | undefined {
-    const text = Buffer.from(
-      body.buffer,
-      body.byteOffset,
-      body.byteLength,
-    ).toString('utf8');
-    const inputs = jsonMemberText(text, 'inputs');
+  /** The `inputs` member of an OIP request's JSON body, as sent (see InferenceEvent.requestJson). */
+  private inputsOfBody(body: string): string | undefined {
+    const inputs = jsonMemberText(body, 'inputs');
     if (inputs === undefined) return undefined;
     return inputs.length > this.maxPayloadChars
       ? JSON.stringify({ truncated: true, length: inputs.length })

@@ -29,11 +29,11 @@ export interface InferenceEvent {
   inputs?: unknown;
   /**
    * In place of `inputs`: the OIP request's JSON body as received, whose
-   * `inputs` member the log stores as sent (a data-plane worker ships these
-   * bytes rather than the parsed tensors, so neither side turns thousands
-   * of numbers back into text).
+   * `inputs` member the log stores as sent (a data-plane worker ships this
+   * text, which it already has, rather than the parsed tensors, so neither
+   * side turns thousands of numbers back into text).
    */
-  requestBody?: Uint8Array;
+  requestJson?: string;
   /** The response's output tensors (OIP), stored as JSON. */
   outputs?: unknown;
   error?: string;
