@@ -900,9 +900,10 @@ export class LineageService {
     );
     const datasetById = new Map(datasets.map(d => [d.uuid, d]));
     const isoOnce = memoIso();
+    const datasetIds = new Map<string, DatasetId>();
     const shapedJobs = await this.toJobs(
       jobs,
-      { edges, datasets: datasetById },
+      { edges, datasets: datasetById, ids: datasetIds },
       isoOnce,
     );
     const nodes = new Map<string, LineageNode>();
@@ -912,7 +913,7 @@ export class LineageService {
       const node: LineageNode = {
         id,
         type: 'DATASET',
-        data: toDataset(dataset, isoOnce),
+        data: toDataset(dataset, isoOnce, datasetIds.get(dataset.uuid)),
         inEdges: [],
         outEdges: [],
       };
@@ -950,8 +951,8 @@ export class LineageService {
       compare(a.origin, b.origin) || compare(a.destination, b.destination);
     const graph = [...nodes.values()].sort((a, b) => compare(a.id, b.id));
     for (const node of graph) {
-      node.inEdges.sort(byEnds);
-      node.outEdges.sort(byEnds);
+      if (node.inEdges.length > 1) node.inEdges.sort(byEnds);
+      if (node.outEdges.length > 1) node.outEdges.sort(byEnds);
     }
     return { graph };
   }
@@ -1297,7 +1298,7 @@ export class LineageService {
           run.startedAt !== null && run.endedAt !== null
             ? run.endedAt - run.startedAt
             : null,
-        args: {},
+        args: NO_ARGS,
         jobVersion:
           job && run.jobVersionUuid
             ? {
@@ -1341,7 +1342,7 @@ export class LineageService {
           name: d.name,
           version: r.datasetVersionUuid,
         },
-        facets: {},
+        facets: NO_FACETS,
       });
     }
     return out;
@@ -1354,7 +1355,12 @@ export class LineageService {
    */
   private async toJobs(
     jobs: JobRecord[],
-    graph?: { edges: JobIoRecord[]; datasets: Map<string, DatasetRecord> },
+    graph?: {
+      edges: JobIoRecord[];
+      datasets: Map<string, DatasetRecord>;
+      /** Filled with the dataset ids made here, for the caller to share. */
+      ids: Map<string, DatasetId>;
+    },
     isoOf: Iso = iso,
   ): Promise<LineageJob[]> {
     const jobById = new Map(jobs.map(j => [j.uuid, j]));
@@ -1387,7 +1393,7 @@ export class LineageService {
       );
     const ioByJob = bySide(edges, e => e.jobUuid);
     // One id object per dataset, shared by the jobs that name it.
-    const idOf = new Map<string, DatasetId>();
+    const idOf = graph?.ids ?? new Map<string, DatasetId>();
     const io = (job: JobRecord, direction: 'in' | 'out') => {
       const ids: DatasetId[] = [];
       for (const e of ioByJob.get(job.uuid)?.[direction] ?? []) {
@@ -1428,6 +1434,13 @@ export class LineageService {
     });
   }
 }
+
+/**
+ * One frozen empty object for the many empty `facets` and `args` of a
+ * large graph's runs (each would be an allocation the collector copies).
+ */
+const NO_FACETS: Facets = Object.freeze({});
+const NO_ARGS: Record<string, string> = Object.freeze({});
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -1526,9 +1539,13 @@ function toNamespace(n: {
   };
 }
 
-function toDataset(d: DatasetRecord, isoOf: Iso = iso): LineageDataset {
+function toDataset(
+  d: DatasetRecord,
+  isoOf: Iso = iso,
+  id: DatasetId = { namespace: d.namespace, name: d.name },
+): LineageDataset {
   return {
-    id: { namespace: d.namespace, name: d.name },
+    id,
     type: d.type,
     name: d.name,
     physicalName: d.name,

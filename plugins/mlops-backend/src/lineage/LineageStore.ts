@@ -928,13 +928,16 @@ export class LineageStore {
     return row && toJob(row);
   }
 
-  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  /**
+   * With `shareJson` (for a graph), identical JSON columns share one
+   * (read-only) value and the jobs come by namespace, then name.
+   */
   async getJobsByUuid(
     uuids: string[],
     shareJson = false,
   ): Promise<JobRecord[]> {
     return shareJson
-      ? this.arraysWhereIn(JOBS, JOB_COLUMNS, 'uuid', uuids, jobOfArray)
+      ? this.arraysWhereIn(JOBS, JOB_COLUMNS, 'uuid', uuids, jobOfArray, true)
       : this.rowsWhereIn(JOBS, 'uuid', uuids, toJob);
   }
 
@@ -1073,7 +1076,10 @@ export class LineageStore {
     return row && toDataset(row);
   }
 
-  /** With `shareJson`, identical JSON columns share one (read-only) value. */
+  /**
+   * With `shareJson` (for a graph), identical JSON columns share one
+   * (read-only) value and the datasets come by namespace, then name.
+   */
   async getDatasetsByUuid(
     uuids: string[],
     shareJson = false,
@@ -1085,6 +1091,7 @@ export class LineageStore {
           'uuid',
           uuids,
           datasetOfArray,
+          true,
         )
       : this.rowsWhereIn(DATASETS, 'uuid', uuids, toDataset);
   }
@@ -1254,12 +1261,20 @@ export class LineageStore {
     column: string,
     keys: string[],
     map: (row: any[]) => T,
+    /**
+     * By namespace, then name, in code point order: the order of their
+     * graph node ids, so sorting the graph costs one pass.
+     */
+    byName = false,
   ): Promise<T[]> {
     if (keys.length === 0) return [];
     const list = [...new Set(keys)];
+    const binary = this.isPostgres() ? ' collate "C"' : '';
     const rows = await this.arrays(
       `select ${columns.map(quote).join(', ')} from ${quote(table)}
-       where ${this.inList(quote(column), list.length)}`,
+       where ${this.inList(quote(column), list.length)}${
+        byName ? ` order by namespace${binary}, name${binary}` : ''
+      }`,
       [JSON.stringify(list)],
     );
     return withJsonMemo(rows, map);
