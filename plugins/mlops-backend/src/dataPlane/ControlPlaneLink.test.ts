@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { InferenceLogger } from '../serving/log/InferenceLogger';
 import type { InferenceEvent } from '../serving/log/types';
+import { combineObservers } from '../serving/log/observers';
+import { ServingMetrics } from '../serving/metrics';
 import {
   ControlPlaneLink,
   DataPlaneAuth,
   EventShipper,
+  MAX_EVENTS_PER_MESSAGE,
 } from './ControlPlaneLink';
 import type { WorkerMessage } from './protocol';
 
@@ -107,7 +110,7 @@ describe('DataPlaneAuth', () => {
 });
 
 describe('EventShipper', () => {
-  it('ships events in batches and counts what a full buffer drops', async () => {
+  it('ships events in batches; what a full buffer drops loses its log record, not its count', async () => {
     const sent: WorkerMessage[] = [];
     let release: (() => void) | undefined;
     const link = {
@@ -128,25 +131,104 @@ describe('EventShipper', () => {
     expect(sent).toEqual([
       { type: 'dataplane:events', events: [event(1)], dropped: 0 },
     ]);
-    // While the first batch is in flight, 5 more arrive into a buffer of 3.
-    for (let i = 2; i <= 6; i++) shipper.observe(event(i));
+    // While the first batch is in flight, 5 more arrive into a buffer of 3:
+    // the two oldest lose their tensors and log record, and go first.
+    const withTensors = (i: number) => ({
+      ...event(i),
+      requestJson: `{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[${i}]}]}`,
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [i] }],
+    });
+    for (let i = 2; i <= 6; i++) shipper.observe(withTensors(i));
+    expect(shipper.size).toBe(5);
     release!();
     await new Promise(r => setTimeout(r, 10));
     expect(sent[1]).toEqual({
       type: 'dataplane:events',
-      events: [event(4), event(5)],
+      events: [
+        { ...event(2), logDropped: true },
+        { ...event(3), logDropped: true },
+        withTensors(4),
+        withTensors(5),
+      ],
       dropped: 2,
     });
     release!();
     await new Promise(r => setTimeout(r, 10));
     expect(sent[2]).toEqual({
       type: 'dataplane:events',
-      events: [event(6)],
+      events: [withTensors(6)],
       dropped: 0,
     });
     release!();
     await shipper.flush();
     expect(sent).toHaveLength(3);
+
+    // In the backend the metrics count all five; the log writes three.
+    const metrics = new ServingMetrics();
+    const written: unknown[] = [];
+    const logger = new InferenceLogger({
+      store: {
+        writeBatch: async batch => {
+          written.push(...batch.rows);
+        },
+        deleteOlderThan: async () => 0,
+      },
+    });
+    const backend = combineObservers(metrics, logger);
+    for (const message of sent.slice(1)) {
+      (message as { events: InferenceEvent[] }).events.forEach(e =>
+        backend.observe(e),
+      );
+    }
+    await logger.flush();
+    expect(
+      written.map(row => (row as { requestId: string }).requestId),
+    ).toEqual(['r4', 'r5', 'r6']);
+    expect(await metrics.metricsText()).toMatch(
+      /loopline_inference_requests_total\{model="wine",version="1",route="oip",status="ok"\} 5/,
+    );
+    await logger.close();
+  });
+
+  it('keeps at most ten buffers of unlogged events, and sends them in messages of a bounded size', async () => {
+    const sent: Array<{ events: InferenceEvent[]; dropped: number }> = [];
+    let release: (() => void) | undefined;
+    const link = {
+      post: (message: WorkerMessage, callback?: (e: Error | null) => void) => {
+        sent.push(message as (typeof sent)[number]);
+        release = () => callback?.(null);
+        return true;
+      },
+    };
+    const shipper = new EventShipper(link, {
+      bufferSize: 1000,
+      batchSize: 500,
+      intervalMs: 1,
+    });
+    shipper.observe(event(0));
+    await new Promise(r => setTimeout(r, 10));
+    // The channel is stuck while 20,000 arrive: 1,000 stay whole, 10,000
+    // travel unlogged, the other 9,000 are lost to the metrics as well.
+    for (let i = 1; i <= 20_000; i++) shipper.observe(event(i));
+    expect(shipper.size).toBe(11_000);
+    const counted: InferenceEvent[] = [];
+    let dropped = 0;
+    while (release) {
+      const go = release;
+      release = undefined;
+      go();
+      await new Promise(r => setTimeout(r, 5));
+    }
+    for (const message of sent.slice(1)) {
+      expect(message.events.length).toBeLessThanOrEqual(MAX_EVENTS_PER_MESSAGE);
+      counted.push(...message.events);
+      dropped += message.dropped;
+    }
+    expect(dropped).toBe(19_000);
+    expect(counted.filter(e => e.logDropped)).toHaveLength(10_000);
+    expect(counted.filter(e => !e.logDropped).map(e => e.timestamp)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => 19_001 + i),
+    );
   });
 
   it("applies the log's sampling: left-out events travel without tensors, and the log takes the decision", async () => {

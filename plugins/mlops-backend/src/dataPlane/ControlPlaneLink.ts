@@ -237,14 +237,32 @@ export class DataPlaneAuth {
   }
 }
 
+/** Most events in one message (the standalone link's route takes no more). */
+export const MAX_EVENTS_PER_MESSAGE = 5000;
+
+/** An event without its tensors or body: what the metrics need. */
+function withoutTensors(event: InferenceEvent): InferenceEvent {
+  const {
+    inputs: _inputs,
+    requestJson: _requestJson,
+    outputs: _outputs,
+    ...counts
+  } = event;
+  return counts;
+}
+
 /**
  * The worker's inference log observer: events wait in a bounded buffer and
- * go to the control plane in batches, one message at a time; when the
- * channel cannot keep up the oldest are dropped and the count travels with
- * the next batch. A request never waits for the log.
+ * go to the control plane in batches, one message at a time. When the
+ * channel cannot keep up, the oldest lose their log record (counted, the
+ * count travelling with the next batch) but not their place in the
+ * metrics: they travel on without tensors, marked `logDropped`, up to ten
+ * buffers' worth. A request never waits for the log.
  */
 export class EventShipper implements InferenceEventObserver {
   private readonly buffer: RingBuffer<InferenceEvent>;
+  /** Events whose log record was dropped, still to be counted by the metrics. */
+  private unlogged: InferenceEvent[] = [];
   private dropped = 0;
   private rateLimited: Record<string, number> | undefined;
   private sending = false;
@@ -282,19 +300,19 @@ export class EventShipper implements InferenceEventObserver {
       if (this.random() < this.sampleRate) {
         shipped = { ...event, sampled: { kept: true, rate: this.sampleRate } };
       } else {
-        const {
-          inputs: _inputs,
-          requestJson: _requestJson,
-          outputs: _outputs,
-          ...counts
-        } = event;
         shipped = {
-          ...counts,
+          ...withoutTensors(event),
           sampled: { kept: false, rate: this.sampleRate },
         };
       }
     }
-    if (this.buffer.push(shipped) !== undefined) this.dropped++;
+    const evicted = this.buffer.push(shipped);
+    if (evicted !== undefined) {
+      this.dropped++;
+      if (this.unlogged.length < 10 * this.buffer.capacity) {
+        this.unlogged.push({ ...withoutTensors(evicted), logDropped: true });
+      }
+    }
     if (!this.timer && !this.sending) {
       this.timer = setTimeout(() => this.send(), this.options.intervalMs ?? 20);
     }
@@ -311,18 +329,24 @@ export class EventShipper implements InferenceEventObserver {
 
   /** Events waiting (for tests and shutdown). */
   get size(): number {
-    return this.buffer.size;
+    return this.buffer.size + this.unlogged.length;
   }
 
   private send() {
     this.timer = undefined;
     if (
       this.sending ||
-      (this.buffer.size === 0 && this.dropped === 0 && !this.rateLimited)
+      (this.size === 0 && this.dropped === 0 && !this.rateLimited)
     ) {
       return;
     }
-    const events = this.buffer.shiftMany(this.options.batchSize ?? 500);
+    // The unlogged first (they are older), with the next batch of the rest.
+    const logged = this.buffer.shiftMany(this.options.batchSize ?? 500);
+    const unlogged = this.unlogged.splice(
+      0,
+      MAX_EVENTS_PER_MESSAGE - logged.length,
+    );
+    const events = unlogged.length ? [...unlogged, ...logged] : logged;
     const dropped = this.dropped;
     const rateLimited = this.rateLimited;
     this.dropped = 0;
@@ -338,15 +362,15 @@ export class EventShipper implements InferenceEventObserver {
       this.link.post(message, error => {
         this.sending = false;
         // Not delivered (e.g. the control plane is down): counted as dropped.
-        if (error) this.dropped += events.length + dropped;
-        if (this.buffer.size > 0 && !this.timer) {
+        if (error) this.dropped += logged.length + dropped;
+        if (this.size > 0 && !this.timer) {
           this.timer = setTimeout(() => this.send(), 0);
         }
       });
     } catch {
       // The channel is closed (the control plane is going away): counted as dropped.
       this.sending = false;
-      this.dropped += events.length + dropped;
+      this.dropped += logged.length + dropped;
     }
   }
 
@@ -354,7 +378,7 @@ export class EventShipper implements InferenceEventObserver {
   flush(): Promise<void> {
     return new Promise(resolve => {
       const tick = () => {
-        if (this.buffer.size === 0 && !this.sending) {
+        if (this.size === 0 && !this.sending) {
           resolve();
           return;
         }

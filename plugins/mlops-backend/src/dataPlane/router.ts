@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { parseInput } from '../lib/validation';
 import type { InferenceEvent } from '../serving/log/types';
 import type { ControlPlaneEndpoint } from './DataPlaneSupervisor';
+import { MAX_EVENTS_PER_MESSAGE } from './ControlPlaneLink';
 
 const callBody = z.object({
   method: z.enum([
@@ -30,7 +31,7 @@ const callBody = z.object({
   args: z.array(z.unknown()).max(4),
 });
 const eventsBody = z.object({
-  events: z.array(z.record(z.unknown())).max(1000),
+  events: z.array(z.record(z.unknown())).max(MAX_EVENTS_PER_MESSAGE),
   dropped: z.number().int().min(0),
   rateLimited: z.record(z.number().int().min(0)).optional(),
 });

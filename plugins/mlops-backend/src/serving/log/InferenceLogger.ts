@@ -199,6 +199,8 @@ export class InferenceLogger implements InferenceEventObserver {
   /** Records one inference request of the embedded server. Never throws. */
   record(event: InferenceEvent): void {
     try {
+      // Counted as dropped where it was served (loopline_dataplane_log_dropped_total).
+      if (event.logDropped) return;
       if (this.refuseWhenClosed()) {
         return;
       }

@@ -45,6 +45,12 @@ export interface InferenceEvent {
    * the log takes it as is instead of sampling again.
    */
   sampled?: { kept: boolean; rate: number };
+  /**
+   * Its log record was dropped where the request was served (a data-plane
+   * worker's buffer was full; counted there): the metrics count it, the
+   * log does not write it. It travels without tensors.
+   */
+  logDropped?: boolean;
 }
 
 /** Anything that wants to see every inference request: the log, the metrics. */
