@@ -15,7 +15,9 @@
  * issue measured; one thread, 16 connections) when /usr/bin/wrk is there
  * and BENCH_LOADGEN is not `node`, else bench/loadgen.js (Node, which
  * costs about as much CPU per request as the bare server on these two
- * cores). gRPC is driven by bench/grpcLoadgen.js (@grpc/grpc-js). Each cell
+ * cores). gRPC is driven the same way by h2load (Debian's nghttp2-client)
+ * or bench/grpcLoadgen.js (@grpc/grpc-js), whose client costs more CPU per
+ * call than the server it measures. Each cell
  * (batch 1 and 64 at concurrency 16) is measured ROUNDS times, alternating
  * dp and bare, and the table shows the medians and their ratios. Then the
  * backend is started again with 2 workers for the scaling row, and the RSS
@@ -52,6 +54,7 @@ import {
   readDemoTable,
   WINE_PHYSICOCHEMICAL_FEATURES,
 } from '../src/demo/datasets';
+import * as protoLoader from '@grpc/proto-loader';
 import { startReaper } from './reaper';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -272,10 +275,29 @@ interface LoadResult {
   p99: number;
 }
 
-/** gRPC ModelInfer with raw_input_contents, from bench/grpcLoadgen.js in its own process. */
+/**
+ * gRPC ModelInfer with raw_input_contents at concurrency 16 on one
+ * connection: from h2load when installed (and not BENCH_LOADGEN=node),
+ * else from bench/grpcLoadgen.js in its own process.
+ */
 function loadGrpc(rows: number[][], batch: number, inputName: string) {
   const picked = Array.from({ length: batch }, (_, i) => rows[i % rows.length]);
-  const raw = Buffer.from(new Float32Array(picked.flat()).buffer);
+  const request = {
+    model_name: MODEL,
+    id: `bench-${batch}`,
+    inputs: [
+      { name: inputName, datatype: 'FP32', shape: [batch, picked[0].length] },
+    ],
+    raw_input_contents: [Buffer.from(new Float32Array(picked.flat()).buffer)],
+  };
+  return H2LOAD ? loadGrpcWithH2load(request) : loadGrpcWithNode(request);
+}
+
+const PROTO = path.join(__dirname, '../proto/grpc_predict_v2.proto');
+
+function loadGrpcWithNode(request: {
+  raw_input_contents: Buffer[];
+}): Promise<LoadResult> {
   const child = fork(path.join(__dirname, 'grpcLoadgen.js'), {
     stdio: 'inherit',
     execArgv: [],
@@ -296,18 +318,12 @@ function loadGrpc(rows: number[][], batch: number, inputName: string) {
     );
     child.send({
       address: `127.0.0.1:${GRPC_PORT}`,
-      protoPath: path.join(__dirname, '../proto/grpc_predict_v2.proto'),
+      protoPath: PROTO,
       request: {
-        model_name: MODEL,
-        id: `bench-${batch}`,
-        inputs: [
-          {
-            name: inputName,
-            datatype: 'FP32',
-            shape: [batch, picked[0].length],
-          },
-        ],
-        raw_input_contents: [raw.toString('base64')],
+        ...request,
+        raw_input_contents: request.raw_input_contents.map(b =>
+          b.toString('base64'),
+        ),
       },
       token: TOKEN,
       concurrency: CONCURRENCY,
@@ -315,6 +331,144 @@ function loadGrpc(rows: number[][], batch: number, inputName: string) {
     });
   });
 }
+
+/**
+ * The same gRPC load from h2load (nghttp2's HTTP/2 load generator, in C:
+ * Debian's nghttp2-client), `CONCURRENCY` streams on one connection like
+ * grpcLoadgen.js's channel, posting the length-prefixed ModelInferRequest
+ * that @grpc/proto-loader encodes. h2load sees HTTP statuses, and gRPC
+ * answers 200 with its status in the trailers, so every call is checked on
+ * the server's side instead: the inference counter's `ok` must grow by at
+ * least the calls h2load completed (warm-up included) and its `error` not
+ * at all. A second of warm-up, then the measured run, whose per-request
+ * log gives the percentiles; its CPU is the shell's children's (`times`).
+ */
+async function loadGrpcWithH2load(request: object): Promise<LoadResult> {
+  const definition = protoLoader.loadSync(PROTO, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const method = (definition['inference.GRPCInferenceService'] as any)
+    .ModelInfer;
+  const message: Buffer = method.requestSerialize(request);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1); // byte 0: not compressed
+  message.copy(frame, 5);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopline-h2load-'));
+  fs.writeFileSync(path.join(dir, 'request.bin'), frame);
+  const headers = [
+    'content-type: application/grpc',
+    'te: trailers',
+    `authorization: Bearer ${TOKEN}`,
+  ]
+    .map(h => `-H '${h}'`)
+    .join(' ');
+  const run = (seconds: number, log = '') =>
+    `${H2LOAD} -t1 -c1 -m${CONCURRENCY} -D${seconds} ${log} -d ${dir}/request.bin ${headers} http://127.0.0.1:${GRPC_PORT}/inference.GRPCInferenceService/ModelInfer`;
+  const script = `${run(1)} && echo '-- measured' && ${run(
+    Math.max(1, Math.round((SECONDS * 1000) / 1000)),
+    `--log-file=${dir}/requests.log`,
+  )} && times`;
+  const calls = async () => {
+    const text = await metricsText();
+    const sum = (status: string) =>
+      metricSum(
+        text,
+        'loopline_inference_requests_total',
+        `status="${status}"`,
+      );
+    return { ok: sum('ok'), error: sum('error') };
+  };
+  const before = await calls();
+  const result = spawnSync('/bin/sh', ['-c', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  const out = result.stdout;
+  const log = fs.existsSync(`${dir}/requests.log`)
+    ? fs.readFileSync(`${dir}/requests.log`, 'utf8')
+    : '';
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (result.status !== 0) {
+    throw new Error(`h2load exited ${result.status}: ${out}`);
+  }
+  const [warmup, measured] = out.split('-- measured');
+  // "requests: 61728 total, 61744 started, 61728 done, 61728 succeeded, 0 failed, 0 errored, 0 timeout"
+  const counts = (text: string) => {
+    const m =
+      /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(
+        text,
+      );
+    if (!m) throw new Error(`Unexpected h2load output: ${text}`);
+    return { succeeded: Number(m[2]), failed: Number(m[3]) + Number(m[4]) };
+  };
+  const [w, r] = [counts(warmup), counts(measured)];
+  // The counter follows the events the worker ships, which may still be on
+  // their way: wait until it reaches the calls answered or stops moving.
+  const answered = w.succeeded + r.succeeded;
+  let after = await calls();
+  for (let still = 0; after.ok - before.ok < answered && still < 10; ) {
+    await sleep(500);
+    const next = await calls();
+    still = next.ok === after.ok ? still + 1 : 0;
+    after = next;
+  }
+  const okCalls = after.ok - before.ok;
+  const errorCalls = after.error - before.error;
+  if (w.failed + r.failed > 0 || errorCalls > 0) {
+    throw new Error(
+      `gRPC under h2load: ${
+        w.failed + r.failed
+      } failed streams, ${errorCalls} failed inferences`,
+    );
+  }
+  if (okCalls < answered) {
+    throw new Error(
+      `gRPC under h2load: ${answered} calls answered but only ${okCalls} inferences served (a gRPC status other than OK?)`,
+    );
+  }
+  // The log: start (µs since the epoch), HTTP status, duration (µs).
+  const latencies = log
+    .trim()
+    .split('\n')
+    .map(line => Number(line.split('\t')[2]) / 1000)
+    .filter(ms => Number.isFinite(ms))
+    .sort((a, b) => a - b);
+  const percentile = (p: number) =>
+    latencies[
+      Math.min(
+        latencies.length - 1,
+        Math.ceil((p / 100) * latencies.length) - 1,
+      )
+    ];
+  const children = out.trim().split('\n').pop()!;
+  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+    0,
+  );
+  const seconds = Number(/finished in ([\d.]+)s/.exec(measured)?.[1]);
+  return {
+    requests: r.succeeded,
+    total: r.succeeded + w.succeeded,
+    cpuMicros: cpuSeconds * 1e6,
+    errors: 0,
+    seconds,
+    throughput: Number(
+      /finished in [\d.]+s, ([\d.]+) req\/s/.exec(measured)?.[1],
+    ),
+    p50: percentile(50),
+    p99: percentile(99),
+  };
+}
+
+/** h2load (Debian's nghttp2-client), when installed and not BENCH_LOADGEN=node. */
+const H2LOAD =
+  process.env.BENCH_LOADGEN !== 'node' && fs.existsSync('/usr/bin/h2load')
+    ? '/usr/bin/h2load'
+    : undefined;
 
 /** wrk (Debian's package; the issue measured with it), when installed and not BENCH_LOADGEN=node. */
 const WRK =
@@ -484,15 +638,23 @@ const rssKb = (pid: number) =>
     /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1],
   );
 
+/** The backend's /metrics (every worker's, aggregated), on a connection of its own. */
+async function metricsText(): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${PORT}/api/mlops/metrics`, {
+    headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' },
+  });
+  return response.text();
+}
+
 async function metricValue(name: string): Promise<number> {
-  const text = await (
-    await fetch(`http://127.0.0.1:${PORT}/api/mlops/metrics`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    })
-  ).text();
+  return metricSum(await metricsText(), name);
+}
+
+/** The sum of a metric's samples (those whose line holds `having`, if given). */
+function metricSum(text: string, name: string, having = ''): number {
   return text
     .split('\n')
-    .filter(l => l.startsWith(name))
+    .filter(l => l.startsWith(name) && l.includes(having))
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
@@ -543,17 +705,23 @@ async function main() {
     await linearWeights(modelPath, rows),
   );
   if (PROFILE) {
-    // Only the load to profile (batch BENCH_PROFILE_BATCH, default 1), then stop.
+    // Only the load to profile (batch BENCH_PROFILE_BATCH, default 1; OIP
+    // JSON, or gRPC with BENCH_PROFILE_LOAD=grpc), then stop.
     const batch = Number(process.env.BENCH_PROFILE_BATCH ?? 1);
-    const result = await load({
-      url: `${dpBase}/v2/models/${MODEL}/infer`,
-      body: inferBody(rows, batch, inputName),
-      headers: auth,
-      concurrency: CONCURRENCY,
-      durationMs: SECONDS * 1000,
-    });
+    const grpc = process.env.BENCH_PROFILE_LOAD === 'grpc';
+    const result = grpc
+      ? await loadGrpc(rows, batch, inputName)
+      : await load({
+          url: `${dpBase}/v2/models/${MODEL}/infer`,
+          body: inferBody(rows, batch, inputName),
+          headers: auth,
+          concurrency: CONCURRENCY,
+          durationMs: SECONDS * 1000,
+        });
     console.log(
-      `Profiled ${result.requests} requests (batch ${batch}); profiles in ${PROFILE}`,
+      `Profiled ${result.requests} ${
+        grpc ? 'gRPC' : 'JSON'
+      } requests (batch ${batch}); profiles in ${PROFILE}`,
     );
     // The workers first, so that each ends by itself and writes its profile.
     for (const pid of workerPids(backend.pid!)) process.kill(pid, 'SIGTERM');
@@ -792,10 +960,12 @@ async function main() {
         )} µs vs ${f(
           dp.cpu('worker') + dp.cpu('backend'),
           0,
-        )} µs; the JS gRPC load generator ${f(
-          grpcM.cpu('loadgen'),
+        )} µs; the gRPC load generator (${
+          H2LOAD ? 'h2load' : 'grpcLoadgen.js'
+        }) ${f(grpcM.cpu('loadgen'), 0)} µs vs ${f(
+          dp.cpu('loadgen'),
           0,
-        )} µs vs ${f(dp.cpu('loadgen'), 0)} µs for HTTP/1.1`,
+        )} µs for HTTP/1.1`,
       );
     }
     if (typeof fastapi !== 'string') {
@@ -843,7 +1013,9 @@ async function main() {
       os.cpus()[0]?.model ?? 'cpu'
     }; model ${MODEL} v${version} (${artifact.length} bytes); HTTP load from ${
       WRK ? 'wrk -t1 -c16' : 'bench/loadgen.js'
-    }, gRPC load from bench/grpcLoadgen.js, processes of their own on the same cores; load average before the run ${loadBefore
+    }, gRPC load from ${
+      H2LOAD ? `h2load -c1 -m${CONCURRENCY}` : 'bench/grpcLoadgen.js'
+    }, processes of their own on the same cores; load average before the run ${loadBefore
       .map(l => l.toFixed(1))
       .join(' ')}, after ${os
       .loadavg()
