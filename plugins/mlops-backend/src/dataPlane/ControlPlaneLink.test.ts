@@ -190,46 +190,56 @@ describe('EventShipper', () => {
     await logger.close();
   });
 
-  it('keeps at most ten buffers of unlogged events, and sends them in messages of a bounded size', async () => {
-    const sent: Array<{ events: InferenceEvent[]; dropped: number }> = [];
-    let release: (() => void) | undefined;
-    const link = {
-      post: (message: WorkerMessage, callback?: (e: Error | null) => void) => {
-        sent.push(message as (typeof sent)[number]);
-        release = () => callback?.(null);
-        return true;
-      },
-    };
-    const shipper = new EventShipper(link, {
-      bufferSize: 1000,
-      batchSize: 500,
-      intervalMs: 1,
-    });
-    shipper.observe(event(0));
-    await new Promise(r => setTimeout(r, 10));
-    // The channel is stuck while 20,000 arrive: 1,000 stay whole, 10,000
-    // travel unlogged, the other 9,000 are lost to the metrics as well.
-    for (let i = 1; i <= 20_000; i++) shipper.observe(event(i));
-    expect(shipper.size).toBe(11_000);
-    const counted: InferenceEvent[] = [];
-    let dropped = 0;
-    while (release) {
-      const go = release;
-      release = undefined;
-      go();
-      await new Promise(r => setTimeout(r, 5));
-    }
-    for (const message of sent.slice(1)) {
-      expect(message.events.length).toBeLessThanOrEqual(MAX_EVENTS_PER_MESSAGE);
-      counted.push(...message.events);
-      dropped += message.dropped;
-    }
-    expect(dropped).toBe(19_000);
-    expect(counted.filter(e => e.logDropped)).toHaveLength(10_000);
-    expect(counted.filter(e => !e.logDropped).map(e => e.timestamp)).toEqual(
-      Array.from({ length: 1000 }, (_, i) => 19_001 + i),
-    );
-  });
+  it.each([
+    ['the default', undefined, MAX_EVENTS_PER_MESSAGE],
+    ['the standalone link', 600, 600],
+  ])(
+    'keeps at most ten buffers of unlogged events, sent in messages of a bounded size (%s)',
+    async (_link, messageSize, most) => {
+      const sent: Array<{ events: InferenceEvent[]; dropped: number }> = [];
+      let release: (() => void) | undefined;
+      const link = {
+        post: (
+          message: WorkerMessage,
+          callback?: (e: Error | null) => void,
+        ) => {
+          sent.push(message as (typeof sent)[number]);
+          release = () => callback?.(null);
+          return true;
+        },
+      };
+      const shipper = new EventShipper(link, {
+        bufferSize: 1000,
+        batchSize: 500,
+        intervalMs: 1,
+        messageSize,
+      });
+      shipper.observe(event(0));
+      await new Promise(r => setTimeout(r, 10));
+      // The channel is stuck while 20,000 arrive: 1,000 stay whole, 10,000
+      // travel unlogged, the other 9,000 are lost to the metrics as well.
+      for (let i = 1; i <= 20_000; i++) shipper.observe(event(i));
+      expect(shipper.size).toBe(11_000);
+      const counted: InferenceEvent[] = [];
+      let dropped = 0;
+      while (release) {
+        const go = release;
+        release = undefined;
+        go();
+        await new Promise(r => setTimeout(r, 5));
+      }
+      for (const message of sent.slice(1)) {
+        expect(message.events.length).toBeLessThanOrEqual(most);
+        counted.push(...message.events);
+        dropped += message.dropped;
+      }
+      expect(dropped).toBe(19_000);
+      expect(counted.filter(e => e.logDropped)).toHaveLength(10_000);
+      expect(counted.filter(e => !e.logDropped).map(e => e.timestamp)).toEqual(
+        Array.from({ length: 1000 }, (_, i) => 19_001 + i),
+      );
+    },
+  );
 
   it("applies the log's sampling: left-out events travel without tensors, and the log takes the decision", async () => {
     const sent: WorkerMessage[] = [];

@@ -237,7 +237,7 @@ export class DataPlaneAuth {
   }
 }
 
-/** Most events in one message (the standalone link's route takes no more). */
+/** Most events in one message, by default and on the standalone link's route. */
 export const MAX_EVENTS_PER_MESSAGE = 5000;
 
 /** An event without its tensors or body: what the metrics need. */
@@ -272,8 +272,14 @@ export class EventShipper implements InferenceEventObserver {
     private readonly link: Pick<ControlPlaneLink, 'post'>,
     private readonly options: {
       bufferSize: number;
-      /** Most events per message. Default 500. */
+      /** Most events with their tensors per message. Default 500. */
       batchSize?: number;
+      /**
+       * Most events per message, those travelling without their log record
+       * included (the standalone link keeps its posts under the portal's
+       * body limit with it). Default MAX_EVENTS_PER_MESSAGE.
+       */
+      messageSize?: number;
       /** How long an event may wait for its batch. Default 20 ms. */
       intervalMs?: number;
       /**
@@ -344,7 +350,13 @@ export class EventShipper implements InferenceEventObserver {
     const logged = this.buffer.shiftMany(this.options.batchSize ?? 500);
     const unlogged = this.unlogged.splice(
       0,
-      MAX_EVENTS_PER_MESSAGE - logged.length,
+      Math.max(
+        0,
+        Math.min(
+          this.options.messageSize ?? MAX_EVENTS_PER_MESSAGE,
+          MAX_EVENTS_PER_MESSAGE,
+        ) - logged.length,
+      ),
     );
     const events = unlogged.length ? [...unlogged, ...logged] : logged;
     const dropped = this.dropped;

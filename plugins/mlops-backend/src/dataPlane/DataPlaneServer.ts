@@ -102,6 +102,7 @@ export class DataPlaneServer {
     this.shipper = new EventShipper(link, {
       bufferSize: options.logBufferSize,
       batchSize: options.logBatchSize,
+      messageSize: options.logMessageSize,
       sampleRate: options.logSampleRate,
     });
     const features = new TtlCache<

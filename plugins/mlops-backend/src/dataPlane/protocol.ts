@@ -24,6 +24,8 @@ export interface DataPlaneWorkerOptions {
   logBufferSize: number;
   /** Most log events per message to the control plane. Default 500. */
   logBatchSize?: number;
+  /** Most events per message, those whose log record was dropped included (see EventShipper). */
+  logMessageSize?: number;
   /** The inference log's sample rate, applied in the worker (see EventShipper). Default 1. */
   logSampleRate?: number;
   /** Rollout routing (the embedded environments and the A/B key header). */

@@ -220,6 +220,9 @@ export function standaloneSettingsFromEnv(env: NodeJS.ProcessEnv): {
       credentialsCacheTtlMs: number('LOOPLINE_CREDENTIALS_CACHE_TTL_MS', 60000),
       logBufferSize: number('LOOPLINE_LOG_BUFFER_SIZE', 10000, 1),
       logBatchSize: 100,
+      // With 500 tensor-less events (about 300 bytes each), a post stays
+      // under the portal's default JSON body limit (1mb).
+      logMessageSize: 600,
       servingEnvironment:
         env.LOOPLINE_SERVING_ENVIRONMENT?.trim() || 'production',
       environments: (env.LOOPLINE_ENVIRONMENTS ?? 'production,staging')
