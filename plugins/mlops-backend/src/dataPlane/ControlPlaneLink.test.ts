@@ -109,18 +109,50 @@ describe('DataPlaneAuth', () => {
   });
 });
 
-describe('EventShipper', () => {
-  it('ships events in batches; what a full buffer drops loses its log record, not its count', async () => {
-    const sent: WorkerMessage[] = [];
-    let release: (() => void) | undefined;
-    const link = {
+/** The backend's inference log over a store that keeps the rows written. */
+function backendLog(
+  options: Omit<ConstructorParameters<typeof InferenceLogger>[0], 'store'> = {},
+) {
+  const written: Array<{ requestId: string }> = [];
+  const logger = new InferenceLogger({
+    ...options,
+    store: {
+      writeBatch: async batch => {
+        written.push(...batch.rows);
+      },
+      deleteOlderThan: async () => 0,
+    },
+  });
+  return { logger, written };
+}
+
+/** A channel busy with each message until `release()` says it was sent. */
+function heldChannel() {
+  const sent: Array<
+    WorkerMessage & { events: InferenceEvent[]; dropped: number }
+  > = [];
+  let sentCallback: (() => void) | undefined;
+  return {
+    sent,
+    link: {
       post: (message: WorkerMessage, callback?: (e: Error | null) => void) => {
-        sent.push(message);
-        // The channel is busy until released.
-        release = () => callback?.(null);
+        sent.push(message as (typeof sent)[number]);
+        sentCallback = () => callback?.(null);
         return true;
       },
-    };
+    },
+    release: () => {
+      const done = sentCallback;
+      sentCallback = undefined;
+      done?.();
+    },
+    busy: () => sentCallback !== undefined,
+  };
+}
+
+describe('EventShipper', () => {
+  it('ships events in batches; what a full buffer drops loses its log record, not its count', async () => {
+    const { sent, link, release } = heldChannel();
     const shipper = new EventShipper(link, {
       bufferSize: 3,
       batchSize: 2,
@@ -140,7 +172,7 @@ describe('EventShipper', () => {
     });
     for (let i = 2; i <= 6; i++) shipper.observe(withTensors(i));
     expect(shipper.size).toBe(5);
-    release!();
+    release();
     await new Promise(r => setTimeout(r, 10));
     expect(sent[1]).toEqual({
       type: 'dataplane:events',
@@ -152,28 +184,20 @@ describe('EventShipper', () => {
       ],
       dropped: 2,
     });
-    release!();
+    release();
     await new Promise(r => setTimeout(r, 10));
     expect(sent[2]).toEqual({
       type: 'dataplane:events',
       events: [withTensors(6)],
       dropped: 0,
     });
-    release!();
+    release();
     await shipper.flush();
     expect(sent).toHaveLength(3);
 
     // In the backend the metrics count all five; the log writes three.
     const metrics = new ServingMetrics();
-    const written: unknown[] = [];
-    const logger = new InferenceLogger({
-      store: {
-        writeBatch: async batch => {
-          written.push(...batch.rows);
-        },
-        deleteOlderThan: async () => 0,
-      },
-    });
+    const { logger, written } = backendLog();
     const backend = combineObservers(metrics, logger);
     for (const message of sent.slice(1)) {
       (message as { events: InferenceEvent[] }).events.forEach(e =>
@@ -181,9 +205,7 @@ describe('EventShipper', () => {
       );
     }
     await logger.flush();
-    expect(
-      written.map(row => (row as { requestId: string }).requestId),
-    ).toEqual(['r4', 'r5', 'r6']);
+    expect(written.map(row => row.requestId)).toEqual(['r4', 'r5', 'r6']);
     expect(await metrics.metricsText()).toMatch(
       /loopline_inference_requests_total\{model="wine",version="1",route="oip",status="ok"\} 5/,
     );
@@ -196,18 +218,7 @@ describe('EventShipper', () => {
   ])(
     'keeps at most ten buffers of unlogged events, sent in messages of a bounded size (%s)',
     async (_link, messageSize, most) => {
-      const sent: Array<{ events: InferenceEvent[]; dropped: number }> = [];
-      let release: (() => void) | undefined;
-      const link = {
-        post: (
-          message: WorkerMessage,
-          callback?: (e: Error | null) => void,
-        ) => {
-          sent.push(message as (typeof sent)[number]);
-          release = () => callback?.(null);
-          return true;
-        },
-      };
+      const { sent, link, release, busy } = heldChannel();
       const shipper = new EventShipper(link, {
         bufferSize: 1000,
         batchSize: 500,
@@ -222,10 +233,8 @@ describe('EventShipper', () => {
       expect(shipper.size).toBe(11_000);
       const counted: InferenceEvent[] = [];
       let dropped = 0;
-      while (release) {
-        const go = release;
-        release = undefined;
-        go();
+      while (busy()) {
+        release();
         await new Promise(r => setTimeout(r, 5));
       }
       for (const message of sent.slice(1)) {
@@ -289,14 +298,7 @@ describe('EventShipper', () => {
 
     // The backend's log keeps what the worker kept, at the worker's rate, and
     // counts the rest as sampled out, without drawing again.
-    const written: unknown[] = [];
-    const logger = new InferenceLogger({
-      store: {
-        writeBatch: async batch => {
-          written.push(...batch.rows);
-        },
-        deleteOlderThan: async () => 0,
-      },
+    const { logger, written } = backendLog({
       sampleRate: 0.25,
       random: () => {
         throw new Error('the worker decided');
