@@ -369,20 +369,13 @@ async function loadGrpcWithH2load(request: object): Promise<LoadResult> {
   const run = (seconds: number, log = '') =>
     `${H2LOAD} -t1 -c1 -m${CONCURRENCY} -D${seconds} ${log} -d ${dir}/request.bin ${headers} http://127.0.0.1:${GRPC_PORT}/inference.GRPCInferenceService/ModelInfer`;
   const script = `${run(1)} && echo '-- measured' && ${run(
-    Math.max(1, Math.round((SECONDS * 1000) / 1000)),
+    Math.max(1, Math.round(SECONDS)),
     `--log-file=${dir}/requests.log`,
   )} && times`;
-  const calls = async () => {
-    const text = await metricsText();
-    const sum = (status: string) =>
-      metricSum(
-        text,
-        'loopline_inference_requests_total',
-        `status="${status}"`,
-      );
-    return { ok: sum('ok'), error: sum('error') };
-  };
-  const before = await calls();
+  const [okBefore, errorsBefore] = [
+    await servedCount(),
+    await servedCount('error'),
+  ];
   const result = spawnSync('/bin/sh', ['-c', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
@@ -406,18 +399,9 @@ async function loadGrpcWithH2load(request: object): Promise<LoadResult> {
     return { succeeded: Number(m[2]), failed: Number(m[3]) + Number(m[4]) };
   };
   const [w, r] = [counts(warmup), counts(measured)];
-  // The counter follows the events the worker ships, which may still be on
-  // their way: wait until it reaches the calls answered or stops moving.
   const answered = w.succeeded + r.succeeded;
-  let after = await calls();
-  for (let still = 0; after.ok - before.ok < answered && still < 10; ) {
-    await sleep(500);
-    const next = await calls();
-    still = next.ok === after.ok ? still + 1 : 0;
-    after = next;
-  }
-  const okCalls = after.ok - before.ok;
-  const errorCalls = after.error - before.error;
+  const okCalls = (await untilCounted(okBefore, answered)) - okBefore;
+  const errorCalls = (await servedCount('error')) - errorsBefore;
   if (w.failed + r.failed > 0 || errorCalls > 0) {
     throw new Error(
       `gRPC under h2load: ${
@@ -638,6 +622,31 @@ const rssKb = (pid: number) =>
     /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1],
   );
 
+/** Inference requests the metrics counted (all workers'), by status. */
+async function servedCount(status: 'ok' | 'error' = 'ok'): Promise<number> {
+  return metricSum(
+    await metricsText(),
+    'loopline_inference_requests_total',
+    `status="${status}"`,
+  );
+}
+
+/**
+ * The `ok` count once it has grown by `expected` from `from`, or stopped
+ * moving for 5 s: it follows the events the workers ship, which may still
+ * be on their way when the load ends.
+ */
+async function untilCounted(from: number, expected: number): Promise<number> {
+  let count = await servedCount();
+  for (let still = 0; count - from < expected && still < 10; ) {
+    await sleep(500);
+    const next = await servedCount();
+    still = next === count ? still + 1 : 0;
+    count = next;
+  }
+  return count;
+}
+
 /** The backend's /metrics (every worker's, aggregated), on a connection of its own. */
 async function metricsText(): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${PORT}/api/mlops/metrics`, {
@@ -829,6 +838,7 @@ async function main() {
     warmupMs: 0,
   });
   const rssBefore = rssKb(worker);
+  const servedBefore = await servedCount();
   process.stdout.write(
     `${RSS_REQUESTS.toLocaleString('en-US')} requests for the RSS ...`,
   );
@@ -843,6 +853,9 @@ async function main() {
   const rssAfter = rssKb(worker);
   process.stdout.write(' done\n');
   await sleep(3000); // the last log batch reaches the backend
+  // The metrics count every request, those whose log record was dropped too.
+  const counted =
+    (await untilCounted(servedBefore, long.requests)) - servedBefore;
   const dropped = await metricValue('loopline_dataplane_log_dropped_total');
   const logDropped = await metricValue('loopline_inference_log_dropped_total');
   await stopBackend(backend);
@@ -1044,7 +1057,7 @@ async function main() {
     }${growth.toFixed(1)}%; < 5%: ${growth < 5 ? 'met' : 'NOT met'})`,
   );
   console.log(
-    `Inference log: ${dropped} events dropped by the worker's buffer, ${logDropped} by the backend's log buffer`,
+    `Inference log: ${dropped} events dropped by the worker's buffer, ${logDropped} by the backend's log buffer; loopline_inference_requests_total counted ${counted} of the ${long.requests} requests`,
   );
   fs.rmSync(work, { recursive: true, force: true });
 }
