@@ -61,7 +61,7 @@ export interface Config {
         workers?: number;
         /** How often the backend rebuilds the routing table, in ms; it is pushed to the workers only when it changed (and at once after a deployment changes). Defaults to 2000. */
         routingRefreshMs?: number;
-        /** Inference log events a worker holds for the backend; beyond it the oldest are dropped and counted (loopline_dataplane_log_dropped_total). Defaults to 10000. */
+        /** Inference log events a worker holds for the backend; beyond it the oldest lose their log record, counted in loopline_dataplane_log_dropped_total (the request metrics still count them). Defaults to 10000. */
         logBufferSize?: number;
         /** How long a worker reuses a verified token, in ms, never past the token's expiry. Defaults to 60000. */
         credentialsCacheTtlMs?: number;
