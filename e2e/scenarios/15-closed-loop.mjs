@@ -260,35 +260,40 @@ export default async function closedLoop(ctx) {
     await check(
       'closed loop: the canary passes its analyses and is promoted to Production, unattended',
       async () => {
-        const promoted = await until('the canary to be promoted', async () => {
-          const { items } = await api('GET', `/deployments/models/${MODEL}`);
-          const production = items.find(d => d.environment === 'production');
-          const rollout = production?.rollout;
-          if (
-            rollout?.candidateVersion === version &&
-            rollout.state === 'rolled_back'
-          ) {
-            throw Object.assign(
-              new Error(
-                `the canary of v${version} was rolled back: ${
-                  rollout.reason ?? ''
-                }`,
-              ),
-              { final: true },
+        await until(
+          'the canary to be promoted and its version moved to Production',
+          async () => {
+            const { items } = await api('GET', `/deployments/models/${MODEL}`);
+            const production = items.find(d => d.environment === 'production');
+            const rollout = production?.rollout;
+            if (
+              rollout?.candidateVersion === version &&
+              rollout.state === 'rolled_back'
+            ) {
+              throw Object.assign(
+                new Error(
+                  `the canary of v${version} was rolled back: ${
+                    rollout.reason ?? ''
+                  }`,
+                ),
+                { final: true },
+              );
+            }
+            if (
+              rollout?.candidateVersion !== version ||
+              rollout.state !== 'promoted'
+            ) {
+              return false;
+            }
+            // The registry follows the rollout's own commit (and precedes
+            // what the listeners are told): a read in between waits.
+            const registered = await api(
+              'GET',
+              `/registry/models/${MODEL}/versions/${version}`,
             );
-          }
-          return (
-            rollout?.candidateVersion === version &&
-            rollout.state === 'promoted' &&
-            production
-          );
-        });
-        const registered = await api(
-          'GET',
-          `/registry/models/${MODEL}/versions/${version}`,
+            return registered.stage === 'Production' && production;
+          },
         );
-        if (registered.stage !== 'Production')
-          throw new Error(`v${version} is ${registered.stage}`);
         return `v${version} stable in production, ${Math.round(
           (Date.now() - started) / 1000,
         )} s after the drift began`;

@@ -117,7 +117,8 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
     // Everything is answered by v2 now, and v1 is no longer loaded.
     expect(h.sessions.loadedVersions(MODEL)).toEqual([h.candidate]);
     expect(new Set(await h.send(20))).toEqual(new Set([h.candidate]));
-    // The owners heard of every action; the audit trail has them too.
+    // The owners heard of every action, the promotion once the registry
+    // had the candidate in Production; the audit trail has them too.
     expect(h.actions.map(a => a.action)).toEqual([
       'start',
       'step',
@@ -125,6 +126,7 @@ describe.each(databaseIds)('RolloutService on %s', databaseId => {
       'step',
       'promote',
     ]);
+    expect(h.actions[4].candidateStage).toBe('Production');
     const audit = await h.auditStore.list({
       entityRef: 'model:default/wine',
       limit: 50,

@@ -299,13 +299,8 @@ export class RolloutService {
       },
     );
 
-    const view = await this.afterChange(
-      deployment.id,
-      rollout.state === 'promoted' ? 'promote' : 'start',
-      actor,
-      false,
-      body.comment,
-    );
+    // The registry first: what applies the change and what hears of it
+    // then see the promoted version in the environment's stage.
     if (rollout.state === 'promoted') {
       await this.updateRegistryOnPromotion(
         environment,
@@ -314,7 +309,13 @@ export class RolloutService {
         credentials,
       );
     }
-    return view;
+    return this.afterChange(
+      deployment.id,
+      rollout.state === 'promoted' ? 'promote' : 'start',
+      actor,
+      false,
+      body.comment,
+    );
   }
 
   /** Promote, roll back, pause or resume the running rollout. */
@@ -581,13 +582,6 @@ export class RolloutService {
       );
       return this.view(current!);
     }
-    const view = await this.afterChange(
-      outcome.deployment.id,
-      outcome.effective,
-      actor,
-      automatic,
-      comment,
-    );
     if (outcome.effective === 'promote') {
       await this.updateRegistryOnPromotion(
         environment,
@@ -596,7 +590,13 @@ export class RolloutService {
         credentials,
       );
     }
-    return view;
+    return this.afterChange(
+      outcome.deployment.id,
+      outcome.effective,
+      actor,
+      automatic,
+      comment,
+    );
   }
 
   /**

@@ -164,6 +164,8 @@ export async function createRolloutHarness(
     actor: string;
     automatic: boolean;
     comment?: string;
+    /** The candidate's stage in the registry when the listener heard of it. */
+    candidateStage?: string;
   }> = [];
   const store = new RolloutStore(knex);
   const trafficRouter = new RolloutTrafficRouter({
@@ -204,7 +206,26 @@ export async function createRolloutHarness(
     serviceCredentials: async () => mockCredentials.service('plugin:mlops'),
     storageUriOf: v => `s3://models/${v.name}/${v.version}/model.onnx`,
     logger,
-    listeners: [{ onAction: event => void actions.push(event) }],
+    listeners: [
+      {
+        onAction: async event => {
+          const candidate = event.deployment.rollout?.candidateVersion;
+          actions.push({
+            ...event,
+            ...(candidate !== undefined
+              ? {
+                  candidateStage: (
+                    await registry.getVersion(
+                      event.deployment.modelName,
+                      candidate,
+                    )
+                  ).stage,
+                }
+              : {}),
+          });
+        },
+      },
+    ],
     clock,
   });
 
