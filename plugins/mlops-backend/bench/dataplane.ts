@@ -364,7 +364,7 @@ async function loadGrpcWithH2load(request: object): Promise<LoadResult> {
     'te: trailers',
     `authorization: Bearer ${TOKEN}`,
   ]
-    .map(h => `-H '${h}'`)
+    .map(h => `-H '${h.replace(/'/g, `'\\''`)}'`) // quoted for the shell
     .join(' ');
   const run = (seconds: number, log = '') =>
     `${H2LOAD} -t1 -c1 -m${CONCURRENCY} -D${seconds} ${log} -d ${dir}/request.bin ${headers} http://127.0.0.1:${GRPC_PORT}/inference.GRPCInferenceService/ModelInfer`;
