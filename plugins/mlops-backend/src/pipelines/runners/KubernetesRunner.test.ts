@@ -236,6 +236,20 @@ describeWithSpecs('KubernetesRunner against the fake API server', () => {
     expect(kube.secrets(NAMESPACE)).toEqual([]);
   });
 
+  it('deletes the Job of a run cancelled while the Job was being created', async () => {
+    kube.setJobRule(() => ({ hang: true }));
+    const controller = new AbortController();
+    // The cancel lands after the Job exists, before the runner watches it.
+    const result = await runner.runStep(
+      execution(
+        { name: 'train', run: 'sleep 1000' },
+        { signal: controller.signal, onHandle: async () => controller.abort() },
+      ),
+    );
+    expect(result).toMatchObject({ state: 'cancelled' });
+    expect(kube.jobs(NAMESPACE)).toEqual([]);
+  });
+
   it('fails a step that outlives its timeout (activeDeadlineSeconds)', async () => {
     kube.setJobRule(() => ({ hang: true, log: 'epoch 1\n' }));
     const h = harness();

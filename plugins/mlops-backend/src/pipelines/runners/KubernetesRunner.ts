@@ -256,6 +256,8 @@ export class KubernetesRunner implements StepRunner {
       wake.fn?.();
     };
     execution.signal.addEventListener('abort', onAbort);
+    // A cancel while the Job was being created came before the listener.
+    if (execution.signal.aborted) onAbort();
     try {
       // A backstop in case the cluster does not enforce the deadline (e.g. a stuck controller).
       const giveUpAt = this.now() + (timeoutSeconds + 60) * 1000;

@@ -158,6 +158,15 @@ describe('LocalRunner', () => {
     await waitFor(() => !alive(stubborn), 'the stubborn child to die');
   });
 
+  it('stops a step cancelled while its process was being started', async () => {
+    const controller = new AbortController();
+    const { exec } = execution(
+      { run: 'sleep 600' },
+      { signal: controller.signal, onHandle: async () => controller.abort() },
+    );
+    expect(await runner.runStep(exec)).toMatchObject({ state: 'cancelled' });
+  });
+
   it('stops an orphaned step of its run only', async () => {
     const { exec, handles, lines } = execution({
       run: 'echo up; sleep 600',

@@ -134,6 +134,8 @@ export class LocalRunner implements StepRunner {
     const timeout = setTimeout(() => stop('timeout'), timeoutSeconds * 1000);
     const onAbort = () => stop('cancelled');
     execution.signal.addEventListener('abort', onAbort);
+    // A cancel while the process was being started came before the listener.
+    if (execution.signal.aborted) onAbort();
 
     const exit = await exited;
     clearTimeout(timeout);
