@@ -428,11 +428,7 @@ async function loadGrpcWithH2load(request: object): Promise<LoadResult> {
         Math.ceil((p / 100) * latencies.length) - 1,
       )
     ];
-  const children = out.trim().split('\n').pop()!;
-  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
-    (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
-    0,
-  );
+  const cpuSeconds = childrenCpuSeconds(out);
   const seconds = Number(/finished in ([\d.]+)s/.exec(measured)?.[1]);
   return {
     requests: r.succeeded,
@@ -446,6 +442,18 @@ async function loadGrpcWithH2load(request: object): Promise<LoadResult> {
     p50: percentile(50),
     p99: percentile(99),
   };
+}
+
+/**
+ * The CPU seconds of a shell's children from the output of its `times`
+ * (the last line: their user and system time, as `0m1.23s 0m0.45s`).
+ */
+function childrenCpuSeconds(out: string): number {
+  const children = out.trim().split('\n').pop()!;
+  return [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+    0,
+  );
 }
 
 /** h2load (Debian's nghttp2-client), when installed and not BENCH_LOADGEN=node. */
@@ -556,12 +564,7 @@ function loadWithWrk(options: {
           .exec(measured)
           ?.slice(1)
           .reduce((sum, n) => sum + Number(n), 0) ?? 0);
-      // `times`: the shell's own line, then its children's user and system.
-      const children = out.trim().split('\n').pop()!;
-      const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
-        (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
-        0,
-      );
+      const cpuSeconds = childrenCpuSeconds(out);
       const requests = count(measured);
       const seconds = Number(/requests in ([\d.]+)s/.exec(measured)?.[1]);
       if (failed > 0) {

@@ -237,7 +237,7 @@ export class DataPlaneAuth {
   }
 }
 
-/** Most events in one message, by default and on the standalone link's route. */
+/** Most events in one message over a worker's IPC (the default `messageSize`). */
 export const MAX_EVENTS_PER_MESSAGE = 5000;
 
 /** An event without its tensors or body: what the metrics need. */
