@@ -245,6 +245,7 @@ function withoutTensors(event: InferenceEvent): InferenceEvent {
   const {
     inputs: _inputs,
     requestJson: _requestJson,
+    rawInputs: _rawInputs,
     outputs: _outputs,
     ...counts
   } = event;

@@ -1,9 +1,9 @@
 import type { OipTensor, TensorDatatype } from '@loopline/mlops-common';
 import { describeWithSpecs, readSpecJson } from '../__testUtils__/specs';
 import { parseInferRequest, toFeeds } from '../serving/codec';
+import { decodeRawTensor } from '../serving/rawTensor';
 import {
   binaryOutputsOf,
-  decodeRawTensor,
   encodeBinaryResponse,
   encodeRawTensor,
   parseBinaryRequest,

@@ -15,7 +15,9 @@ import { InputError } from '@backstage/errors';
 import type { OipTensor, TensorDatatype } from '@loopline/mlops-common';
 import { oipErrorOf } from '../serving/errors';
 import type { InferenceService } from '../serving/InferenceService';
-import { decodeRawTensor, encodeRawTensor } from './binary';
+import type { RawInputTensor } from '../serving/log/types';
+import { decodeRawTensor } from '../serving/rawTensor';
+import { encodeRawTensor } from './binary';
 import { DataPlaneAuth } from './ControlPlaneLink';
 import type { VerifiedToken } from './protocol';
 import { RateLimitedError, WorkerRateLimiter } from './rateLimits';
@@ -196,6 +198,27 @@ export function jsonRequestOf(request: GrpcInferRequest): unknown {
   };
 }
 
+/**
+ * The request's `raw_input_contents` as the log's raw inputs (copies: the
+ * event outlives the call), for a request `jsonRequestOf` accepted.
+ */
+export function rawInputsOf(
+  request: GrpcInferRequest,
+): RawInputTensor[] | undefined {
+  const raw = request.raw_input_contents ?? [];
+  if (raw.length === 0) return undefined;
+  return request.inputs.map((input, i) => {
+    const parameters = plainParameters(input.parameters);
+    return {
+      name: input.name,
+      datatype: input.datatype as TensorDatatype,
+      shape: input.shape.map(Number),
+      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+      contents: Buffer.from(raw[i]),
+    };
+  });
+}
+
 /** An output tensor in the typed contents of InferOutputTensor. */
 function typedOutput(output: OipTensor) {
   const field = CONTENTS_FIELD[output.datatype];
@@ -313,11 +336,13 @@ export function createGrpcServer(options: {
         await options.limiter?.take(c.verified.principal);
         const request = call.request;
         const body = jsonRequestOf(request);
+        const rawInputs = rawInputsOf(request);
         const { response } = await service.infer({
           modelName: request.model_name,
           version: request.model_version || undefined,
           request: body,
           route: 'oip',
+          ...(rawInputs ? { rawInputs } : {}),
           authorize: invoker(c),
           hints: {
             header: name => {

@@ -104,6 +104,12 @@ export function createDataPlaneRouter(options: {
       ) {
         throw new InputError('An event requestJson must be a string');
       }
+      if (event.rawInputs !== undefined) {
+        // Bytes do not survive JSON: the standalone link sends `inputs`.
+        throw new InputError(
+          'An event sent over HTTP carries inputs, not rawInputs',
+        );
+      }
     }
     endpoint.observe(
       body.events as unknown as InferenceEvent[],

@@ -116,6 +116,16 @@ describe('the standalone data plane', () => {
       .get('/api/mlops/serving/data-plane/table')
       .set('Authorization', mockCredentials.none.header())
       .expect(401);
+    // Raw tensor bytes do not travel as JSON: such an event is refused.
+    const refused = await portal()
+      .post('/api/mlops/serving/data-plane/events')
+      .set('Authorization', mockCredentials.service.header())
+      .send({
+        dropped: 0,
+        events: [{ modelName: 'wine', rawInputs: [{ contents: {} }] }],
+      })
+      .expect(400);
+    expect(refused.body.error.message).toMatch(/inputs, not rawInputs/);
 
     channel = new HttpControlPlaneChannel({
       controlPlaneUrl: 'http://control-plane/api/mlops',
@@ -216,6 +226,73 @@ describe('the standalone data plane', () => {
       return res.body.model_version === '2' ? res : undefined;
     }, 'the new Production version after the restart');
     expect(resynced.body.outputs[0].data[0]).toBeCloseTo(7, 5);
+  });
+});
+
+describe('HttpControlPlaneChannel', () => {
+  it('posts raw input bytes decoded, as the JSON events route takes them', async () => {
+    const posted: unknown[] = [];
+    const channel = new HttpControlPlaneChannel({
+      controlPlaneUrl: 'http://portal/api/mlops',
+      token: 't',
+      pollIntervalMs: 1000,
+      logger: consoleLogger({}),
+      fetchImpl: (async (_url: string, init: RequestInit) => {
+        posted.push(JSON.parse(String(init.body)));
+        return new Response(null, { status: 202 });
+      }) as typeof fetch,
+    });
+    const event = {
+      requestId: 'g-1',
+      modelName: 'wine',
+      route: 'oip',
+      status: 'ok',
+      httpStatus: 200,
+      latencyMs: 1,
+      timestamp: 0,
+    };
+    await new Promise(resolve =>
+      channel.send(
+        {
+          type: 'dataplane:events',
+          dropped: 0,
+          events: [
+            {
+              ...event,
+              rawInputs: [
+                {
+                  name: 'input',
+                  datatype: 'FP32',
+                  shape: [1, 2],
+                  contents: Buffer.from(new Float32Array([10, 0.5]).buffer),
+                },
+              ],
+            },
+            { ...event, requestId: 'dp-1', requestJson: '{"inputs":[]}' },
+          ],
+        },
+        resolve,
+      ),
+    );
+    expect(posted).toEqual([
+      {
+        dropped: 0,
+        events: [
+          {
+            ...event,
+            inputs: [
+              {
+                name: 'input',
+                datatype: 'FP32',
+                shape: [1, 2],
+                data: [10, 0.5],
+              },
+            ],
+          },
+          { ...event, requestId: 'dp-1', requestJson: '{"inputs":[]}' },
+        ],
+      },
+    ]);
   });
 });
 

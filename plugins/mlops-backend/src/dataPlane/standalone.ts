@@ -9,6 +9,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { InferenceEvent } from '../serving/log/types';
+import { tensorsOfRaw } from '../serving/rawTensor';
 import type { Channel } from './ControlPlaneLink';
 import type { DataPlaneWorkerOptions, WorkerMessage } from './protocol';
 import { parseByteSize } from './protocol';
@@ -142,7 +144,7 @@ export class HttpControlPlaneChannel extends EventEmitter implements Channel {
       this.request('/serving/data-plane/events', {
         method: 'POST',
         body: JSON.stringify({
-          events: message.events,
+          events: message.events.map(jsonEvent),
           ...(message.rateLimited ? { rateLimited: message.rateLimited } : {}),
           dropped: message.dropped,
         }),
@@ -156,6 +158,13 @@ export class HttpControlPlaneChannel extends EventEmitter implements Channel {
     done(null);
     return true;
   }
+}
+
+/** An event as JSON can carry it: raw input bytes decoded into `inputs`. */
+function jsonEvent(event: InferenceEvent): InferenceEvent {
+  if (event.rawInputs === undefined) return event;
+  const { rawInputs, ...rest } = event;
+  return { ...rest, inputs: tensorsOfRaw(rawInputs) };
 }
 
 /**

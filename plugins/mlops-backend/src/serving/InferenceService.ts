@@ -42,7 +42,11 @@ import {
 } from './featureLayout';
 import { ModelMetadataReader } from './ModelMetadataReader';
 import { ModelResolver } from './ModelResolver';
-import type { InferenceEvent, InferenceEventObserver } from './log/types';
+import type {
+  InferenceEvent,
+  InferenceEventObserver,
+  RawInputTensor,
+} from './log/types';
 import { LoadedModel, loadOnnxRuntime, ModelSessions } from './ModelSessions';
 import { RoutingHints, TrafficRoute, TrafficRouter } from './TrafficRouter';
 import { parseInput } from '../lib/validation';
@@ -104,6 +108,8 @@ export interface InferRequest {
   hints?: RoutingHints;
   /** The JSON text `request` was parsed from: reported in place of the parsed inputs (see InferenceEvent.requestJson). */
   requestJson?: string;
+  /** The raw bytes `request`'s inputs were decoded from: reported in place of the parsed inputs (see InferenceEvent.rawInputs). */
+  rawInputs?: RawInputTensor[];
 }
 
 export interface InferResult {
@@ -250,6 +256,7 @@ export class InferenceService {
       if (parsed.id !== undefined) requestId = parsed.id;
       trace.inputs = parsed.inputs;
       trace.requestJson = request.requestJson;
+      trace.rawInputs = request.rawInputs;
       const target = await this.resolver.routeVersion(
         model.name,
         request.version,
@@ -664,6 +671,8 @@ export class InferenceService {
       latencyMs,
       ...(trace.requestJson !== undefined
         ? { requestJson: trace.requestJson }
+        : trace.rawInputs !== undefined
+        ? { rawInputs: trace.rawInputs }
         : trace.inputs !== undefined
         ? { inputs: trace.inputs }
         : {}),
@@ -693,4 +702,5 @@ interface Trace {
   endpoint?: string;
   inputs?: OipTensor[];
   requestJson?: string;
+  rawInputs?: RawInputTensor[];
 }

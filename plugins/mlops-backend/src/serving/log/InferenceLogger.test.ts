@@ -367,6 +367,84 @@ describe.each(databaseIds)('InferenceLogger on %s', databaseId => {
     expect(JSON.parse(big.outputs)).toEqual(['9007199254740993']);
   });
 
+  it('stores raw input bytes as the JSON tensors they stand for', async () => {
+    const logger = createLogger();
+    const floats = new Float32Array([10, 0.5, 0.6]);
+    const ids = Buffer.alloc(16);
+    ids.writeBigInt64LE(7n, 0);
+    ids.writeBigInt64LE(9007199254740993n, 8);
+    const text = Buffer.from('héllo');
+    const bytes = Buffer.alloc(4 + text.length);
+    bytes.writeUInt32LE(text.length, 0);
+    text.copy(bytes, 4);
+    logger.record(
+      anEvent({
+        requestId: 'raw',
+        inputs: undefined,
+        rawInputs: [
+          {
+            name: 'x',
+            datatype: 'FP32',
+            shape: [1, 3],
+            contents: Buffer.from(floats.buffer),
+          },
+          {
+            name: 'id',
+            datatype: 'INT64',
+            shape: [2],
+            parameters: { unit: 'row' },
+            contents: ids,
+          },
+          { name: 's', datatype: 'BYTES', shape: [1], contents: bytes },
+        ],
+      }),
+    );
+    // Bytes the worker could not have decoded (7 for FP32): a marker, the row kept.
+    logger.record(
+      anEvent({
+        requestId: 'torn',
+        inputs: undefined,
+        rawInputs: [
+          {
+            name: 'x',
+            datatype: 'FP32',
+            shape: [2],
+            contents: new Uint8Array(7),
+          },
+        ],
+      }),
+    );
+    await logger.flush();
+    const [row] = await knex('serving_inference_log').where(
+      'request_id',
+      'raw',
+    );
+    // The very text a JSON request with these tensors is stored as.
+    expect(row.inputs).toBe(
+      JSON.stringify([
+        {
+          name: 'x',
+          datatype: 'FP32',
+          shape: [1, 3],
+          data: [10, 0.5, 0.6000000238418579],
+        },
+        {
+          name: 'id',
+          datatype: 'INT64',
+          shape: [2],
+          data: [7, '9007199254740993'],
+          parameters: { unit: 'row' },
+        },
+        { name: 's', datatype: 'BYTES', shape: [1], data: ['héllo'] },
+      ]),
+    );
+    const [torn] = await knex('serving_inference_log').where(
+      'request_id',
+      'torn',
+    );
+    expect(JSON.parse(torn.inputs)).toMatchObject({ unserializable: true });
+  });
+
   describe('KServe halves', () => {
     const request = (
       id: string,

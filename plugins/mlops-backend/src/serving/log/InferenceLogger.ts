@@ -12,7 +12,9 @@ import {
   KServeLogPart,
   KServeLogPartRow,
   NewInferenceLogRow,
+  RawInputTensor,
 } from './types';
+import { tensorsOfRaw } from '../rawTensor';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -533,9 +535,13 @@ export class InferenceLogger implements InferenceEventObserver {
       latencyMs: toLatency(event.latencyMs),
       sampleRate,
       inputs:
-        event.inputs === undefined && event.requestJson !== undefined
+        event.inputs !== undefined
+          ? this.serialize(event.inputs)
+          : event.requestJson !== undefined
           ? this.inputsOfBody(event.requestJson)
-          : this.serialize(event.inputs),
+          : event.rawInputs !== undefined
+          ? this.serializeRaw(event.rawInputs)
+          : undefined,
       outputs: this.serialize(event.outputs),
       error: optionalCut(event.error, MAX_ERROR),
       createdAt: toTimestamp(event.timestamp, this.clock),
@@ -589,6 +595,20 @@ export class InferenceLogger implements InferenceEventObserver {
     return inputs.length > this.maxPayloadChars
       ? JSON.stringify({ truncated: true, length: inputs.length })
       : inputs;
+  }
+
+  /** Raw input tensors as the JSON of the tensors they stand for. */
+  private serializeRaw(tensors: RawInputTensor[]): string | undefined {
+    let decoded: unknown;
+    try {
+      decoded = tensorsOfRaw(tensors);
+    } catch (error) {
+      return JSON.stringify({
+        unserializable: true,
+        reason: String((error as Error)?.message ?? error).slice(0, 200),
+      });
+    }
+    return this.serialize(decoded);
   }
 
   /** JSON text of a payload; a marker when it is too large or cannot be serialized. */

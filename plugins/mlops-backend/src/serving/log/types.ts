@@ -2,6 +2,7 @@
  * The inference log's types: what a server reports for each request, what a
  * KServe request logger sends, and what the log stores and reads back.
  */
+import type { TensorDatatype } from '@loopline/mlops-common';
 
 /** Where a logged request was served. */
 export type InferenceSource = 'embedded' | 'kserve';
@@ -34,6 +35,13 @@ export interface InferenceEvent {
    * side turns thousands of numbers back into text).
    */
   requestJson?: string;
+  /**
+   * In place of `inputs`: the input tensors as the raw bytes they came in
+   * (gRPC's `raw_input_contents`), which the log decodes into the same
+   * JSON as `inputs` (a data-plane worker ships a copy of the bytes, not
+   * thousands of numbers for the channel to serialize and parse).
+   */
+  rawInputs?: RawInputTensor[];
   /** The response's output tensors (OIP), stored as JSON. */
   outputs?: unknown;
   error?: string;
@@ -51,6 +59,15 @@ export interface InferenceEvent {
    * log does not write it. It travels without tensors.
    */
   logDropped?: boolean;
+}
+
+/** An input tensor as raw little-endian bytes (see serving/rawTensor). */
+export interface RawInputTensor {
+  name: string;
+  datatype: TensorDatatype;
+  shape: number[];
+  parameters?: Record<string, unknown>;
+  contents: Uint8Array;
 }
 
 /** Anything that wants to see every inference request: the log, the metrics. */
