@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import knexFactory, { Knex } from 'knex';
 import { applyMigrations } from '../src/database/migrations';
+import { useSqliteWal } from '../src/database/sqlite';
 import {
   LineageService,
   LineageStore,
@@ -115,6 +116,7 @@ async function main() {
   );
   const rows: string[] = [];
   for (const db of await openDatabases()) {
+    await useSqliteWal(db.knex); // as the plugin does with a SQLite file
     await applyMigrations(db.knex);
     const service = new LineageService(new LineageStore(db.knex), validator);
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import { PipelineEntityV1alpha1 } from '@loopline/mlops-common';
 import { applyMigrations } from '../src/database/migrations';
+import { useSqliteWal } from '../src/database/sqlite';
 import { PipelineService } from '../src/pipelines/PipelineService';
 import { PipelineStore } from '../src/pipelines/PipelineStore';
 import { LocalRunner } from '../src/pipelines/runners/LocalRunner';
@@ -92,6 +93,7 @@ async function main() {
     connection: { filename: path.join(dir, 'bench.sqlite') },
     useNullAsDefault: true,
   });
+  await useSqliteWal(knex); // as the plugin does with a SQLite file
   await applyMigrations(knex);
   const store = new PipelineStore(knex);
   const pipelines = new Map<string, PipelineEntityV1alpha1>();

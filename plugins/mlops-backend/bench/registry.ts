@@ -23,6 +23,7 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { applyMigrations } from '../src/database/migrations';
+import { useSqliteWal } from '../src/database/sqlite';
 import { TrackingService, TrackingStore } from '../src/tracking';
 import { createMlflowRouter, MlflowArtifacts } from '../src/mlflow';
 import {
@@ -147,6 +148,7 @@ function metricsBatch(iteration: number) {
 }
 
 async function benchEngine(engine: string, knex: Knex) {
+  await useSqliteWal(knex); // as the plugin does with a SQLite file
   await applyMigrations(knex);
   const tracking = new TrackingService(new TrackingStore(knex));
   const artifactDir = fs.mkdtempSync(

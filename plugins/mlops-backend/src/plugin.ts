@@ -9,6 +9,7 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { mlopsPermissions } from '@loopline/mlops-common';
 import { applyMigrations } from './database/migrations';
+import { useSqliteWal } from './database/sqlite';
 import { AuditStore, AuditTrail, createAuditRouter } from './audit';
 import { createInfoRouter, InfoService } from './info';
 import {
@@ -96,6 +97,9 @@ export const mlopsPlugin = createBackendPlugin({
         inProcess,
       }) {
         const db = await database.getClient();
+        if (await useSqliteWal(db)) {
+          logger.info('SQLite database file in write-ahead-log mode');
+        }
         if (!database.migrations?.skip) {
           await applyMigrations(db);
         }
