@@ -832,6 +832,7 @@ async function main() {
   // RSS of the worker over many requests, after a warm-up.
   const body1 = inferBody(rows, 1, inputName);
   const [worker] = workerPids(backend.pid!);
+  const warmupFrom = await servedCount();
   await load({
     url: `${dpBase}/v2/models/${MODEL}/infer`,
     body: body1,
@@ -841,7 +842,8 @@ async function main() {
     warmupMs: 0,
   });
   const rssBefore = rssKb(worker);
-  const servedBefore = await servedCount();
+  // From once the warm-up's events are all counted, not while they arrive.
+  const servedBefore = await untilCounted(warmupFrom, 20_000);
   process.stdout.write(
     `${RSS_REQUESTS.toLocaleString('en-US')} requests for the RSS ...`,
   );
