@@ -13,6 +13,7 @@ import { RolloutTrafficRouter } from '../rollout/embedded';
 import { oipErrorOf } from '../serving/errors';
 import type { FeatureSchemaSource } from '../serving/features';
 import { InferenceRoute, InferenceService } from '../serving/InferenceService';
+import type { RawInputTensor } from '../serving/log/types';
 import { ModelSessions } from '../serving/ModelSessions';
 import { ProductionTrafficRouter } from '../serving/TrafficRouter';
 import { TtlCache } from '../lib/TtlCache';
@@ -29,7 +30,7 @@ import {
   BINARY_HEADER,
   binaryOutputsOf,
   encodeBinaryResponse,
-  parseBinaryRequest,
+  readBinaryRequest,
   wantsBinary,
 } from './binary';
 import {
@@ -348,7 +349,12 @@ export class DataPlaneServer {
     // An unauthenticated caller is refused before its body is read.
     const caller = await this.caller(req);
     await this.limiter?.take(caller.verified.principal);
-    const { body, json } = await this.readRequest(req, match, 'oip', true);
+    const { body, json, rawInputs } = await this.readRequest(
+      req,
+      match,
+      'oip',
+      true,
+    );
     const { response, requestId } = await this.service.infer({
       modelName: match.name,
       version: match.version,
@@ -357,6 +363,7 @@ export class DataPlaneServer {
       authorize: this.invoker(caller),
       hints: hintsOf(req),
       ...(json !== undefined ? { requestJson: json } : {}),
+      ...(rawInputs ? { rawInputs } : {}),
     });
     res.setHeader('X-Request-Id', requestId);
     if (wantsBinary(body)) {
@@ -403,12 +410,13 @@ export class DataPlaneServer {
     match: RouteMatch,
     route: InferenceRoute,
     binary = false,
-  ): Promise<{ body: unknown; json?: string }> {
+  ): Promise<{ body: unknown; json?: string; rawInputs?: RawInputTensor[] }> {
     try {
       const bytes = await readBody(req, this.options.jsonBodyLimitBytes);
       const headerLength = req.headers[BINARY_HEADER];
       if (binary && typeof headerLength === 'string') {
-        return { body: parseBinaryRequest(bytes, headerLength) };
+        const { request, rawInputs } = readBinaryRequest(bytes, headerLength);
+        return { body: request, ...(rawInputs ? { rawInputs } : {}) };
       }
       try {
         const json = bytes.toString('utf8');

@@ -1,12 +1,13 @@
 import type { OipTensor, TensorDatatype } from '@loopline/mlops-common';
 import { describeWithSpecs, readSpecJson } from '../__testUtils__/specs';
 import { parseInferRequest, toFeeds } from '../serving/codec';
-import { decodeRawTensor } from '../serving/rawTensor';
+import { decodeRawTensor, tensorsOfRaw } from '../serving/rawTensor';
 import {
   binaryOutputsOf,
   encodeBinaryResponse,
   encodeRawTensor,
   parseBinaryRequest,
+  readBinaryRequest,
   wantsBinary,
 } from './binary';
 
@@ -100,6 +101,62 @@ describe('the OIP binary tensor extension', () => {
     expect(Array.from(feeds['input-0'].data as Float32Array)).toEqual([
       1, 2, 3, 4,
     ]);
+  });
+
+  it('keeps the bytes for the log when every input is binary, standing for the same JSON', () => {
+    const header = {
+      inputs: [
+        {
+          name: 'input-0',
+          datatype: 'FP32',
+          shape: [1, 3],
+          parameters: { binary_data_size: 12 },
+        },
+        {
+          name: 'words',
+          datatype: 'BYTES',
+          shape: [1],
+          parameters: { binary_data_size: 6, content_type: 'str' },
+        },
+      ],
+    };
+    const floats = f32([10, 0.5, 0.6]);
+    const { body, length } = binaryBody(
+      header,
+      floats,
+      Buffer.from([2, 0, 0, 0, 0x68, 0x69]),
+    );
+    const { request, rawInputs } = readBinaryRequest(body, length);
+    expect(rawInputs).toEqual([
+      { name: 'input-0', datatype: 'FP32', shape: [1, 3], contents: floats },
+      {
+        name: 'words',
+        datatype: 'BYTES',
+        shape: [1],
+        parameters: { content_type: 'str' },
+        contents: Buffer.from([2, 0, 0, 0, 0x68, 0x69]),
+      },
+    ]);
+    // The log's JSON of the bytes is the JSON of the inputs the codec took.
+    expect(JSON.stringify(tensorsOfRaw(rawInputs!))).toBe(
+      JSON.stringify(parseInferRequest(request).inputs),
+    );
+    // Copies: the event outlives the request's body.
+    body.fill(0);
+    expect(rawInputs![0].contents).toEqual(floats);
+    // One input given as JSON: no bytes for the log, the parsed inputs serve.
+    const mixed = binaryBody(
+      {
+        inputs: [
+          header.inputs[0],
+          { name: 'flag', datatype: 'BOOL', shape: [1], data: [true] },
+        ],
+      },
+      floats,
+    );
+    expect(
+      readBinaryRequest(mixed.body, mixed.length).rawInputs,
+    ).toBeUndefined();
   });
 
   it.each([

@@ -16,6 +16,7 @@ import type {
   TensorDatatype,
 } from '@loopline/mlops-common';
 import { floatToHalfBits } from '../serving/codec';
+import type { RawInputTensor } from '../serving/log/types';
 import { decodeRawTensor, ELEMENT_BYTES } from '../serving/rawTensor';
 
 export const BINARY_HEADER = 'inference-header-content-length';
@@ -94,6 +95,17 @@ export function parseBinaryRequest(
   body: Buffer,
   headerLength: string,
 ): unknown {
+  return readBinaryRequest(body, headerLength).request;
+}
+
+/**
+ * `parseBinaryRequest`, with the inputs' bytes (copies) for the log when
+ * every input came binary (see InferenceEvent.rawInputs).
+ */
+export function readBinaryRequest(
+  body: Buffer,
+  headerLength: string,
+): { request: unknown; rawInputs?: RawInputTensor[] } {
   if (!/^\d{1,15}$/.test(headerLength.trim())) {
     throw new InputError(
       `Invalid Inference-Header-Content-Length: ${JSON.stringify(
@@ -118,12 +130,15 @@ export function parseBinaryRequest(
     );
   }
   const inputs = (header as { inputs?: unknown })?.inputs;
-  if (!Array.isArray(inputs)) return header; // the codec names what is missing
+  // the codec names what is missing
+  if (!Array.isArray(inputs)) return { request: header };
   let offset = jsonLength;
+  const rawInputs: RawInputTensor[] = [];
   const converted = inputs.map((raw, index) => {
     const input = raw as {
       name?: unknown;
       datatype?: unknown;
+      shape?: unknown;
       data?: unknown;
       parameters?: Record<string, unknown>;
     };
@@ -158,18 +173,23 @@ export function parseBinaryRequest(
         )} cannot be sent as binary data`,
       );
     }
-    const data = decodeRawTensor(
-      datatype,
-      body.subarray(offset, offset + size),
-      label,
-    );
+    const contents = body.subarray(offset, offset + size);
+    const data = decodeRawTensor(datatype, contents, label);
     offset += size;
     const { binary_data_size: _size, ...parameters } = input.parameters!;
     const { parameters: _parameters, ...rest } = input;
+    const hasParameters = Object.keys(parameters).length > 0;
+    rawInputs.push({
+      name: input.name as string,
+      datatype,
+      shape: input.shape as number[],
+      ...(hasParameters ? { parameters } : {}),
+      contents: Buffer.from(contents),
+    });
     return {
       ...rest,
       data,
-      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+      ...(hasParameters ? { parameters } : {}),
     };
   });
   if (offset !== body.length) {
@@ -179,7 +199,11 @@ export function parseBinaryRequest(
       } bytes, but ${body.length - jsonLength} follow the JSON header`,
     );
   }
-  return { ...(header as object), inputs: converted };
+  const request = { ...(header as object), inputs: converted };
+  // Name and shape as given: the codec checks them before the log sees them.
+  return rawInputs.length === inputs.length && inputs.length > 0
+    ? { request, rawInputs }
+    : { request };
 }
 
 /** The outputs the request wants as binary data: per output, else all (`binary_data_output`). */

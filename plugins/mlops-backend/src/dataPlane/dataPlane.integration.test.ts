@@ -257,6 +257,7 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
     // The binary tensor extension, both ways; a malformed one is a 400.
     const header = Buffer.from(
       JSON.stringify({
+        id: 'bin-1',
         inputs: [
           {
             name: 'input',
@@ -421,28 +422,32 @@ describe.each(databaseIds)('the serving data plane on %s', databaseId => {
       const ids = new Set(
         (res.body.items ?? []).map((r: { requestId: string }) => r.requestId),
       );
-      return ids.has('dp-1') && ids.has('g-1') ? res.body.items : undefined;
+      return ids.has('dp-1') && ids.has('g-1') && ids.has('bin-1')
+        ? res.body.items
+        : undefined;
     }, 'the log records');
     expect(logged.length).toBeGreaterThanOrEqual(60);
     // The worker shipped the body's text: the log holds the inputs as sent.
     expect(
       logged.find((r: { requestId: string }) => r.requestId === 'dp-1'),
     ).toMatchObject({ inputs: body.inputs, outputs: [{ name: 'variable' }] });
-    // gRPC's raw contents travelled as bytes: the log holds the tensors
-    // they stand for, as the JSON request would have given them.
-    expect(
-      logged.find((r: { requestId: string }) => r.requestId === 'g-1'),
-    ).toMatchObject({
-      inputs: [
-        {
-          name: 'input',
-          datatype: 'FP32',
-          shape: [1, 3],
-          data: Array.from(new Float32Array([10, 0.5, 0.6])),
-        },
-      ],
-      outputs: [{ name: 'variable' }],
-    });
+    // Binary and gRPC raw tensors travelled as bytes: the log holds the
+    // tensors they stand for, as the JSON request would have given them.
+    for (const id of ['g-1', 'bin-1']) {
+      expect(
+        logged.find((r: { requestId: string }) => r.requestId === id),
+      ).toMatchObject({
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 3],
+            data: Array.from(new Float32Array([10, 0.5, 0.6])),
+          },
+        ],
+        outputs: [{ name: 'variable' }],
+      });
+    }
     const metrics = await portal.get('/api/mlops/metrics').expect(200);
     const okLines = metrics.text
       .split('\n')
