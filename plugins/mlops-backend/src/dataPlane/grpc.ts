@@ -132,12 +132,25 @@ interface GrpcInferRequest {
 
 /** A ModelInferRequest as the JSON OIP request it stands for; wrong raw sizes are an InputError. */
 export function jsonRequestOf(request: GrpcInferRequest): unknown {
+  return readGrpcRequest(request).request;
+}
+
+/**
+ * `jsonRequestOf`, with the `raw_input_contents` (copies: the event
+ * outlives the call) for the log when the tensors came raw (see
+ * InferenceEvent.rawInputs).
+ */
+export function readGrpcRequest(request: GrpcInferRequest): {
+  request: unknown;
+  rawInputs?: RawInputTensor[];
+} {
   const raw = request.raw_input_contents ?? [];
   if (raw.length > 0 && raw.length !== request.inputs.length) {
     throw new InputError(
       `raw_input_contents has ${raw.length} entries but there are ${request.inputs.length} inputs`,
     );
   }
+  const rawInputs: RawInputTensor[] = [];
   const inputs = request.inputs.map((input, i) => {
     const datatype = input.datatype as TensorDatatype;
     const label = `input "${input.name}"`;
@@ -174,16 +187,27 @@ export function jsonRequestOf(request: GrpcInferRequest): unknown {
             );
     }
     const parameters = plainParameters(input.parameters);
+    const shape = input.shape.map(Number);
+    const given = Object.keys(parameters).length > 0 ? { parameters } : {};
+    if (raw.length > 0) {
+      rawInputs.push({
+        name: input.name,
+        datatype,
+        shape,
+        ...given,
+        contents: Buffer.from(raw[i]),
+      });
+    }
     return {
       name: input.name,
       datatype: input.datatype,
-      shape: input.shape.map(Number),
+      shape,
       data: data ?? [],
-      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+      ...given,
     };
   });
   const parameters = plainParameters(request.parameters);
-  return {
+  const json = {
     ...(request.id ? { id: request.id } : {}),
     ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
     inputs,
@@ -196,27 +220,7 @@ export function jsonRequestOf(request: GrpcInferRequest): unknown {
         }
       : {}),
   };
-}
-
-/**
- * The request's `raw_input_contents` as the log's raw inputs (copies: the
- * event outlives the call), for a request `jsonRequestOf` accepted.
- */
-export function rawInputsOf(
-  request: GrpcInferRequest,
-): RawInputTensor[] | undefined {
-  const raw = request.raw_input_contents ?? [];
-  if (raw.length === 0) return undefined;
-  return request.inputs.map((input, i) => {
-    const parameters = plainParameters(input.parameters);
-    return {
-      name: input.name,
-      datatype: input.datatype as TensorDatatype,
-      shape: input.shape.map(Number),
-      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
-      contents: Buffer.from(raw[i]),
-    };
-  });
+  return raw.length > 0 ? { request: json, rawInputs } : { request: json };
 }
 
 /** An output tensor in the typed contents of InferOutputTensor. */
@@ -335,8 +339,7 @@ export function createGrpcServer(options: {
         const c = await caller(call);
         await options.limiter?.take(c.verified.principal);
         const request = call.request;
-        const body = jsonRequestOf(request);
-        const rawInputs = rawInputsOf(request);
+        const { request: body, rawInputs } = readGrpcRequest(request);
         const { response } = await service.infer({
           modelName: request.model_name,
           version: request.model_version || undefined,

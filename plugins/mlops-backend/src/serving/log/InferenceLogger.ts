@@ -603,10 +603,7 @@ export class InferenceLogger implements InferenceEventObserver {
     try {
       decoded = tensorsOfRaw(tensors);
     } catch (error) {
-      return JSON.stringify({
-        unserializable: true,
-        reason: String((error as Error)?.message ?? error).slice(0, 200),
-      });
+      return unserializable(error);
     }
     return this.serialize(decoded);
   }
@@ -629,10 +626,7 @@ export class InferenceLogger implements InferenceEventObserver {
         );
       }
     } catch (error) {
-      return JSON.stringify({
-        unserializable: true,
-        reason: String((error as Error)?.message ?? error).slice(0, 200),
-      });
+      return unserializable(error);
     }
     if (text === undefined) {
       return undefined;
@@ -642,6 +636,14 @@ export class InferenceLogger implements InferenceEventObserver {
     }
     return text;
   }
+}
+
+/** The marker stored in place of a payload that could not be serialized. */
+function unserializable(error: unknown): string {
+  return JSON.stringify({
+    unserializable: true,
+    reason: String((error as Error)?.message ?? error).slice(0, 200),
+  });
 }
 
 function checkNumber(
