@@ -534,14 +534,7 @@ export class InferenceLogger implements InferenceEventObserver {
       httpStatus: toHttpStatus(event.httpStatus),
       latencyMs: toLatency(event.latencyMs),
       sampleRate,
-      inputs:
-        event.inputs !== undefined
-          ? this.serialize(event.inputs)
-          : event.requestJson !== undefined
-          ? this.inputsOfBody(event.requestJson)
-          : event.rawInputs !== undefined
-          ? this.serializeRaw(event.rawInputs)
-          : undefined,
+      inputs: this.inputsOf(event),
       outputs: this.serialize(event.outputs),
       error: optionalCut(event.error, MAX_ERROR),
       createdAt: toTimestamp(event.timestamp, this.clock),
@@ -595,6 +588,18 @@ export class InferenceLogger implements InferenceEventObserver {
     return inputs.length > this.maxPayloadChars
       ? JSON.stringify({ truncated: true, length: inputs.length })
       : inputs;
+  }
+
+  /** The event's inputs as JSON, from whichever form it carries them in. */
+  private inputsOf(event: InferenceEvent): string | undefined {
+    if (event.inputs !== undefined) return this.serialize(event.inputs);
+    if (event.requestJson !== undefined) {
+      return this.inputsOfBody(event.requestJson);
+    }
+    if (event.rawInputs !== undefined) {
+      return this.serializeRaw(event.rawInputs);
+    }
+    return undefined;
   }
 
   /** Raw input tensors as the JSON of the tensors they stand for. */
